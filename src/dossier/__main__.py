@@ -1,0 +1,5 @@
+"""Allow `python -m dossier`."""
+
+from dossier.cli import main
+
+main()

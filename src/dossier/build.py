@@ -1,0 +1,205 @@
+"""The one place that knows the order of the stages: load → validate → link → render → check → write."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import jinja2
+
+from dossier.config import SiteConfig, parse_config
+from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
+from dossier.linkcheck import PageLinks, check_links, collect
+from dossier.loader import load_documents, read_text
+from dossier.model import Site, link
+from dossier.output import MemoryOutput, OutputFolder
+from dossier.pages import Page, plan
+from dossier.records import Record, validate
+from dossier.render import THEME, Renderer, load_messages, make_environment
+from dossier.schema import Schema, parse_schema
+from dossier.urls import base_path, output_path
+from dossier.yamltree import Tree, parse
+
+
+class Output(Protocol):
+    files: set[str]
+
+    def write(self, rel: str, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What the command line can change about a build."""
+
+    out: Path | None = None
+    base_url: str | None = None
+    drafts: bool = False
+    strict: bool = False
+
+
+@dataclass
+class BuildResult:
+    """What a build did: counts, time and the warnings it found."""
+
+    pages: int = 0
+    files: int = 0
+    changed: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    out: Path | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
+    """Validate, render and write the site; raise DossierError and leave the output as it was."""
+    started = time.perf_counter()
+    out = options.out or site_dir / "build"
+    _refuse_dangerous_output(site_dir, out)
+    with OutputFolder(out) as folder:
+        result = _generate(site_dir, options, folder)
+        stats = folder.commit()
+    result.files, result.changed, result.removed = stats.written, stats.changed, stats.removed
+    result.out, result.seconds = out, time.perf_counter() - started
+    return result
+
+
+def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
+    """Everything a build does except writing: all diagnostics, nothing on disk changes."""
+    started = time.perf_counter()
+    output = MemoryOutput()
+    result = _generate(site_dir, options, output)
+    result.files, result.seconds = len(output.files), time.perf_counter() - started
+    return result
+
+
+def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]) -> Site:
+    """Load, validate and link the content; raise DossierError if anything is wrong."""
+    config = load_config(site_dir, options.base_url)
+    schema = load_schema(site_dir)
+    documents = load_documents(site_dir, [c.name for c in schema.collections], problems)
+    records = validate(documents, schema, options.drafts, problems)
+    problems.extend(_config_problems(config, records))
+    site = link(config, schema, records, _build_date())
+    problems.extend(_collisions(plan(site)))
+    _stop_on_errors(problems, strict=False)
+    return site
+
+
+def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
+    """Read content/site.yml."""
+    return parse_config(_read_yaml(site_dir, "content/site.yml"), "content/site.yml", base_url)
+
+
+def load_schema(site_dir: Path) -> Schema:
+    """Read content/schema.yml."""
+    return parse_schema(_read_yaml(site_dir, "content/schema.yml"), "content/schema.yml")
+
+
+def _read_yaml(site_dir: Path, rel: str) -> Tree:
+    file = site_dir / rel
+    if not file.is_file():
+        raise DossierError([Diagnostic(rel, 1, 1, "error", "", "file is missing")])
+    return parse(read_text(file, rel), rel)
+
+
+def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildResult:
+    problems: list[Diagnostic] = []
+    site = load_site(site_dir, options, problems)
+    pages = plan(site)
+    renderer = make_renderer(site, site_dir)
+    links: dict[str, PageLinks] = {}
+    for rel, html in _render(renderer, pages, problems):
+        links[rel] = collect(html)
+        output.write(rel, html.encode("utf-8"))
+    for rel, data in static_files(site_dir):
+        output.write(rel, data)
+    problems.extend(check_links(links, output.files, base_path(site.config.base_url)))
+    _stop_on_errors(problems, options.strict)
+    return BuildResult(pages=len(pages), warnings=sort_diagnostics(problems))
+
+
+def make_renderer(site: Site, site_dir: Path) -> Renderer:
+    """A Renderer with the site's templates layered over the theme's."""
+    templates = site_dir / "templates"
+    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates))
+
+
+def _render(renderer: Renderer, pages: list[Page],
+            problems: list[Diagnostic]) -> Iterator[tuple[str, str]]:
+    for page in pages:
+        try:
+            rendered = renderer.render(page)
+        except jinja2.TemplateError as exc:
+            problems.append(_template_problem(exc, page))
+            continue
+        problems.extend(rendered.problems)
+        yield output_path(page.url), rendered.html
+
+
+def _template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:
+    name = getattr(exc, "name", None) or getattr(exc, "filename", None) or "templates"
+    line = getattr(exc, "lineno", None) or 1
+    where = f"templates/{name}" if not str(name).startswith("/") else str(name)
+    return Diagnostic(where, line, 1, "error", "",
+                      f"template error while rendering '{page.url or '/'}': {exc.message}")
+
+
+def static_files(site_dir: Path) -> Iterator[tuple[str, bytes]]:
+    """The theme's static files, with the site's own `templates/static/` taking precedence."""
+    found: dict[str, Path] = {}
+    for root in (THEME / "static", site_dir / "templates" / "static"):
+        if root.is_dir():
+            for file in sorted(root.rglob("*")):
+                if file.is_file() and not file.name.startswith("."):
+                    found[file.relative_to(root).as_posix()] = file
+    for rel in sorted(found):
+        yield f"static/{rel}", found[rel].read_bytes()
+
+
+def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:
+    if config.publisher:
+        slugs = {r.slug for r in records if r.collection.name == "organisaties"}
+        if config.publisher not in slugs:
+            yield Diagnostic("content/site.yml", 1, 1, "error", "uitgever",
+                             f"no record '{config.publisher}' in organisaties",
+                             suggest(config.publisher, slugs))
+
+
+def _collisions(pages: list[Page]) -> Iterator[Diagnostic]:
+    """Two pages with one URL (a content page named like a folder, say) cannot both exist."""
+    seen: dict[str, Page] = {}
+    for page in pages:
+        first = seen.setdefault(page.url, page)
+        if first is not page:
+            culprit = page.record or first.record
+            path = culprit.path if culprit else "content/schema.yml"
+            yield Diagnostic(path, 1, 1, "error", "",
+                             f"two pages would have the URL '{page.url}' "
+                             f"({first.kind} and {page.kind}); rename one")
+
+
+def _build_date() -> str:
+    """SOURCE_DATE_EPOCH as a date, for reproducible builds; '' when unset."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
+    if not epoch.isdigit():
+        return ""
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date().isoformat()
+
+
+def _stop_on_errors(problems: list[Diagnostic], strict: bool) -> None:
+    if errors(problems) or (strict and problems):
+        raise DossierError(problems)
+
+
+def _refuse_dangerous_output(site_dir: Path, out: Path) -> None:
+    """The output folder is replaced whole: it may not hold the site itself."""
+    site, target = site_dir.resolve(), out.resolve()
+    if target == site or site.is_relative_to(target) or target == site / "content":
+        raise DossierError([Diagnostic(str(out), 1, 1, "error", "",
+                                       "output folder would replace the site's own files; "
+                                       "choose another --out")])

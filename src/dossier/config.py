@@ -1,0 +1,79 @@
+"""Site settings from content/site.yml, checked in one pass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dossier.diagnostics import DossierError
+from dossier.loader import SLUG_RE
+from dossier.validation import check
+from dossier.yamltree import Tree
+
+SITE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["titel"],
+    "additionalProperties": False,
+    "properties": {
+        "titel": {"type": "string", "minLength": 1},
+        "beschrijving": {"type": "string"},
+        "taal": {"enum": ["nl", "en"]},
+        "base_url": {
+            "type": "string", "pattern": r"^https?://[^\s/]+(/[^\s]*)?/$",
+            "x-expected": "an absolute web address ending in '/' (https://…/)",
+        },
+        "uitgever": {"type": "string", "pattern": SLUG_RE.pattern,
+                     "x-expected": "the slug of an organisation"},
+        "per_pagina": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "menu": {
+            "type": "array",
+            "items": {
+                "type": "object", "required": ["titel", "pad"], "additionalProperties": False,
+                "properties": {
+                    "titel": {"type": "string", "minLength": 1},
+                    "pad": {"type": "string", "pattern": r"^([a-z0-9-]+/)*$",
+                            "x-expected": "a path inside the site, e.g. 'dossiers/' or 'over/'"},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Settings of one dossier site."""
+
+    title: str
+    description: str = ""
+    lang: str = "nl"
+    base_url: str = ""
+    publisher: str = ""
+    page_size: int = 20
+    menu: tuple[MenuItem, ...] = ()
+
+
+def parse_config(tree: Tree, rel_path: str, base_url: str | None = None) -> SiteConfig:
+    """Build SiteConfig from site.yml; `base_url` from the command line wins."""
+    problems = check(tree.data, SITE_SCHEMA, tree, rel_path)
+    if problems:
+        raise DossierError(problems)
+    raw = tree.data
+    url = raw.get("base_url", "") if base_url is None else base_url
+    if url and not url.endswith("/"):
+        url += "/"
+    return SiteConfig(
+        title=raw["titel"],
+        description=raw.get("beschrijving", ""),
+        lang=raw.get("taal", "nl"),
+        base_url=url,
+        publisher=raw.get("uitgever", ""),
+        page_size=raw.get("per_pagina", 20),
+        menu=tuple(MenuItem(m["titel"], m["pad"]) for m in raw.get("menu", [])),
+    )

@@ -1,0 +1,89 @@
+"""Diagnostics: what is wrong with the input, where, and what was probably meant."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem with the input, located as `path:line:col`."""
+
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    field: str
+    message: str
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.text}"
+
+    @property
+    def text(self) -> str:
+        """The field, the message and the suggestion, without the location."""
+        field = f"{self.field}: " if self.field else ""
+        hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
+        return f"{field}{self.message}{hint}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class DossierError(Exception):
+    """Raised by any stage whose input has errors; carries every diagnostic found."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics = sort_diagnostics(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sort by path, then line and column, without duplicates."""
+    return sorted(set(diagnostics), key=lambda d: (d.path, d.line, d.column, d.field, d.message))
+
+
+def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Only the errors."""
+    return [d for d in diagnostics if d.is_error]
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str:
+    """The closest candidate, quoted, or '' when nothing is close enough."""
+    pool = sorted(set(candidates))
+    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    if not match and word.lower() != word:
+        match = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.6)
+    return f"'{match[0]}'" if match else ""
+
+
+def format_text(diagnostics: Iterable[Diagnostic]) -> str:
+    """One diagnostic per line, as compilers print them."""
+    return "\n".join(str(d) for d in diagnostics)
+
+
+def format_json(diagnostics: Iterable[Diagnostic]) -> str:
+    """A JSON array of diagnostics for CI tools."""
+    rows = []
+    for d in diagnostics:
+        row = asdict(d)
+        row["suggestion"] = d.suggestion.strip("'") or None
+        rows.append(row)
+    return json.dumps(rows, ensure_ascii=False, indent=2)
+
+
+def format_github(diagnostics: Iterable[Diagnostic]) -> str:
+    """GitHub Actions workflow commands, so errors show on the right line."""
+    lines = []
+    for d in diagnostics:
+        text = d.text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        lines.append(f"::{d.severity} file={d.path},line={d.line},col={d.column}::{text}")
+    return "\n".join(lines)

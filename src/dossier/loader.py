@@ -1,0 +1,156 @@
+"""Load stage: read content files into documents (front matter + body, with positions)."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dossier.diagnostics import Diagnostic, DossierError
+from dossier.yamltree import Tree, parse
+
+RECORD_SUFFIXES = (".md", ".yml", ".yaml")
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # one record; a larger file is almost surely a mistake
+
+
+@dataclass(frozen=True)
+class Document:
+    """One content file: its collection, slug, front matter tree and Markdown body."""
+
+    collection: str
+    slug: str
+    path: str  # relative to the site folder, with forward slashes
+    tree: Tree
+    body: str
+    body_line: int  # line number of the body's first line in the file
+
+
+def read_text(file: Path, rel_path: str) -> str:
+    """Read a file as UTF-8 (a BOM is allowed); CRLF and CR become LF."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DossierError([Diagnostic(
+                rel_path, 1, 1, "error", "",
+                f"file is {size / 1_048_576:.1f} MB; a record may be at most "
+                f"{MAX_FILE_BYTES // 1_048_576} MB")])
+        data = file.read_bytes()
+    except OSError as exc:
+        raise DossierError(
+            [Diagnostic(rel_path, 1, 1, "error", "", f"cannot read file: {exc.strerror}")]
+        ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DossierError([Diagnostic(
+            rel_path, line, col, "error", "",
+            f"file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8")]) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise DossierError([Diagnostic(
+            rel_path, line, 1, "error", "", "file contains NUL bytes; is it a text file?")])
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str, rel_path: str) -> tuple[str, str, int]:
+    """Split `---` front matter from the body; return (yaml, body, body's first line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        raise DossierError([Diagnostic(
+            rel_path, 1, 1, "error", "",
+            "a record starts with a line '---', then its fields, then another '---'")])
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise DossierError([Diagnostic(
+        rel_path, 1, 1, "error", "",
+        "front matter is not closed: add a line '---' after the last field")])
+
+
+def load_document(file: Path, rel_path: str, collection: str) -> Document:
+    """Read one record file into a Document."""
+    text = read_text(file, rel_path)
+    if file.suffix == ".md":
+        front, body, body_line = split_front_matter(text, rel_path)
+        tree = parse(front, rel_path, line_offset=1)
+    else:
+        tree, body, body_line = parse(text, rel_path), "", 0
+    return Document(collection, file.stem, rel_path, tree, body, body_line)
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files, editor backups and OS litter are not content."""
+    return (name.startswith((".", "#", "~")) or name.endswith(("~", ".swp", ".bak", ".tmp"))
+            or name in ("Thumbs.db", "desktop.ini"))
+
+
+def slug_problem(stem: str) -> str:
+    """Why a file name is not a valid slug, or '' when it is."""
+    return "" if SLUG_RE.match(stem) else "file name must be lowercase letters, digits and '-'"
+
+
+def slugify(text: str) -> str:
+    """A URL-safe, lowercase ASCII slug for any text."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def collection_files(content: Path, collection: str) -> Iterable[tuple[Path, str]]:
+    """Record files of one collection, sorted, with their site-relative paths."""
+    folder = content / collection
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if is_ignored(entry.name):
+            continue
+        found.append((Path(entry.path), f"content/{collection}/{entry.name}"))
+    return found
+
+
+def load_documents(
+    site_dir: Path, collections: Iterable[str], problems: list[Diagnostic]
+) -> list[Document]:
+    """Load every readable record of every collection; add what is wrong to `problems`."""
+    documents: list[Document] = []
+    content = site_dir / "content"
+    for collection in collections:
+        for file, rel in collection_files(content, collection):
+            problem = _file_problem(file, rel, content)
+            if problem:
+                problems.append(problem)
+                continue
+            if file.suffix not in RECORD_SUFFIXES:
+                continue
+            if reason := slug_problem(file.stem):
+                problems.append(Diagnostic(
+                    rel, 1, 1, "error", "", reason,
+                    f"'{slugify(file.stem)}{file.suffix}'" if slugify(file.stem) else ""))
+                continue
+            try:
+                documents.append(load_document(file, rel, collection))
+            except DossierError as exc:
+                problems.extend(exc.diagnostics)
+    return documents
+
+
+def _file_problem(file: Path, rel: str, content: Path) -> Diagnostic | None:
+    """A symlink out of the content folder or a subfolder is reported, not followed."""
+    if file.is_symlink():
+        target = file.resolve()
+        if not target.is_relative_to(content.resolve()):
+            return Diagnostic(rel, 1, 1, "error", "",
+                              "symbolic link points outside the content folder; it is not read")
+    if file.is_dir():
+        return Diagnostic(rel, 1, 1, "warning", "",
+                          "subfolders are not read; move its records up one level")
+    return None
+

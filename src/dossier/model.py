@@ -1,0 +1,197 @@
+"""Link stage: records → Site model with references resolved, derived sides and facets.
+
+Pure: no I/O. Everything a template needs to know about other records is computed here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dossier.config import SiteConfig
+from dossier.loader import slugify
+from dossier.records import Record
+from dossier.schema import Collection, Field, Schema, iter_values
+from dossier.yamltree import dotted
+
+
+@dataclass(frozen=True, eq=False)
+class FacetTerm:
+    """One value of a facet with the records that carry it."""
+
+    facet: Facet
+    key: str  # the stored value
+    label: str
+    slug: str
+    records: tuple[Record, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.records)
+
+    @property
+    def url(self) -> str:
+        return f"{self.facet.folder}/{self.slug}/"
+
+
+@dataclass(frozen=True, eq=False)
+class Facet:
+    """A field marked `facet` in one collection, with its terms in use."""
+
+    collection: Collection
+    field: Field
+    label: str
+    terms: list[FacetTerm] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def folder(self) -> str:
+        return self.collection.facet_folder(self.field.name)
+
+    @property
+    def url(self) -> str:
+        return f"{self.folder}/"
+
+
+@dataclass(frozen=True)
+class Backlink:
+    """`source` names the target record in its field `field` (dotted path)."""
+
+    source: Record
+    field: str
+
+
+@dataclass(frozen=True, eq=False)
+class Site:
+    """The whole dossier, linked: what every page is rendered from."""
+
+    config: SiteConfig
+    schema: Schema
+    records: Mapping[str, tuple[Record, ...]]  # per collection, sorted by slug
+    backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]]
+    facets: Mapping[str, tuple[Facet, ...]]  # per collection
+    build_date: str = ""  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest content date
+
+    def get(self, collection: str, slug: str) -> Record:
+        """The record a reference names (validation made sure it exists)."""
+        return self._index[(collection, slug)]
+
+    @property
+    def _index(self) -> dict[tuple[str, str], Record]:
+        cache: dict[tuple[str, str], Record] | None = self.__dict__.get("_index_cache")
+        if cache is None:
+            cache = {r.key: r for rs in self.records.values() for r in rs}
+            object.__setattr__(self, "_index_cache", cache)
+        return cache
+
+    def all_records(self) -> Iterable[Record]:
+        for collection in self.schema.collections:
+            yield from self.records.get(collection.name, ())
+
+    def referrers(self, record: Record, collection: str = "",
+                  fields: Iterable[str] = ()) -> list[Record]:
+        """Records that name `record`, optionally only from one collection or some fields."""
+        wanted = set(fields)
+        seen: dict[tuple[str, str], Record] = {}
+        for link in self.backlinks.get(record.key, ()):
+            if collection and link.source.collection.name != collection:
+                continue
+            if wanted and link.field not in wanted:
+                continue
+            seen.setdefault(link.source.key, link.source)
+        return sorted(seen.values(), key=sort_key)
+
+    def refs(self, record: Record, collection: str) -> list[Record]:
+        """Records of `collection` that `record` names, in any field."""
+        found = {
+            value: self.get(f.collection, value)
+            for f, _, value in iter_values(record.collection.fields, record.data)
+            if f.type == "ref" and f.collection == collection
+        }
+        return sorted(found.values(), key=sort_key)
+
+    @property
+    def publisher(self) -> Record | None:
+        if not self.config.publisher:
+            return None
+        return self._index.get(("organisaties", self.config.publisher))
+
+
+def sort_key(record: Record) -> tuple[str, str]:
+    """Records sort by title as a reader sees it, then slug."""
+    return (record.title.casefold(), record.slug)
+
+
+def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: str = "") -> Site:
+    """Assemble the Site: group records, compute backlinks and facets."""
+    grouped: dict[str, list[Record]] = {c.name: [] for c in schema.collections}
+    for record in records:
+        grouped[record.collection.name].append(record)
+    by_collection = {name: tuple(sorted(rs, key=lambda r: r.slug)) for name, rs in grouped.items()}
+    backlinks: dict[tuple[str, str], list[Backlink]] = {}
+    for record in records:
+        for f, path, value in iter_values(record.collection.fields, record.data):
+            if f.type == "ref":
+                backlinks.setdefault((f.collection, value), []).append(
+                    Backlink(record, dotted(path)))
+    facets = {c.name: tuple(_facets(c, by_collection[c.name], schema, config.lang))
+              for c in schema.collections}
+    return Site(
+        config=config,
+        schema=schema,
+        records=by_collection,
+        backlinks={k: tuple(sorted(v, key=lambda b: (b.source.key, b.field)))
+                   for k, v in backlinks.items()},
+        facets=facets,
+        build_date=build_date or _newest_date(records),
+    )
+
+
+def facet_values(record: Record, f: Field) -> list[str]:
+    """The term keys a record carries for a facet field."""
+    value = record.data.get(f.name)
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    return [str(v) for v in values]
+
+
+def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
+            lang: str) -> list[Facet]:
+    result = []
+    for f in collection.facets:
+        facet = Facet(collection, f, f.label(lang))
+        members: dict[str, list[Record]] = {}
+        for record in sorted(records, key=sort_key):
+            for value in dict.fromkeys(facet_values(record, f)):
+                members.setdefault(value, []).append(record)
+        leaf = f.leaf
+        if leaf.type == "enum":
+            keys = [t.key for t in schema.terms(leaf.vocabulary) if t.key in members]
+        else:
+            keys = sorted(members, key=str.casefold)
+        slugs: set[str] = set()
+        for key in keys:
+            label = schema.term_label(leaf.vocabulary, key, lang) if leaf.type == "enum" else key
+            slug = _unique(key if leaf.type == "enum" else slugify(key) or "leeg", slugs)
+            facet.terms.append(FacetTerm(facet, key, label, slug, tuple(members[key])))
+        result.append(facet)
+    return result
+
+
+def _unique(slug: str, taken: set[str]) -> str:
+    """'den-haag' twice (from 'Den Haag' and 'den haag') becomes 'den-haag-2'."""
+    candidate, n = slug, 2
+    while candidate in taken:
+        candidate, n = f"{slug}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _newest_date(records: Iterable[Record]) -> str:
+    dates: list[Any] = [r.data.get("bijgewerkt") for r in records]
+    return max((d for d in dates if isinstance(d, str)), default="")

@@ -1,0 +1,196 @@
+"""Write stage: assemble the site beside the output folder, then swap it in atomically.
+
+Files whose bytes did not change are hard-linked from the previous build, so they keep
+their mtime and `rsync`/CDNs upload only what changed. A failed or killed build leaves
+the previous output as it was; its leftovers are removed by the next build.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import posixpath
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from dossier.diagnostics import Diagnostic, DossierError
+
+_RENAME_EXCHANGE = 2
+MARKER = ".dossier-build"  # marks a folder as ours, so a build never replaces anything else
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    """How many files the output has, and how many were new or changed."""
+
+    written: int
+    changed: int
+    removed: int
+
+
+def _error(out: Path, message: str) -> DossierError:
+    return DossierError([Diagnostic(str(out), 1, 1, "error", "", message)])
+
+
+def safe_relpath(rel: str) -> str:
+    """Refuse any output path that could land outside the output folder."""
+    norm = posixpath.normpath(rel)
+    if (not rel or rel.startswith(("/", "\\")) or norm.startswith("..") or "\\" in rel
+            or ":" in rel.split("/")[0] or "\x00" in rel):
+        raise ValueError(f"unsafe output path {rel!r}")
+    return norm
+
+
+class MemoryOutput:
+    """Collects the names of output files without writing anything (for `dossier check`)."""
+
+    def __init__(self) -> None:
+        self.files: set[str] = set()
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.files.add(safe_relpath(rel))
+
+
+class OutputFolder:
+    """A new version of the output folder, assembled in a temporary sibling."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        self.parent = self.out.parent
+        self.lock_path = self.parent / f".{self.out.name}.lock"
+        self.tmp = self.parent / f".{self.out.name}.tmp-{os.getpid()}"
+        self.files: set[str] = set()
+        self.changed = 0
+        self._lock_fd = -1
+
+    def __enter__(self) -> OutputFolder:
+        try:
+            self.parent.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            raise _error(self.out, f"cannot create output folder: {exc.strerror}") from None
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self._lock_fd)
+            raise _error(self.out, "another build is writing this output folder") from None
+        self._remove_leftovers()
+        if self.out.is_dir() and any(self.out.iterdir()) and not (self.out / MARKER).exists():
+            self._unlock()
+            raise _error(self.out, "folder exists and was not made by dossier build; "
+                         "choose another --out or empty it first")
+        try:
+            self.tmp.mkdir()
+            (self.tmp / MARKER).write_bytes(b"")
+        except OSError as exc:
+            self._unlock()
+            raise _error(self.out, f"cannot write beside the output folder: {exc.strerror}") from None
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self.tmp.exists():
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self._unlock()
+
+    def _unlock(self) -> None:
+        if self._lock_fd >= 0:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+
+    def _remove_leftovers(self) -> None:
+        """Temporary folders of builds that were killed (we hold the lock, so none is live)."""
+        for entry in self.parent.glob(f".{self.out.name}.tmp-*"):
+            shutil.rmtree(entry, ignore_errors=True)
+        for entry in self.parent.glob(f".{self.out.name}.old-*"):
+            shutil.rmtree(entry, ignore_errors=True)
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Add one file; reuse the previous build's file when the bytes are the same."""
+        rel = safe_relpath(rel)
+        if rel in self.files:
+            raise ValueError(f"two outputs would be written to {rel}")
+        self.files.add(rel)
+        target = self.tmp / rel
+        previous = self.out / rel
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if _same_bytes(previous, data):
+                try:
+                    os.link(previous, target)
+                    return
+                except OSError:
+                    shutil.copy2(previous, target)
+                    return
+            self.changed += 1
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+
+    def commit(self) -> WriteStats:
+        """Swap the new folder in; the previous one is removed afterwards."""
+        old_files = _list_files(self.out) if self.out.is_dir() else set()
+        removed = len(old_files - self.files)
+        try:
+            if self.out.exists() and not self.out.is_dir():
+                raise _error(self.out, "output path exists and is not a folder")
+            if self.out.is_dir() and _exchange(self.tmp, self.out):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            elif self.out.is_dir():
+                old = self.parent / f".{self.out.name}.old-{os.getpid()}"
+                os.rename(self.out, old)
+                os.rename(self.tmp, self.out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(self.tmp, self.out)
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+        return WriteStats(len(self.files), self.changed, removed)
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        if path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _list_files(root: Path) -> set[str]:
+    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return files - {MARKER}
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two folders (Linux renameat2); False where that is not available."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    at_fdcwd = -100
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _explain(exc: OSError) -> str:
+    if exc.errno == errno.ENOSPC:
+        return "disk is full; the previous build was left as it was"
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to write ({exc.strerror}); the previous build was left as it was"
+    return f"cannot write output: {exc.strerror}"

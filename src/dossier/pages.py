@@ -1,0 +1,84 @@
+"""Which pages a site has: one plan, computed from the Site model (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dossier.model import Facet, FacetTerm, Site, sort_key
+from dossier.records import Record
+from dossier.schema import Collection
+
+
+@dataclass(frozen=True, eq=False)
+class Page:
+    """One output page: its URL, the template that renders it and what it is about."""
+
+    url: str
+    template: tuple[str, ...]  # candidates, first found wins (site templates override)
+    kind: str
+    title: str
+    record: Record | None = None
+    collection: Collection | None = None
+    facet: Facet | None = None
+    term: FacetTerm | None = None
+    items: Sequence[Record] = ()
+    pagination: Pagination | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """Where a list page sits among its siblings."""
+
+    number: int
+    count: int
+    urls: tuple[str, ...]  # URL of every page, index 0 = page 1
+    total: int  # items over all pages
+
+    @property
+    def prev_url(self) -> str:
+        return self.urls[self.number - 2] if self.number > 1 else ""
+
+    @property
+    def next_url(self) -> str:
+        return self.urls[self.number] if self.number < self.count else ""
+
+
+def plan(site: Site) -> list[Page]:
+    """Every page of the site, in a stable order."""
+    pages = [Page("", ("home.html",), "home", site.config.title)]
+    for collection in site.schema.collections:
+        for record in site.records[collection.name]:
+            pages.append(Page(
+                record.url,
+                (f"record/{collection.name}.html", "record.html"),
+                "record", record.title, record=record, collection=collection))
+        if collection.folder:
+            items = sorted(site.records[collection.name], key=sort_key)
+            pages.extend(_paginate(
+                collection.url("").rstrip("/") + "/" if collection.folder else "",
+                items, site.config.page_size,
+                (f"list/{collection.name}.html", "list.html"), "list",
+                collection.label(site.config.lang), collection=collection))
+        for facet in site.facets[collection.name]:
+            pages.append(Page(facet.url, ("facet.html",), "facet", facet.label,
+                              collection=collection, facet=facet))
+            for term in facet.terms:
+                pages.extend(_paginate(
+                    term.url, term.records, site.config.page_size, ("term.html",), "term",
+                    f"{facet.label}: {term.label}", collection=collection, facet=facet,
+                    term=term))
+    pages.append(Page("404.html", ("404.html",), "404", "404"))
+    return pages
+
+
+def _paginate(url: str, items: Sequence[Record], size: int, template: tuple[str, ...],
+              kind: str, title: str, **about: Any) -> Iterator[Page]:
+    count = max(1, -(-len(items) // size))
+    urls = tuple(url if n == 1 else f"{url}pagina/{n}/" for n in range(1, count + 1))
+    for n in range(1, count + 1):
+        yield Page(urls[n - 1], template, kind, title,
+                   items=items[(n - 1) * size:n * size],
+                   pagination=Pagination(n, count, urls, len(items)), **about)

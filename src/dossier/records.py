@@ -1,0 +1,163 @@
+"""Validate stage: documents → records, every problem reported in one pass."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dossier.diagnostics import Diagnostic, suggest
+from dossier.loader import Document
+from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
+from dossier.validation import check
+from dossier.yamltree import Path, Tree, dotted
+
+_TEXT_TYPES = ("string", "text", "phone")
+_HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_FENCE_RE = re.compile(r"^(```|~~~)")
+
+
+@dataclass(frozen=True, eq=False)
+class Record:
+    """A valid record: its collection, slug, data and Markdown body."""
+
+    collection: Collection
+    slug: str
+    path: str
+    data: Mapping[str, Any]
+    body: str
+    body_line: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.collection.name, self.slug
+
+    @property
+    def title(self) -> str:
+        return str(self.data.get(self.collection.title_field, self.slug))
+
+    @property
+    def url(self) -> str:
+        return self.collection.url(self.slug)
+
+    @property
+    def draft(self) -> bool:
+        return self.data.get(DRAFT_FIELD) is True
+
+    def __repr__(self) -> str:
+        return f"Record({self.collection.name}/{self.slug})"
+
+
+def validate(documents: list[Document], schema: Schema, drafts: bool,
+             problems: list[Diagnostic]) -> list[Record]:
+    """Check every document against the schema and each other; return the publishable records."""
+    schemas = {c.name: json_schema(c, schema) for c in schema.collections}
+    checked: list[tuple[Document, Record]] = []
+    for doc in documents:
+        collection = schema.collection(doc.collection)
+        data = _coerce(collection.fields, doc.tree)
+        found = check(data, schemas[doc.collection], doc.tree, doc.path)
+        if isinstance(data, dict):
+            found += list(_order_problems(collection.fields, data, doc))
+        found += list(_section_problems(collection, doc))
+        problems.extend(found)
+        if isinstance(data, dict) and not any(d.is_error for d in found):
+            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line)
+            checked.append((doc, record))
+    problems.extend(_duplicate_problems(documents))
+    published = [(d, r) for d, r in checked if drafts or not r.draft]
+    problems.extend(_reference_problems(published, checked, documents))
+    return [r for _, r in published]
+
+
+def _coerce(fields: tuple[Field, ...], tree: Tree) -> Any:
+    """Give text fields back what the editor typed where YAML read a number or yes/no."""
+    data = tree.data
+    if not isinstance(data, dict) or not tree.raw:
+        return data
+    for f, path, value in iter_values(fields, data):
+        if f.type in _TEXT_TYPES and not isinstance(value, str) and path in tree.raw:
+            _set(data, path, tree.raw[path])
+    return data
+
+
+def _set(data: Any, path: Path, value: Any) -> None:
+    for step in path[:-1]:
+        data = data[step]
+    data[path[-1]] = value
+
+
+def _order_problems(fields: tuple[Field, ...], data: Mapping[str, Any],
+                    doc: Document, path: Path = ()) -> Iterator[Diagnostic]:
+    """Object fields with `order: [start, eind]`: eind may not come before start."""
+    for f in fields:
+        value = data.get(f.name)
+        here = (*path, f.name)
+        if f.type == "object" and isinstance(value, dict):
+            if f.order:
+                first, second = (value.get(k) for k in f.order)
+                if isinstance(first, str) and isinstance(second, str) and second < first:
+                    line, col = doc.tree.position((*here, f.order[1]))
+                    yield Diagnostic(doc.path, line, col, "error", dotted((*here, f.order[1])),
+                                     f"'{second}' is before {f.order[0]} '{first}'")
+            yield from _order_problems(f.fields, value, doc, here)
+        elif f.type == "list" and f.items is not None and isinstance(value, list):
+            for i, item in enumerate(value):
+                if f.items.type == "object" and isinstance(item, dict):
+                    yield from _order_problems(f.items.fields, item, doc, (*here, i))
+
+
+def headings(body: str) -> Iterator[tuple[int, str]]:
+    """`## ` headings of a Markdown body (outside code blocks), with their line index."""
+    fenced = False
+    for i, line in enumerate(body.split("\n")):
+        if _FENCE_RE.match(line):
+            fenced = not fenced
+        elif not fenced and (m := _HEADING_RE.match(line)):
+            yield i, m.group(1)
+
+
+def _section_problems(collection: Collection, doc: Document) -> Iterator[Diagnostic]:
+    if not collection.sections or not doc.path.endswith(".md"):
+        return
+    present = {title.strip().lower() for _, title in headings(doc.body)}
+    for section in collection.sections:
+        if section.lower() not in present:
+            yield Diagnostic(doc.path, doc.body_line, 1, "warning", "body",
+                             f"expected section '## {section}' is missing")
+
+
+def _duplicate_problems(documents: list[Document]) -> Iterator[Diagnostic]:
+    seen: dict[tuple[str, str], Document] = {}
+    for doc in documents:
+        key = (doc.collection, doc.slug)
+        if key in seen:
+            yield Diagnostic(doc.path, 1, 1, "error", "",
+                             f"duplicate slug '{doc.slug}': {seen[key].path} has it too")
+        else:
+            seen[key] = doc
+
+
+def _reference_problems(published: list[tuple[Document, Record]],
+                        checked: list[tuple[Document, Record]],
+                        documents: list[Document]) -> Iterator[Diagnostic]:
+    """Every ref names a record that exists and is published."""
+    existing: dict[str, set[str]] = {}
+    for doc in documents:
+        existing.setdefault(doc.collection, set()).add(doc.slug)
+    live = {r.key for _, r in published}
+    drafts = {r.key for _, r in checked if r.draft}
+    for doc, record in published:
+        for f, path, value in iter_values(record.collection.fields, record.data):
+            if f.type != "ref" or (f.collection, value) in live:
+                continue
+            line, col = doc.tree.position(path)
+            where = dotted(path)
+            if (f.collection, value) in drafts:
+                yield Diagnostic(doc.path, line, col, "error", where,
+                                 f"'{value}' is a draft (concept: true) and is not published")
+            elif value not in existing.get(f.collection, set()):
+                hint = suggest(value, existing.get(f.collection, set()))
+                yield Diagnostic(doc.path, line, col, "error", where,
+                                 f"no record '{value}' in {f.collection}", hint)

@@ -1,0 +1,228 @@
+"""Render stage: one page of the plan → HTML. Pure: reads only the Site and templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import jinja2
+import yaml
+
+from dossier.diagnostics import Diagnostic, suggest
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered
+from dossier.model import Facet, FacetTerm, Site
+from dossier.pages import Page
+from dossier.records import Record
+from dossier.schema import Collection, Field
+from dossier.urls import absolute, base_path, is_external, relative
+
+THEME = Path(__file__).parent / "theme"
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
+
+MONTHS = {
+    "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+           "september", "oktober", "november", "december"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"],
+}
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """A page's URL, its HTML and the problems found while rendering it."""
+
+    url: str
+    html: str
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, str]:
+    """The interface strings for `lang`, from the theme, overridable per site."""
+    messages: dict[str, str] = {}
+    for folder in (THEME / "messages", site_templates / "messages" if site_templates else None):
+        if folder is not None and (folder / f"{lang}.yml").is_file():
+            messages.update(yaml.safe_load((folder / f"{lang}.yml").read_text("utf-8")) or {})
+    return messages
+
+
+def make_environment(site_templates: Path | None) -> jinja2.Environment:
+    """Jinja with autoescape and StrictUndefined; the site's templates override the theme's."""
+    loaders: list[jinja2.BaseLoader] = []
+    if site_templates is not None and site_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(site_templates))
+    loaders.append(jinja2.FileSystemLoader(THEME / "templates"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
+    )
+
+
+class Renderer:
+    """Renders pages of one site; holds what is costly to set up (Jinja, Markdown)."""
+
+    def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str]) -> None:
+        self.site = site
+        self.env = env
+        self.messages = messages
+        self.lang = site.config.lang
+        self.markdown = MarkdownRenderer()
+        self.by_source = {r.path: r for r in site.all_records()}
+        self.terms: dict[tuple[str, str, str], FacetTerm] = {
+            (c, facet.name, term.key): term
+            for c, facets in site.facets.items() for facet in facets for term in facet.terms
+        }
+        env.globals.update(site=site, config=site.config, schema=site.schema, lang=self.lang,
+                           t=self.translate, date=self.format_date)
+
+    def translate(self, key: str, **values: Any) -> str:
+        """An interface string in the site's language; a missing key is a theme bug."""
+        if key not in self.messages:
+            raise KeyError(f"interface text '{key}' is missing from the {self.lang} catalogue")
+        return self.messages[key].format(**values) if values else self.messages[key]
+
+    def format_date(self, value: str) -> str:
+        """'2012-06-14' → '14 juni 2012'; '2012-06' → 'juni 2012'."""
+        parts = [int(p) for p in value.split("-")]
+        month = MONTHS[self.lang][parts[1] - 1] if len(parts) > 1 else ""
+        if len(parts) == 3:
+            day = dt.date(*parts).day
+            return f"{month} {day}, {parts[0]}" if self.lang == "en" else f"{day} {month} {parts[0]}"
+        return f"{month} {parts[0]}".strip()
+
+    def render(self, page: Page) -> RenderedPage:
+        """Render one page to HTML."""
+        context = _PageContext(self, page)
+        template = self.env.select_template(list(page.template))
+        html = template.render(page=page, **context.helpers())
+        return RenderedPage(page.url, html, tuple(context.problems))
+
+
+class _PageContext:
+    """Helpers bound to one page: every link they make is relative to it."""
+
+    def __init__(self, renderer: Renderer, page: Page) -> None:
+        self.r = renderer
+        self.page = page
+        self.problems: list[Diagnostic] = []
+        # The 404 page is served at any depth, so its links start at the site's path.
+        self.prefix = base_path(renderer.site.config.base_url) if page.url == "404.html" else ""
+
+    def helpers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "url": self.url, "abs_url": self.abs_url, "static": self.static,
+            "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
+            "facet_of": self.facet_of, "shown_fields": self.shown_fields,
+        }
+
+    def target(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
+        if isinstance(target, Collection):
+            return target.url("").rstrip("/") + "/" if target.folder else ""
+        if isinstance(target, str):
+            return target
+        return target.url
+
+    def url(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
+        """Relative link from this page to a record, facet, collection or site path."""
+        path = self.target(target)
+        if self.prefix:
+            return self.prefix + path
+        return relative(self.page.url, path)
+
+    def abs_url(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
+        """Absolute URL (needs base_url; '' without it)."""
+        base = self.r.site.config.base_url
+        return absolute(base, self.target(target)) if base else ""
+
+    def static(self, path: str) -> str:
+        return self.url(f"static/{path}")
+
+    def ref(self, f: Field, slug: str) -> Record:
+        return self.r.site.get(f.leaf.collection, slug)
+
+    def term(self, collection: Collection, field_name: str, key: Any) -> FacetTerm | None:
+        return self.r.terms.get((collection.name, field_name, str(key)))
+
+    def facet_of(self, collection: Collection, field_name: str) -> Facet | None:
+        return next((f for f in self.r.site.facets[collection.name] if f.name == field_name),
+                    None)
+
+    def shown_fields(self, record: Record, which: str = "all") -> list[tuple[Field, Any]]:
+        """The record's present fields in schema order, without its title."""
+        result = []
+        for f in record.collection.fields:
+            if f.name == record.collection.title_field or f.name not in record.data:
+                continue
+            if which == "summary" and not f.summary:
+                continue
+            if which == "facts" and f.type == "text":
+                continue
+            result.append((f, record.data[f.name]))
+        return result
+
+    def body(self, record: Record) -> Rendered:
+        """The record's Markdown body as HTML for this page."""
+        return self._convert(record.body, record, record.body_line)
+
+    def md(self, text: str, record: Record) -> Rendered:
+        """A Markdown text field of `record` as HTML for this page."""
+        return self._convert(text, record, 0)
+
+    def _convert(self, text: str, record: Record, first_line: int) -> Rendered:
+        rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record))
+        for href, message in rendered.problems:
+            line_in_text, col = _locate(text, href)
+            line = first_line + line_in_text - 1 if first_line else 1
+            self.problems.append(Diagnostic(record.path, line, col, "error",
+                                            "body" if first_line else "", message,
+                                            self._hint(href, record)))
+        return rendered
+
+    def _md_link(self, href: str, record: Record) -> str:
+        if is_external(href) or href.startswith("#") or not href:
+            return href
+        if href.startswith("/") or _WINDOWS_PATH.search(href):
+            raise LinkProblem(f"link '{href}' must be relative to this file, "
+                              "e.g. '../organisaties/al-amal.md'")
+        path, _, fragment = href.partition("#")
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(record.path), unquote(path)))
+        if not target.startswith("content/"):
+            raise LinkProblem(f"link '{href}' points outside the content folder")
+        found = self.r.by_source.get(target)
+        if found is None:
+            raise LinkProblem(f"link '{href}' does not lead to a published record")
+        return self.url(found.url + (f"#{fragment}" if fragment else ""))
+
+    def _hint(self, href: str, record: Record) -> str:
+        path = href.partition("#")[0]
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(record.path), unquote(path)))
+        close = suggest(target, self.r.by_source)
+        if not close:
+            return ""
+        rel = posixpath.relpath(close.strip("'"), posixpath.dirname(record.path))
+        return f"'{rel}'"
+
+
+def _locate(text: str, href: str) -> tuple[int, int]:
+    """1-based line and column of `href` in a Markdown text (1, 1 when not found)."""
+    index = text.find(href)
+    if index < 0:
+        return 1, 1
+    line = text.count("\n", 0, index)
+    return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+def render_all(renderer: Renderer, pages: Iterable[Page]) -> Iterable[RenderedPage]:
+    """Render pages one at a time (so they can be written as they come)."""
+    for page in pages:
+        yield renderer.render(page)

@@ -1,0 +1,40 @@
+"""The one URL resolver: every internal link is made relative to the page it is on."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import quote, urlsplit
+
+
+def output_path(url: str) -> str:
+    """Where a page URL lives in the output folder: `projecten/x/` → `projecten/x/index.html`."""
+    return f"{url}index.html" if url == "" or url.endswith("/") else url
+
+
+def relative(from_url: str, to_url: str) -> str:
+    """Link from the page at `from_url` to `to_url` (both site-relative, '' is the home page)."""
+    path, _, fragment = to_url.partition("#")
+    if fragment and path == from_url:
+        return f"#{fragment}"
+    base = from_url if from_url == "" or from_url.endswith("/") else posixpath.dirname(from_url)
+    target = path.rstrip("/")
+    rel = posixpath.relpath(target or ".", base.rstrip("/") or ".")
+    if path == "" or path.endswith("/"):
+        rel = "./" if rel == "." else rel + "/"
+    rel = quote(rel, safe="/.-_~%")
+    return f"{rel}#{fragment}" if fragment else rel
+
+
+def absolute(base_url: str, url: str) -> str:
+    """An absolute URL from `base_url` (for sitemap, feed, canonical links)."""
+    return base_url + quote(url, safe="/.-_~%#")
+
+
+def base_path(base_url: str) -> str:
+    """The path prefix of `base_url`: `https://x.nl/databank/` → `/databank/`."""
+    return urlsplit(base_url).path or "/" if base_url else "/"
+
+
+def is_external(href: str) -> bool:
+    """Links with a scheme (https:, mailto:) or protocol-relative ones leave the site."""
+    return bool(urlsplit(href).scheme) or href.startswith("//")

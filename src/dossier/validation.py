@@ -1,0 +1,118 @@
+"""Check data against a JSON Schema (with the jsonschema library) and say where it is wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+
+from dossier.diagnostics import Diagnostic, suggest
+from dossier.yamltree import Path, Tree, dotted
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+URL_RE = re.compile(r"^(https?://[^\s/?#<>\"']+\.[^\s/?#<>\"']+(?:[/?#][^\s<>\"]*)?|mailto:[^@\s<>\"']+@[^@\s<>\"']+)$")
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+FORMATS = FormatChecker(formats=())
+
+
+@FORMATS.checks("dossier-date")
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+@FORMATS.checks("dossier-month")
+def _is_month(value: object) -> bool:
+    return isinstance(value, str) and bool(MONTH_RE.match(value))
+
+
+@FORMATS.checks("dossier-email")
+def _is_email(value: object) -> bool:
+    return isinstance(value, str) and bool(EMAIL_RE.match(value))
+
+
+@FORMATS.checks("dossier-url")
+def _is_url(value: object) -> bool:
+    return isinstance(value, str) and bool(URL_RE.match(value))
+
+
+_TYPE_NAMES = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a group of fields",
+    "null": "nothing",
+}
+
+
+def describe(value: Any) -> str:
+    """What kind of value an editor wrote, in plain words."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a group of fields"
+    return "nothing" if value is None else type(value).__name__
+
+
+def check(data: Any, schema: dict[str, Any], tree: Tree, rel_path: str) -> list[Diagnostic]:
+    """Every way `data` breaks `schema`, located in the file `tree` came from."""
+    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    found: list[Diagnostic] = []
+    for error in validator.iter_errors(data):
+        found.extend(_diagnose(error, tree, rel_path))
+    return found
+
+
+def _diagnose(
+    error: jsonschema.ValidationError, tree: Tree, rel_path: str
+) -> Iterator[Diagnostic]:
+    path: Path = tuple(error.absolute_path)
+    line, col = tree.position(path)
+    expected = error.schema.get("x-expected", "") if isinstance(error.schema, dict) else ""
+    value = error.instance
+
+    def diag(message: str, where: Path = path, suggestion: str = "",
+             at_key: bool = False) -> Diagnostic:
+        ln, cl = tree.key_position(where) if at_key else tree.position(where)
+        return Diagnostic(rel_path, ln, cl, "error", dotted(where), message, suggestion)
+
+    kind = error.validator
+    if kind == "required":
+        missing = str(error.message).split("'")[1]
+        yield Diagnostic(rel_path, line, col, "error", dotted((*path, missing)),
+                         "required field is missing")
+    elif kind == "additionalProperties":
+        known = list(error.schema.get("properties", {}))
+        for key in sorted(set(value) - set(known)):
+            yield diag("unknown field", (*path, key), suggest(key, known), at_key=True)
+    elif kind == "enum":
+        terms = [str(t) for t in error.validator_value]
+        shown = value if isinstance(value, str) else describe(value)
+        yield diag(f"'{shown}' is not a known term", suggestion=suggest(str(value), terms))
+    elif kind == "type":
+        want = expected or _TYPE_NAMES.get(str(error.validator_value), str(error.validator_value))
+        yield diag(f"expected {want}, found {describe(value)}")
+    elif kind in ("format", "pattern", "minimum", "maximum", "minLength", "maxLength"):
+        want = expected or f"a value matching {error.validator_value}"
+        shown = value if isinstance(value, str | int) else describe(value)
+        yield diag(f"'{shown}' is not {want}")
+    else:
+        yield diag(error.message)

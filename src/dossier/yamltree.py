@@ -1,0 +1,154 @@
+"""YAML with positions: compose the node tree and keep each value's line and column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from dossier.diagnostics import Diagnostic, DossierError
+
+try:  # libyaml's C parser is several times faster; PyYAML without it still works.
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+Path = tuple[str | int, ...]
+
+# Explicit limits: a hostile file gets a diagnostic, not a hang or an out-of-memory kill.
+MAX_NODES = 200_000  # values in one document, counting every expansion of an alias
+MAX_DEPTH = 64  # nesting of lists and mappings
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@dataclass
+class Tree:
+    """Plain Python data from one YAML document, with the position of every value and key."""
+
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Original text of scalars YAML did not read as text (0301234567, yes, 1.0),
+    # so a field declared as text can take back what the editor typed.
+    raw: dict[Path, str] = field(default_factory=dict)
+
+    def position(self, path: Path) -> tuple[int, int]:
+        """Line and column of the value at `path`, or of its nearest parent that has one."""
+        while path not in self.positions and path:
+            path = path[:-1]
+        return self.positions.get(path, (1, 1))
+
+    def key_position(self, path: Path) -> tuple[int, int]:
+        """Line and column of the key that names the value at `path`."""
+        return self.key_positions.get(path) or self.position(path)
+
+
+class _Converter:
+    def __init__(self, rel_path: str, line_offset: int) -> None:
+        self.rel_path = rel_path
+        self.line_offset = line_offset
+        self.tree = Tree(None)
+        self.count = 0
+        self.problems: list[Diagnostic] = []
+        self.scalar_constructor = yaml.constructor.SafeConstructor()
+
+    def pos(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
+
+    def fail(self, node: yaml.Node, field_path: Path, message: str) -> None:
+        line, col = self.pos(node)
+        self.problems.append(
+            Diagnostic(self.rel_path, line, col, "error", dotted(field_path), message)
+        )
+
+    def convert(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(node, f"document has more than {MAX_NODES:,} values (alias expansion?)")
+        if depth > MAX_DEPTH:
+            raise _TooBig(node, f"nesting deeper than {MAX_DEPTH} levels")
+        self.tree.positions[path] = self.pos(node)
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self.scalar(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                self.fail(key_node, path, "merge keys ('<<') are not supported")
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, path, "a field name must be a plain word")
+                continue
+            key = key_node.value
+            if key in result:
+                self.fail(key_node, (*path, key), "field appears twice")
+                continue
+            self.tree.key_positions[(*path, key)] = self.pos(key_node)
+            result[key] = self.convert(value_node, (*path, key), depth + 1)
+        return result
+
+    def scalar(self, node: yaml.Node, path: Path) -> Any:
+        if node.tag in (_STR_TAG, _TIMESTAMP_TAG):
+            # Dates stay text: the schema's date/month types check them.
+            return node.value
+        value = self.scalar_constructor.construct_object(node)
+        if not isinstance(value, str):
+            self.tree.raw[path] = node.value
+        return value
+
+
+class _TooBig(Exception):
+    def __init__(self, node: yaml.Node, message: str) -> None:
+        self.node = node
+        self.message = message
+
+
+def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
+    """Parse one YAML document; raise DossierError with positions for anything wrong."""
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise DossierError([_syntax_error(exc, rel_path, line_offset)]) from None
+    except yaml.YAMLError as exc:  # errors without a mark, e.g. a reader error
+        raise DossierError(
+            [Diagnostic(rel_path, 1 + line_offset, 1, "error", "", f"YAML: {exc}")]
+        ) from None
+    if node is None:
+        return Tree({}, {(): (1 + line_offset, 1)})
+    converter = _Converter(rel_path, line_offset)
+    try:
+        converter.tree.data = converter.convert(node, (), 0)
+    except _TooBig as exc:
+        line, col = converter.pos(exc.node)
+        raise DossierError([Diagnostic(rel_path, line, col, "error", "", exc.message)]) from None
+    except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:
+        raise DossierError(
+            [Diagnostic(rel_path, 1 + line_offset, 1, "error", "", f"YAML: {exc}")]
+        ) from None
+    if converter.problems:
+        raise DossierError(converter.problems)
+    return converter.tree
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, rel_path: str, line_offset: int) -> Diagnostic:
+    mark = exc.problem_mark or exc.context_mark
+    line = (mark.line + 1 if mark else 1) + line_offset
+    col = mark.column + 1 if mark else 1
+    problem = exc.problem or "invalid YAML"
+    if exc.context:
+        problem = f"{exc.context}, {problem}"
+    if "\t" in problem or "found character '\\t'" in problem:
+        problem += " (use spaces, not tabs, to indent YAML)"
+    return Diagnostic(rel_path, line, col, "error", "", f"YAML syntax error: {problem}")
+
+
+def dotted(path: Path) -> str:
+    """`('partners', 1, 'rol')` → `partners.rol`: list positions are shown by line, not name."""
+    return ".".join(str(p) for p in path if not isinstance(p, int))
