@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import jinja2
 
@@ -24,6 +24,9 @@ from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.urls import base_path, output_path
 from dossier.yamltree import Tree, parse
+
+
+T = TypeVar("T")
 
 
 class Output(Protocol):
@@ -79,15 +82,30 @@ def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]) -> Site:
     """Load, validate and link the content; raise DossierError if anything is wrong."""
-    config = load_config(site_dir, options.base_url)
-    schema = load_schema(site_dir)
-    documents = load_documents(site_dir, [c.name for c in schema.collections], problems)
-    records = validate(documents, schema, options.drafts, problems)
+    config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
+    schema = _attempt(lambda: load_schema(site_dir), problems)
+    if schema is None:
+        raise DossierError(problems)
+    documents, unreadable = load_documents(
+        site_dir, [c.name for c in schema.collections], problems)
+    records = validate(documents, schema, options.drafts, problems, unreadable)
+    if config is None:
+        raise DossierError(problems)
     problems.extend(_config_problems(config, records))
+    _stop_on_errors(problems, strict=False)
     site = link(config, schema, records, _build_date())
     problems.extend(_collisions(plan(site)))
     _stop_on_errors(problems, strict=False)
     return site
+
+
+def _attempt(load: Callable[[], T], problems: list[Diagnostic]) -> T | None:
+    """Run one loader; on bad input keep its diagnostics and go on with the next."""
+    try:
+        return load()
+    except DossierError as exc:
+        problems.extend(exc.diagnostics)
+        return None
 
 
 def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:

@@ -59,9 +59,9 @@ def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 def suggest(word: str, candidates: Iterable[str]) -> str:
     """The closest candidate, quoted, or '' when nothing is close enough."""
     pool = sorted(set(candidates))
-    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    match = difflib.get_close_matches(word, pool, n=1, cutoff=0.7)
     if not match and word.lower() != word:
-        match = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.6)
+        match = difflib.get_close_matches(word.lower(), pool, n=1, cutoff=0.7)
     return f"'{match[0]}'" if match else ""
 
 

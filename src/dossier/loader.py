@@ -118,9 +118,14 @@ def collection_files(content: Path, collection: str) -> Iterable[tuple[Path, str
 
 def load_documents(
     site_dir: Path, collections: Iterable[str], problems: list[Diagnostic]
-) -> list[Document]:
-    """Load every readable record of every collection; add what is wrong to `problems`."""
+) -> tuple[list[Document], set[tuple[str, str]]]:
+    """Load every readable record; add what is wrong to `problems`.
+
+    Also returns the (collection, slug) of records that exist but could not be read, so
+    references to them are not reported a second time as dangling.
+    """
     documents: list[Document] = []
+    unreadable: set[tuple[str, str]] = set()
     content = site_dir / "content"
     for collection in collections:
         for file, rel in collection_files(content, collection):
@@ -139,7 +144,8 @@ def load_documents(
                 documents.append(load_document(file, rel, collection))
             except DossierError as exc:
                 problems.extend(exc.diagnostics)
-    return documents
+                unreadable.add((collection, file.stem))
+    return documents, unreadable
 
 
 def _file_problem(file: Path, rel: str, content: Path) -> Diagnostic | None:

@@ -63,6 +63,7 @@ class _LinkRewriter(Treeprocessor):
                 element.set(attr, self.owner.resolver(href))
             except LinkProblem as exc:
                 self.owner.problems.append((href, str(exc)))
+                del element.attrib[attr]  # reported once, here, not again by the link check
 
 
 class _Rewrite(Extension):

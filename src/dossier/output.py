@@ -86,7 +86,10 @@ class OutputFolder:
                          "choose another --out or empty it first")
         try:
             self.tmp.mkdir()
-            (self.tmp / MARKER).write_bytes(b"")
+            if (self.out / MARKER).is_file():
+                os.link(self.out / MARKER, self.tmp / MARKER)
+            else:
+                (self.tmp / MARKER).write_bytes(b"")
         except OSError as exc:
             self._unlock()
             raise _error(self.out, f"cannot write beside the output folder: {exc.strerror}") from None

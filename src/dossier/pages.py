@@ -63,6 +63,8 @@ def plan(site: Site) -> list[Page]:
                 (f"list/{collection.name}.html", "list.html"), "list",
                 collection.label(site.config.lang), collection=collection))
         for facet in site.facets[collection.name]:
+            if not facet.terms:
+                continue
             pages.append(Page(facet.url, ("facet.html",), "facet", facet.label,
                               collection=collection, facet=facet))
             for term in facet.terms:

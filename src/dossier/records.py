@@ -50,7 +50,8 @@ class Record:
 
 
 def validate(documents: list[Document], schema: Schema, drafts: bool,
-             problems: list[Diagnostic]) -> list[Record]:
+             problems: list[Diagnostic],
+             unreadable: set[tuple[str, str]] = frozenset()) -> list[Record]:  # type: ignore[assignment]
     """Check every document against the schema and each other; return the publishable records."""
     schemas = {c.name: json_schema(c, schema) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
@@ -65,9 +66,12 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
         if isinstance(data, dict) and not any(d.is_error for d in found):
             record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line)
             checked.append((doc, record))
-    problems.extend(_duplicate_problems(documents))
+    duplicates = list(_duplicates(documents))
+    problems.extend(_duplicate_problem(doc, first) for doc, first in duplicates)
+    dropped = {id(doc) for doc, _ in duplicates}
+    checked = [(d, r) for d, r in checked if id(d) not in dropped]
     published = [(d, r) for d, r in checked if drafts or not r.draft]
-    problems.extend(_reference_problems(published, checked, documents))
+    problems.extend(_reference_problems(published, checked, documents, unreadable))
     return [r for _, r in published]
 
 
@@ -128,24 +132,28 @@ def _section_problems(collection: Collection, doc: Document) -> Iterator[Diagnos
                              f"expected section '## {section}' is missing")
 
 
-def _duplicate_problems(documents: list[Document]) -> Iterator[Diagnostic]:
+def _duplicates(documents: list[Document]) -> Iterator[tuple[Document, Document]]:
+    """Each document whose slug an earlier document of its collection already has."""
     seen: dict[tuple[str, str], Document] = {}
     for doc in documents:
-        key = (doc.collection, doc.slug)
-        if key in seen:
-            yield Diagnostic(doc.path, 1, 1, "error", "",
-                             f"duplicate slug '{doc.slug}': {seen[key].path} has it too")
-        else:
-            seen[key] = doc
+        first = seen.setdefault((doc.collection, doc.slug), doc)
+        if first is not doc:
+            yield doc, first
+
+
+def _duplicate_problem(doc: Document, first: Document) -> Diagnostic:
+    return Diagnostic(doc.path, 1, 1, "error", "",
+                      f"duplicate slug '{doc.slug}': {first.path} has it too")
 
 
 def _reference_problems(published: list[tuple[Document, Record]],
                         checked: list[tuple[Document, Record]],
-                        documents: list[Document]) -> Iterator[Diagnostic]:
+                        documents: list[Document],
+                        unreadable: set[tuple[str, str]]) -> Iterator[Diagnostic]:
     """Every ref names a record that exists and is published."""
     existing: dict[str, set[str]] = {}
-    for doc in documents:
-        existing.setdefault(doc.collection, set()).add(doc.slug)
+    for collection, slug in [*((d.collection, d.slug) for d in documents), *unreadable]:
+        existing.setdefault(collection, set()).add(slug)
     live = {r.key for _, r in published}
     drafts = {r.key for _, r in checked if r.draft}
     for doc, record in published:

@@ -9,7 +9,7 @@ from typing import Any
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.loader import SLUG_RE
 from dossier.validation import check
-from dossier.yamltree import Path, Tree
+from dossier.yamltree import Path, Tree, dotted
 
 SCALAR_TYPES = ("string", "text", "date", "month", "year", "url", "email", "phone", "enum", "ref")
 ALL_TYPES = (*SCALAR_TYPES, "object", "list")
@@ -214,9 +214,17 @@ def _field(name: str, raw: dict[str, Any]) -> Field:
 def parse_schema(tree: Tree, rel_path: str) -> Schema:
     """Turn schema.yml's data into a Schema, reporting every problem in one pass."""
     problems = check(tree.data, META_SCHEMA, tree, rel_path)
+    try:
+        schema = _build_schema(tree.data)
+    except (KeyError, TypeError, AttributeError):
+        raise DossierError(problems) from None  # too broken to look further
+    problems.extend(_semantic_problems(schema, tree, rel_path))
     if problems:
         raise DossierError(problems)
-    raw = tree.data
+    return schema
+
+
+def _build_schema(raw: Any) -> Schema:
     vocabularies = {
         name: tuple(Term(str(k), _label(v, str(k))) for k, v in (terms or {}).items())
         for name, terms in (raw.get("vocabularies") or {}).items()
@@ -234,11 +242,7 @@ def parse_schema(tree: Tree, rel_path: str) -> Schema:
         )
         for name, spec in raw["collections"].items()
     )
-    schema = Schema(collections, vocabularies)
-    problems = list(_semantic_problems(schema, tree, rel_path))
-    if problems:
-        raise DossierError(problems)
-    return schema
+    return Schema(collections, vocabularies)
 
 
 def _semantic_problems(schema: Schema, tree: Tree, rel: str) -> Iterator[Diagnostic]:
@@ -254,9 +258,10 @@ def _semantic_problems(schema: Schema, tree: Tree, rel: str) -> Iterator[Diagnos
             line, col = tree.key_position(base)
             yield Diagnostic(rel, line, col, "error", c.name,
                              "collection names must be lowercase letters, digits and '-'")
-        if c.field(c.title_field) is None or c.field(c.title_field).type != "string":  # type: ignore[union-attr]
+        title = c.field(c.title_field)
+        if title is None or title.type != "string":
             line, col = tree.position((*base, "title"))
-            yield Diagnostic(rel, line, col, "error", "title",
+            yield Diagnostic(rel, line, col, "error", dotted((*base, "title")),
                              f"'{c.title_field}' is not a text field of {c.name}",
                              suggest(c.title_field, [f.name for f in c.fields]))
         for path, f in walk_fields(c.fields, (*base, "fields")):
@@ -268,7 +273,7 @@ def _field_problems(f: Field, path: Path, schema: Schema, names: list[str],
     def problem(key: str, message: str, hint: str = "") -> Diagnostic:
         line, col = tree.position((*path, key)) if (*path, key) in tree.positions \
             else tree.key_position(path)
-        return Diagnostic(rel, line, col, "error", f"{f.name}.{key}", message, hint)
+        return Diagnostic(rel, line, col, "error", dotted((*path, key)), message, hint)
 
     if f.type == "enum" and f.vocabulary not in schema.vocabularies:
         yield problem("vocabulary", f"'{f.vocabulary}' is not a declared vocabulary",

@@ -103,6 +103,8 @@ def _diagnose(
         known = list(error.schema.get("properties", {}))
         for key in sorted(set(value) - set(known)):
             yield diag("unknown field", (*path, key), suggest(key, known), at_key=True)
+    elif kind == "enum" and isinstance(value, list | dict):
+        yield diag(f"expected one term, found {describe(value)}")
     elif kind == "enum":
         terms = [str(t) for t in error.validator_value]
         shown = value if isinstance(value, str) else describe(value)
