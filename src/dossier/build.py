@@ -1,4 +1,7 @@
-"""The one place that knows the order of the stages: load → validate → link → render → check → write."""
+"""The one place that knows the order of the stages.
+
+load → validate → link → render → check → write; every read finishes before any write.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +27,6 @@ from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.urls import base_path, output_path
 from dossier.yamltree import Tree, parse
-
 
 T = TypeVar("T")
 

@@ -46,7 +46,9 @@ def collect(html: str) -> PageLinks:
     return collector.found
 
 
-def check_links(pages: dict[str, PageLinks], files: set[str], prefix: str = "/") -> list[Diagnostic]:
+def check_links(
+    pages: dict[str, PageLinks], files: set[str], prefix: str = "/"
+) -> list[Diagnostic]:
     """Broken internal links, each an error naming the page (its output file) and the link."""
     problems = []
     for path in sorted(pages):

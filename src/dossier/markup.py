@@ -71,7 +71,7 @@ class _Rewrite(Extension):
         super().__init__()
         self.owner = owner
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Markdown's API
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After inline processing (priority 20) so links exist; before toc (5) is irrelevant.
         md.treeprocessors.register(_LinkRewriter(md, self.owner), "dossier-links", 15)
 

@@ -5,8 +5,9 @@ Pure: no I/O. Everything a template needs to know about other records is compute
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dossier.config import SiteConfig
@@ -42,7 +43,7 @@ class Facet:
     collection: Collection
     field: Field
     label: str
-    terms: list[FacetTerm] = field(default_factory=list)
+    terms: list[FacetTerm] = dataclasses.field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -92,7 +92,8 @@ class OutputFolder:
                 (self.tmp / MARKER).write_bytes(b"")
         except OSError as exc:
             self._unlock()
-            raise _error(self.out, f"cannot write beside the output folder: {exc.strerror}") from None
+            raise _error(self.out,
+                         f"cannot write beside the output folder: {exc.strerror}") from None
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,

@@ -97,7 +97,9 @@ class Renderer:
         month = MONTHS[self.lang][parts[1] - 1] if len(parts) > 1 else ""
         if len(parts) == 3:
             day = dt.date(*parts).day
-            return f"{month} {day}, {parts[0]}" if self.lang == "en" else f"{day} {month} {parts[0]}"
+            if self.lang == "en":
+                return f"{month} {day}, {parts[0]}"
+            return f"{day} {month} {parts[0]}"
         return f"{month} {parts[0]}".strip()
 
     def render(self, page: Page) -> RenderedPage:

@@ -188,7 +188,7 @@ META_SCHEMA: dict[str, Any] = {
 
 def _label(raw: Any, fallback: str) -> Label:
     if isinstance(raw, dict):
-        return Label(raw["nl"], raw.get("en", raw["nl"]))
+        return Label(str(raw["nl"]), str(raw.get("en") or raw["nl"]))
     if isinstance(raw, str):
         return Label(raw, raw)
     text = fallback.replace("-", " ").replace("_", " ").capitalize()

@@ -86,8 +86,10 @@ def _diagnose(
 ) -> Iterator[Diagnostic]:
     path: Path = tuple(error.absolute_path)
     line, col = tree.position(path)
-    expected = error.schema.get("x-expected", "") if isinstance(error.schema, dict) else ""
-    value = error.instance
+    rule: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    expected = rule.get("x-expected", "")
+    value: Any = error.instance
+    wanted: Any = error.validator_value
 
     def diag(message: str, where: Path = path, suggestion: str = "",
              at_key: bool = False) -> Diagnostic:
@@ -100,21 +102,21 @@ def _diagnose(
         yield Diagnostic(rel_path, line, col, "error", dotted((*path, missing)),
                          "required field is missing")
     elif kind == "additionalProperties":
-        known = list(error.schema.get("properties", {}))
+        known = list(rule.get("properties", {}))
         for key in sorted(set(value) - set(known)):
             yield diag("unknown field", (*path, key), suggest(key, known), at_key=True)
     elif kind == "enum" and isinstance(value, list | dict):
         yield diag(f"expected one term, found {describe(value)}")
     elif kind == "enum":
-        terms = [str(t) for t in error.validator_value]
+        terms = [str(t) for t in wanted]
         shown = value if isinstance(value, str) else describe(value)
         yield diag(f"'{shown}' is not a known term", suggestion=suggest(str(value), terms))
     elif kind == "type":
-        want = expected or _TYPE_NAMES.get(str(error.validator_value), str(error.validator_value))
+        want = expected or _TYPE_NAMES.get(str(wanted), str(wanted))
         yield diag(f"expected {want}, found {describe(value)}")
     elif kind in ("format", "pattern", "minimum", "maximum", "minLength", "maxLength"):
-        want = expected or f"a value matching {error.validator_value}"
-        shown = value if isinstance(value, str | int) else describe(value)
+        want = expected or f"a value matching {wanted}"
+        shown = str(value) if isinstance(value, str | int) else describe(value)
         yield diag(f"'{shown}' is not {want}")
     else:
         yield diag(error.message)
