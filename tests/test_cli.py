@@ -1,0 +1,88 @@
+"""The command line: exit codes, summary line, output formats."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from dossier.cli import main
+
+
+def test_build_prints_a_one_line_summary(base_site: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(base_site)])
+    assert result.exit_code == 0
+    line = result.stdout.strip()
+    assert line.startswith("built ") and " pages (" in line and " changed" in line
+    assert line.count("\n") == 0
+
+
+def test_quiet_build_prints_nothing(base_site: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(base_site), "--quiet"])
+    assert result.exit_code == 0
+    assert result.output == ""
+
+
+def test_wrong_usage_exits_2(tmp_path: Path) -> None:
+    assert CliRunner().invoke(main, ["build", "--no-such-option"]).exit_code == 2
+    assert CliRunner().invoke(main, ["frobnicate"]).exit_code == 2
+    not_a_site = CliRunner().invoke(main, ["build", str(tmp_path)])
+    assert not_a_site.exit_code == 2
+    assert "no content/ folder" in not_a_site.output
+
+
+def test_check_json_lists_every_diagnostic(site_factory: Callable[[str], Path]) -> None:
+    site = site_factory("unknown-term")
+    result = CliRunner().invoke(main, ["check", str(site), "--format", "json"])
+    assert result.exit_code == 1
+    rows = json.loads(result.stdout)
+    assert rows[1] == {
+        "path": "content/projecten/project-twee.md", "line": 6, "column": 20,
+        "severity": "error", "field": "thema",
+        "message": "'opvoedingsondersteunig' is not a known term",
+        "suggestion": "opvoedingsondersteuning",
+    }
+    assert len(rows) == 2
+
+
+def test_check_json_on_a_good_site_is_an_empty_array(base_site: Path) -> None:
+    result = CliRunner().invoke(main, ["check", str(base_site), "--format", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+
+
+def test_check_github_prints_annotations(site_factory: Callable[[str], Path]) -> None:
+    site = site_factory("broken-ref")
+    result = CliRunner().invoke(main, ["check", str(site), "--format", "github"])
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("::error file=content/projecten/project-twee.md,line=4,col=12::")
+    assert "did you mean 'dossier-een'?" in first
+
+
+def test_python_dash_m_runs_the_cli(base_site: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "dossier", "check", str(base_site)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "check passed" in done.stderr
+
+
+def test_output_folder_may_not_be_the_site(base_site: Path) -> None:
+    result = CliRunner().invoke(main, ["build", str(base_site), "--out", str(base_site)])
+    assert result.exit_code == 1
+    assert "would replace the site's own files" in result.stderr
+    assert (base_site / "content" / "site.yml").is_file()
+
+
+def test_refuses_to_replace_a_folder_it_did_not_make(base_site: Path, tmp_path: Path) -> None:
+    precious = tmp_path / "documenten"
+    precious.mkdir()
+    (precious / "brief.txt").write_text("niet weggooien")
+    result = CliRunner().invoke(main, ["build", str(base_site), "--out", str(precious)])
+    assert result.exit_code == 1
+    assert "was not made by dossier build" in result.stderr
+    assert (precious / "brief.txt").read_text() == "niet weggooien"
