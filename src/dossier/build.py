@@ -17,6 +17,8 @@ import jinja2
 
 from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
+from dossier.exports import export_files
+from dossier.feeds import discovery_files, discovery_warnings
 from dossier.linkcheck import PageLinks, check_links, collect
 from dossier.loader import load_documents, read_text
 from dossier.model import Site, link
@@ -138,6 +140,11 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildRes
         output.write(rel, html.encode("utf-8"))
     for rel, data in static_files(site_dir):
         output.write(rel, data)
+    for rel, data in export_files(site):
+        output.write(rel, data)
+    for rel, data in discovery_files(site, pages):
+        output.write(rel, data)
+    problems.extend(discovery_warnings(site))
     problems.extend(check_links(links, output.files, base_path(site.config.base_url)))
     _stop_on_errors(problems, options.strict)
     return BuildResult(pages=len(pages), warnings=sort_diagnostics(problems))
@@ -182,12 +189,14 @@ def static_files(site_dir: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:
-    if config.publisher:
-        slugs = {r.slug for r in records if r.collection.name == "organisaties"}
-        if config.publisher not in slugs:
-            yield Diagnostic("content/site.yml", 1, 1, "error", "uitgever",
-                             f"no record '{config.publisher}' in organisaties",
-                             suggest(config.publisher, slugs))
+    """site.yml's references to records name published records."""
+    for key, collection, slug in (("uitgever", "organisaties", config.publisher),
+                                  ("introductie", "paginas", config.intro)):
+        slugs = {r.slug for r in records if r.collection.name == collection}
+        if slug and slug not in slugs:
+            line, col = config.position(key)
+            yield Diagnostic("content/site.yml", line, col, "error", key,
+                             f"no record '{slug}' in {collection}", suggest(slug, slugs))
 
 
 def _collisions(pages: list[Page]) -> Iterator[Diagnostic]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from dossier.diagnostics import DossierError
@@ -25,6 +26,8 @@ SITE_SCHEMA: dict[str, Any] = {
         "uitgever": {"type": "string", "pattern": SLUG_RE.pattern,
                      "x-expected": "the slug of an organisation"},
         "per_pagina": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "introductie": {"type": "string", "pattern": SLUG_RE.pattern,
+                        "x-expected": "the slug of a content page (paginas)"},
         "menu": {
             "type": "array",
             "items": {
@@ -56,7 +59,13 @@ class SiteConfig:
     base_url: str = ""
     publisher: str = ""
     page_size: int = 20
+    intro: str = ""  # slug of the content page introduced on the home page
     menu: tuple[MenuItem, ...] = ()
+    positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+
+    def position(self, key: str) -> tuple[int, int]:
+        """Line and column of a setting in site.yml (1, 1 when it is not there)."""
+        return self.positions.get(key, (1, 1))
 
 
 def parse_config(tree: Tree, rel_path: str, base_url: str | None = None) -> SiteConfig:
@@ -75,5 +84,7 @@ def parse_config(tree: Tree, rel_path: str, base_url: str | None = None) -> Site
         base_url=url,
         publisher=raw.get("uitgever", ""),
         page_size=raw.get("per_pagina", 20),
+        intro=raw.get("introductie", ""),
         menu=tuple(MenuItem(m["titel"], m["pad"]) for m in raw.get("menu", [])),
+        positions={str(k[0]): v for k, v in tree.positions.items() if len(k) == 1},
     )

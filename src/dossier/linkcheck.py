@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from html import unescape
 from urllib.parse import unquote, urlsplit
 
 from dossier.diagnostics import Diagnostic
@@ -21,29 +22,33 @@ class PageLinks:
     ids: set[str] = field(default_factory=set)
 
 
-class _Collector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found = PageLinks()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for name, value in attrs:
-            if value is None:
-                continue
-            if name == "id":
-                self.found.ids.add(value)
-            elif name in _LINK_ATTRS and not (tag == "link" and ("rel", "canonical") in attrs):
-                self.found.links.append(value)
-            elif name == "srcset":
-                self.found.links.extend(p.split()[0] for p in value.split(",") if p.strip())
+# A regular expression is many times faster than html.parser on large sites. It accepts
+# every way of writing an attribute (a site's own templates may use ' or no quotes or
+# capitals) and skips comments and the contents of script and style elements.
+_SKIP_RE = re.compile(r"<!--.*?-->|(<(script|style)\b[^>]*>).*?</\2\s*>", re.S | re.I)
+_TAG_RE = re.compile(r"<[a-zA-Z][^>]*>")
+_PAIR_RE = re.compile(
+    r"""\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 
 
 def collect(html: str) -> PageLinks:
     """Links and ids of one HTML page."""
-    collector = _Collector()
-    collector.feed(html)
-    collector.close()
-    return collector.found
+    found = PageLinks()
+    html = _SKIP_RE.sub(lambda m: m.group(1) or "", html)
+    for tag in _TAG_RE.findall(html):
+        pairs = [(m[0].lower(), m[1] or m[2] or m[3]) for m in _PAIR_RE.findall(tag)]
+        if not pairs:
+            continue
+        canonical = tag[:5].lower() == "<link" and ("rel", "canonical") in pairs
+        for name, raw in pairs:
+            value = unescape(raw)
+            if name == "id":
+                found.ids.add(value)
+            elif name in _LINK_ATTRS and not canonical:
+                found.links.append(value)
+            elif name == "srcset":
+                found.links.extend(p.split()[0] for p in value.split(",") if p.strip())
+    return found
 
 
 def check_links(
@@ -82,7 +87,8 @@ def _problem(path: str, link: str, pages: dict[str, PageLinks], files: set[str],
     target = resolved if resolved in files else output_path(resolved.rstrip("/") + "/"
                                                             if resolved else "")
     if target not in files:
-        return f"broken link '{link}': no file {target}"
+        shown = resolved if "." in resolved.rsplit("/", 1)[-1] else target
+        return f"broken link '{link}': no file {shown}"
     if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
         return f"broken link '{link}': {target} has no id '{unquote(parts.fragment)}'"
     return ""

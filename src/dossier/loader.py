@@ -36,8 +36,8 @@ def read_text(file: Path, rel_path: str) -> str:
         if size > MAX_FILE_BYTES:
             raise DossierError([Diagnostic(
                 rel_path, 1, 1, "error", "",
-                f"file is {size / 1_048_576:.1f} MB; a record may be at most "
-                f"{MAX_FILE_BYTES // 1_048_576} MB")])
+                f"file has {size:,} bytes; a record may have at most {MAX_FILE_BYTES:,} "
+                f"bytes ({MAX_FILE_BYTES // 1_048_576} MB)")])
         data = file.read_bytes()
     except OSError as exc:
         raise DossierError(
@@ -97,9 +97,14 @@ def slug_problem(stem: str) -> str:
     return "" if SLUG_RE.match(stem) else "file name must be lowercase letters, digits and '-'"
 
 
+_TRANSLITERATE = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe",
+                                "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d"})
+
+
 def slugify(text: str) -> str:
     """A URL-safe, lowercase ASCII slug for any text."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    text = text.encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 

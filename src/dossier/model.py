@@ -6,6 +6,7 @@ Pure: no I/O. Everything a template needs to know about other records is compute
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,8 +124,13 @@ class Site:
 
 
 def sort_key(record: Record) -> tuple[str, str]:
-    """Records sort by title as a reader sees it, then slug."""
-    return (record.title.casefold(), record.slug)
+    """Records sort by title as a reader sees it (Één with the E's), then slug."""
+    return (_plain(record.title), record.slug)
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: str = "") -> Site:
@@ -196,3 +202,67 @@ def _unique(slug: str, taken: set[str]) -> str:
 def _newest_date(records: Iterable[Record]) -> str:
     dates: list[Any] = [r.data.get("bijgewerkt") for r in records]
     return max((d for d in dates if isinstance(d, str)), default="")
+
+
+RELATED_COUNT = 3
+
+
+def related(site: Site, record: Record, count: int = RELATED_COUNT) -> list[Record]:
+    """Records of the same collection sharing the most facet terms (ties: by title)."""
+    mine = {(f.name, v) for f in record.collection.facets for v in facet_values(record, f)}
+    if not mine:
+        return []
+    scored = []
+    for other in site.records.get(record.collection.name, ()):
+        if other is record:
+            continue
+        shared = sum((f.name, v) in mine
+                     for f in other.collection.facets for v in set(facet_values(other, f)))
+        if shared:
+            scored.append((-shared, sort_key(other), other))
+    scored.sort(key=lambda item: (item[0], item[1]))
+    return [other for _, _, other in scored[:count]]
+
+
+@dataclass(frozen=True)
+class TermCount:
+    """A facet term with the number of records of some selection that carry it."""
+
+    term: FacetTerm
+    count: int
+
+
+def facet_counts(site: Site, collection: Collection, records: Iterable[Record],
+                 skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
+    """For a selection of records: per facet, the terms they carry and how often."""
+    chosen = list(records)
+    result = []
+    for facet in site.facets.get(collection.name, ()):
+        if facet.name == skip:
+            continue
+        tally: dict[str, int] = {}
+        for record in chosen:
+            for value in set(facet_values(record, facet.field)):
+                tally[value] = tally.get(value, 0) + 1
+        counts = [TermCount(t, tally[t.key]) for t in facet.terms if t.key in tally]
+        if counts:
+            result.append((facet, counts))
+    return result
+
+
+def group_by_term(site: Site, collection: Collection, field_name: str,
+                  records: Iterable[Record]) -> list[tuple[FacetTerm | None, list[Record]]]:
+    """Records grouped under each term of a facet (a record can be in several groups)."""
+    chosen = sorted(records, key=sort_key)
+    facet = next((f for f in site.facets.get(collection.name, ()) if f.name == field_name), None)
+    if facet is None:
+        return [(None, chosen)]
+    groups: list[tuple[FacetTerm | None, list[Record]]] = []
+    for term in facet.terms:
+        members = [r for r in chosen if term.key in facet_values(r, facet.field)]
+        if members:
+            groups.append((term, members))
+    rest = [r for r in chosen if not facet_values(r, facet.field)]
+    if rest:
+        groups.append((None, rest))
+    return groups

@@ -72,6 +72,10 @@ def plan(site: Site) -> list[Page]:
                     term.url, term.records, site.config.page_size, ("term.html",), "term",
                     f"{facet.label}: {term.label}", collection=collection, facet=facet,
                     term=term))
+    lang = site.config.lang
+    pages.append(Page("a-z/", ("az.html",), "az", "A–Z" if lang == "nl" else "A–Z index"))
+    pages.append(Page("data/", ("data.html",), "data",
+                      "Open data" if lang == "en" else "Open data: de gegevens"))
     pages.append(Page("404.html", ("404.html",), "404", "404"))
     return pages
 

@@ -10,7 +10,7 @@ from typing import Any
 from dossier.diagnostics import Diagnostic, suggest
 from dossier.loader import Document
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
-from dossier.validation import check
+from dossier.validation import check, validator_for
 from dossier.yamltree import Path, Tree, dotted
 
 _TEXT_TYPES = ("string", "text", "phone")
@@ -53,7 +53,7 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
              problems: list[Diagnostic],
              unreadable: set[tuple[str, str]] = frozenset()) -> list[Record]:  # type: ignore[assignment]
     """Check every document against the schema and each other; return the publishable records."""
-    schemas = {c.name: json_schema(c, schema) for c in schema.collections}
+    schemas = {c.name: validator_for(json_schema(c, schema)) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
     for doc in documents:
         collection = schema.collection(doc.collection)

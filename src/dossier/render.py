@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,14 +14,24 @@ from urllib.parse import unquote
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 from dossier.diagnostics import Diagnostic, suggest
+from dossier.jsonld import record_jsonld, script_json
 from dossier.markup import LinkProblem, MarkdownRenderer, Rendered
-from dossier.model import Facet, FacetTerm, Site
+from dossier.model import (
+    Facet,
+    FacetTerm,
+    Site,
+    facet_counts,
+    group_by_term,
+    related,
+    sort_key,
+)
 from dossier.pages import Page
 from dossier.records import Record
 from dossier.schema import Collection, Field
-from dossier.urls import absolute, base_path, is_external, relative
+from dossier.urls import absolute, base_path, depth, is_external, relative
 
 THEME = Path(__file__).parent / "theme"
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
@@ -77,6 +88,9 @@ class Renderer:
         self.messages = messages
         self.lang = site.config.lang
         self.markdown = MarkdownRenderer()
+        # Fragments whose HTML depends only on the page's depth, rendered once per depth.
+        self.text_cache: dict[tuple[str, int], Rendered] = {}
+        self.card_cache: dict[tuple[tuple[str, str], int], Markup] = {}
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
@@ -119,13 +133,77 @@ class _PageContext:
         self.problems: list[Diagnostic] = []
         # The 404 page is served at any depth, so its links start at the site's path.
         self.prefix = base_path(renderer.site.config.base_url) if page.url == "404.html" else ""
+        # Cached fragments are shared by pages whose links look alike: same depth, no prefix.
+        self.depth = -1 if self.prefix else depth(page.url)
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
         return {
             "url": self.url, "abs_url": self.abs_url, "static": self.static,
             "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
-            "facet_of": self.facet_of, "shown_fields": self.shown_fields,
+            "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
+            "related": lambda record: related(self.r.site, record),
+            "facet_counts": lambda collection, records, skip="": facet_counts(
+                self.r.site, collection, records, skip),
+            "group_by_term": lambda collection, name, records: group_by_term(
+                self.r.site, collection, name, records),
+            "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
+            "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
         }
+
+    def jsonld(self, record: Record) -> Markup:
+        """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
+        data = record_jsonld(self.r.site, record)
+        return Markup(script_json(data)) if data is not None else Markup("")
+
+    def recent(self, collection: str, count: int = 5) -> list[Record]:
+        """The records most recently `bijgewerkt`, newest first."""
+        dated = [r for r in self.r.site.records.get(collection, ())
+                 if isinstance(r.data.get("bijgewerkt"), str)]
+        return sorted(dated, key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)[:count]
+
+    def roles(self, record: Record, collection: str) -> list[tuple[str, list[Record]]]:
+        """Records of `collection` naming `record`, grouped by the field that names it."""
+        source = self.r.site.schema.collection(collection)
+        groups: dict[str, list[Record]] = {}
+        for link in self.r.site.backlinks.get(record.key, ()):
+            if link.source.collection.name == collection:
+                members = groups.setdefault(link.field.split(".")[0], [])
+                if link.source not in members:
+                    members.append(link.source)
+        result = []
+        for f in source.fields:
+            if f.name in groups:
+                key = f"role.{f.name}"
+                label = self.r.messages.get(key) or f.label(self.r.lang)
+                result.append((label, sorted(groups[f.name], key=sort_key)))
+        return result
+
+    def first_paragraph(self, record: Record) -> Markup:
+        """The first paragraph of a record's body, for an introduction."""
+        html = self.body(record).html
+        start, end = html.find("<p>"), html.find("</p>")
+        return Markup(html[start:end + 4]) if 0 <= start < end else Markup("")
+
+    def az_groups(self, collections: list[str]) -> list[tuple[str, list[Record]]]:
+        """Records of some collections under their first letter (A–Z, then '#')."""
+        groups: dict[str, list[Record]] = {}
+        for name in collections:
+            for record in self.r.site.records.get(name, ()):
+                first = unicodedata.normalize("NFKD", record.title[:1]).upper()[:1]
+                letter = first if "A" <= first <= "Z" else "#"
+                groups.setdefault(letter, []).append(record)
+        order = sorted(groups, key=lambda letter: (letter == "#", letter))
+        return [(letter, sorted(groups[letter], key=sort_key)) for letter in order]
+
+    def card(self, record: Record) -> Markup:
+        """The record's card (partials/card.html), shared by all pages of the same depth."""
+        key = (record.key, self.depth)
+        cached = self.r.card_cache.get(key)
+        if cached is None:
+            template = self.r.env.get_template("partials/card.html")
+            cached = Markup(template.render(page=self.page, record=record, **self.helpers()))
+            self.r.card_cache[key] = cached
+        return cached
 
     def target(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
         if isinstance(target, Collection):
@@ -160,14 +238,20 @@ class _PageContext:
                     None)
 
     def shown_fields(self, record: Record, which: str = "all") -> list[tuple[Field, Any]]:
-        """The record's present fields in schema order, without its title."""
+        """The record's present fields in schema order, without its title.
+
+        `which`: "summary" (fields for cards), "facts" (the facts panel), "references"
+        (lists of titled items such as publications, shown as reference lists).
+        """
         result = []
         for f in record.collection.fields:
             if f.name == record.collection.title_field or f.name not in record.data:
                 continue
             if which == "summary" and not f.summary:
                 continue
-            if which == "facts" and f.type == "text":
+            if which == "facts" and (f.type == "text" or is_reference_list(f)):
+                continue
+            if which == "references" and not is_reference_list(f):
                 continue
             result.append((f, record.data[f.name]))
         return result
@@ -177,8 +261,12 @@ class _PageContext:
         return self._convert(record.body, record, record.body_line)
 
     def md(self, text: str, record: Record) -> Rendered:
-        """A Markdown text field of `record` as HTML for this page."""
-        return self._convert(text, record, 0)
+        """A Markdown text field of `record` as HTML for this page (cached per depth)."""
+        key = (f"{record.path}\0{text}", self.depth)
+        cached = self.r.text_cache.get(key)
+        if cached is None:
+            cached = self.r.text_cache[key] = self._convert(text, record, 0)
+        return cached
 
     def _convert(self, text: str, record: Record, first_line: int) -> Rendered:
         rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record))
@@ -213,6 +301,11 @@ class _PageContext:
             return ""
         rel = posixpath.relpath(close.strip("'"), posixpath.dirname(record.path))
         return f"'{rel}'"
+
+
+def is_reference_list(f: Field) -> bool:
+    """A list of items with a title (publications, links, sources) reads best as a list."""
+    return f.items is not None and any(sub.name == "titel" for sub in f.items.fields)
 
 
 def _locate(text: str, href: str) -> tuple[int, int]:

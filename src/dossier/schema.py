@@ -263,7 +263,8 @@ def _semantic_problems(schema: Schema, tree: Tree, rel: str) -> Iterator[Diagnos
             line, col = tree.position((*base, "title"))
             yield Diagnostic(rel, line, col, "error", dotted((*base, "title")),
                              f"'{c.title_field}' is not a text field of {c.name}",
-                             suggest(c.title_field, [f.name for f in c.fields]))
+                             suggest(c.title_field, [f.name for f in c.fields
+                                                     if f.name != c.title_field]))
         for path, f in walk_fields(c.fields, (*base, "fields")):
             yield from _field_problems(f, path, schema, names, tree, rel)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import posixpath
 from urllib.parse import quote, urlsplit
 
 
@@ -11,17 +10,22 @@ def output_path(url: str) -> str:
     return f"{url}index.html" if url == "" or url.endswith("/") else url
 
 
+def depth(page_url: str) -> int:
+    """How many folders deep a page is: '' → 0, 'projecten/x/' → 2, '404.html' → 0."""
+    return page_url.count("/")
+
+
 def relative(from_url: str, to_url: str) -> str:
-    """Link from the page at `from_url` to `to_url` (both site-relative, '' is the home page)."""
+    """Link from the page at `from_url` to `to_url` (both site-relative, '' is the home page).
+
+    Links always climb to the site root and descend again ('../../organisaties/a/'), so a
+    link depends only on the page's depth: fragments of HTML can be shared between pages.
+    """
     path, _, fragment = to_url.partition("#")
     if fragment and path == from_url:
         return f"#{fragment}"
-    base = from_url if from_url == "" or from_url.endswith("/") else posixpath.dirname(from_url)
-    target = path.rstrip("/")
-    rel = posixpath.relpath(target or ".", base.rstrip("/") or ".")
-    if path == "" or path.endswith("/"):
-        rel = "./" if rel == "." else rel + "/"
-    rel = quote(rel, safe="/.-_~%")
+    up = "../" * depth(from_url)
+    rel = quote(f"{up}{path}", safe="/.-_~%") or "./"
     return f"{rel}#{fragment}" if fragment else rel
 
 

@@ -13,8 +13,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from dossier.diagnostics import Diagnostic, suggest
 from dossier.yamltree import Path, Tree, dotted
 
-EMAIL_RE = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
-URL_RE = re.compile(r"^(https?://[^\s/?#<>\"']+\.[^\s/?#<>\"']+(?:[/?#][^\s<>\"]*)?|mailto:[^@\s<>\"']+@[^@\s<>\"']+)$")
+EMAIL_RE = re.compile(r"^[^@\s<>\"':]+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+URL_RE = re.compile(r"^((?i:https?)://[^\s/?#<>\"']+\.[^\s/?#<>\"']+(?:[/?#][^\s<>\"]*)?|(?i:mailto):[^@\s<>\"']+@[^@\s<>\"']+)$")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 FORMATS = FormatChecker(formats=())
@@ -72,9 +72,15 @@ def describe(value: Any) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-def check(data: Any, schema: dict[str, Any], tree: Tree, rel_path: str) -> list[Diagnostic]:
+def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+    """A reusable validator (building one per record would dominate load time)."""
+    return Draft202012Validator(schema, format_checker=FORMATS)
+
+
+def check(data: Any, schema: dict[str, Any] | Draft202012Validator, tree: Tree,
+          rel_path: str) -> list[Diagnostic]:
     """Every way `data` breaks `schema`, located in the file `tree` came from."""
-    validator = Draft202012Validator(schema, format_checker=FORMATS)
+    validator = schema if isinstance(schema, Draft202012Validator) else validator_for(schema)
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
         found.extend(_diagnose(error, tree, rel_path))

@@ -115,7 +115,7 @@ def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        raise DossierError([_syntax_error(exc, rel_path, line_offset)]) from None
+        raise DossierError([_syntax_error(exc, text, rel_path, line_offset)]) from None
     except yaml.YAMLError as exc:  # errors without a mark, e.g. a reader error
         raise DossierError(
             [Diagnostic(rel_path, 1 + line_offset, 1, "error", "", f"YAML: {exc}")]
@@ -128,7 +128,9 @@ def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
     except _TooBig as exc:
         line, col = converter.pos(exc.node)
         raise DossierError([Diagnostic(rel_path, line, col, "error", "", exc.message)]) from None
-    except (yaml.constructor.ConstructorError, ValueError, OverflowError) as exc:
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown !tag
+        raise DossierError([_syntax_error(exc, text, rel_path, line_offset)]) from None
+    except (ValueError, OverflowError) as exc:
         raise DossierError(
             [Diagnostic(rel_path, 1 + line_offset, 1, "error", "", f"YAML: {exc}")]
         ) from None
@@ -137,16 +139,27 @@ def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
     return converter.tree
 
 
-def _syntax_error(exc: yaml.MarkedYAMLError, rel_path: str, line_offset: int) -> Diagnostic:
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, rel_path: str,
+                  line_offset: int) -> Diagnostic:
     mark = exc.problem_mark or exc.context_mark
     line = (mark.line + 1 if mark else 1) + line_offset
     col = mark.column + 1 if mark else 1
     problem = exc.problem or "invalid YAML"
-    if exc.context:
+    if exc.context and "<unicode string>" not in exc.context:
         problem = f"{exc.context}, {problem}"
-    if "\t" in problem or "found character '\\t'" in problem:
+    if mark is not None and _tab_near(text, mark.line, mark.column):
         problem += " (use spaces, not tabs, to indent YAML)"
     return Diagnostic(rel_path, line, col, "error", "", f"YAML syntax error: {problem}")
+
+
+def _tab_near(text: str, line: int, column: int) -> bool:
+    """Whether the line of an error has a tab in its indentation or at the error."""
+    lines = text.split("\n")
+    if line >= len(lines):
+        return False
+    here = lines[line]
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    return "\t" in indent or here[column:column + 1] == "\t"
 
 
 def dotted(path: Path) -> str:

@@ -1,0 +1,212 @@
+"""Open data: records as JSON, JSON Lines and CSV, with JSON Schemas and a Data Package."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from dossier.model import Site, sort_key
+from dossier.records import Record
+from dossier.schema import Collection, Field, Schema
+from dossier.urls import absolute
+
+LIST_SEPARATOR = "; "
+BODY_COLUMN = "tekst"
+
+
+def _ref(site: Site, collection: str, slug: str) -> dict[str, str]:
+    target = site.get(collection, slug)
+    result = {"slug": slug, "titel": target.title, "url": target.url}
+    if site.config.base_url:
+        result["url"] = absolute(site.config.base_url, target.url)
+    return result
+
+
+def _value(site: Site, f: Field, value: Any) -> Any:
+    if f.type == "ref":
+        return _ref(site, f.collection, value)
+    if f.type == "list" and f.items is not None:
+        return [_value(site, f.items, v) for v in value]
+    if f.type == "object":
+        return {sub.name: _value(site, sub, value[sub.name]) for sub in f.fields
+                if sub.name in value}
+    return value
+
+
+def record_data(site: Site, record: Record) -> dict[str, Any]:
+    """One record as open data: slug, URL, fields in schema order with resolved refs."""
+    url = record.url
+    data: dict[str, Any] = {
+        "slug": record.slug,
+        "url": absolute(site.config.base_url, url) if site.config.base_url else url,
+    }
+    for f in record.collection.fields:
+        if f.name in record.data:
+            data[f.name] = _value(site, f, record.data[f.name])
+    if record.body.strip():
+        data[BODY_COLUMN] = record.body.strip() + "\n"
+    return data
+
+
+def collection_data(site: Site, collection: Collection) -> list[dict[str, Any]]:
+    """All published records of a collection, sorted by title."""
+    records = sorted(site.records.get(collection.name, ()), key=sort_key)
+    return [record_data(site, r) for r in records]
+
+
+def to_json(rows: list[dict[str, Any]] | dict[str, Any]) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+# --- CSV: one row per record, one column per leaf field -----------------------------------
+
+def columns(collection: Collection) -> list[tuple[str, ...]]:
+    """CSV columns in schema order: nested fields become `looptijd.start`, `partners.rol`."""
+    result: list[tuple[str, ...]] = [("slug",), ("url",)]
+    for f in collection.fields:
+        result.extend(_columns(f, (f.name,)))
+    return [*result, (BODY_COLUMN,)]
+
+
+def _columns(f: Field, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    leaf = f.leaf
+    if leaf.type == "object":
+        for sub in leaf.fields:
+            yield from _columns(sub, (*path, sub.name))
+    else:
+        yield path
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict) and "slug" in value:
+        return str(value["slug"])
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(_cell(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def _lookup(row: Any, path: tuple[str, ...]) -> Any:
+    """Follow `path` into a record; through a list, collect from every item."""
+    if not path:
+        return row
+    if isinstance(row, list):
+        return [_lookup(item, path) for item in row]
+    if isinstance(row, dict) and path[0] in row:
+        return _lookup(row[path[0]], path[1:])
+    return None
+
+
+def to_csv(collection: Collection, rows: list[dict[str, Any]]) -> bytes:
+    """CSV with a header, UTF-8 with BOM so spreadsheet programs read the accents right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    cols = columns(collection)
+    writer.writerow(".".join(c) for c in cols)
+    for row in rows:
+        writer.writerow(_cell(_lookup(row, c)) for c in cols)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+# --- JSON Schema of the export, and the Data Package -------------------------------------
+
+_REF_SCHEMA = {
+    "type": "object",
+    "required": ["slug", "titel", "url"],
+    "properties": {"slug": {"type": "string"}, "titel": {"type": "string"},
+                   "url": {"type": "string"}},
+    "additionalProperties": False,
+}
+
+
+def _export_field(f: Field, schema: Schema, lang: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"title": f.label(lang)}
+    if f.type == "ref":
+        return {**base, **_REF_SCHEMA}
+    if f.type == "list" and f.items is not None:
+        return {**base, "type": "array", "items": _export_field(f.items, schema, lang)}
+    if f.type == "object":
+        return {**base, "type": "object", "additionalProperties": False,
+                "properties": {s.name: _export_field(s, schema, lang) for s in f.fields}}
+    if f.type == "year":
+        return {**base, "type": "integer"}
+    if f.type == "enum":
+        return {**base, "enum": [t.key for t in schema.terms(f.vocabulary)]}
+    pattern = {"date": r"^\d{4}-\d{2}-\d{2}$", "month": r"^\d{4}-\d{2}$"}.get(f.type)
+    return {**base, "type": "string", **({"pattern": pattern} if pattern else {})}
+
+
+def export_schema(collection: Collection, schema: Schema, lang: str) -> dict[str, Any]:
+    """The JSON Schema that every record in data/<collection>.json satisfies."""
+    props = {"slug": {"type": "string"}, "url": {"type": "string"}}
+    props.update({f.name: _export_field(f, schema, lang) for f in collection.fields})
+    props[BODY_COLUMN] = {"type": "string", "title": "Markdown"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": collection.label(lang),
+        "type": "object",
+        "required": ["slug", "url", *(f.name for f in collection.fields if f.required)],
+        "properties": props,
+        "additionalProperties": False,
+    }
+
+
+_TABLE_TYPES = {"year": "integer", "date": "date"}
+
+
+def _table_field(collection: Collection, path: tuple[str, ...]) -> dict[str, Any]:
+    name = ".".join(path)
+    f: Field | None = collection.field(path[0])
+    for step in path[1:]:
+        f = next((s for s in f.leaf.fields if s.name == step), None) if f else None
+    kind = "string"
+    if f is not None and not f.is_list and path == (f.name,):
+        kind = _TABLE_TYPES.get(f.type, "string")
+    return {"name": name, "type": kind}
+
+
+def datapackage(site: Site) -> dict[str, Any]:
+    """A Frictionless Data Package describing the CSV files."""
+    lang = site.config.lang
+    resources = []
+    for collection in site.schema.collections:
+        resources.append({
+            "name": collection.name,
+            "title": collection.label(lang),
+            "path": f"{collection.name}.csv",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8-sig",
+            "schema": {"fields": [_table_field(collection, c) for c in columns(collection)],
+                       "primaryKey": ["slug"]},
+        })
+    package: dict[str, Any] = {
+        "name": "dossier-" + (site.config.base_url.rstrip("/").rsplit("/", 1)[-1] or "data"),
+        "title": site.config.title,
+        "resources": resources,
+    }
+    if site.config.description:
+        package["description"] = site.config.description
+    return package
+
+
+def export_files(site: Site) -> Iterator[tuple[str, bytes]]:
+    """Every file under data/, and an index.json beside every record's page."""
+    lang = site.config.lang
+    for collection in site.schema.collections:
+        rows = collection_data(site, collection)
+        name = collection.name
+        yield f"data/{name}.json", to_json(rows).encode()
+        yield f"data/{name}.jsonl", to_jsonl(rows).encode()
+        yield f"data/{name}.csv", to_csv(collection, rows)
+        yield f"data/schema/{name}.json", to_json(export_schema(collection, site.schema,
+                                                                lang)).encode()
+        for record in site.records.get(name, ()):
+            yield f"{record.url}index.json", to_json(record_data(site, record)).encode()
+    yield "data/datapackage.json", to_json(datapackage(site)).encode()

@@ -1,0 +1,81 @@
+"""Discovery files: sitemap.xml, robots.txt and an Atom feed of updated projects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from xml.sax.saxutils import escape
+
+from dossier.diagnostics import Diagnostic
+from dossier.model import Site
+from dossier.pages import Page
+from dossier.urls import absolute
+
+FEED_SIZE = 50
+
+
+def discovery_files(site: Site, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]]:
+    """robots.txt always; sitemap.xml and feed.xml only with a base_url."""
+    base = site.config.base_url
+    robots = "User-agent: *\nAllow: /\n"
+    if base:
+        robots += f"Sitemap: {absolute(base, 'sitemap.xml')}\n"
+        yield "sitemap.xml", sitemap(site, pages).encode()
+        yield "feed.xml", atom_feed(site).encode()
+    yield "robots.txt", robots.encode()
+
+
+def discovery_warnings(site: Site) -> list[Diagnostic]:
+    if site.config.base_url:
+        return []
+    return [Diagnostic("content/site.yml", 1, 1, "warning", "base_url",
+                       "not set, so no sitemap.xml, feed.xml or canonical links are written")]
+
+
+def sitemap(site: Site, pages: Sequence[Page]) -> str:
+    """Every page except the 404 page, with the record's `bijgewerkt` where it has one."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in pages:
+        if page.url == "404.html":
+            continue
+        lines.append(f"<url><loc>{escape(absolute(site.config.base_url, page.url))}</loc>")
+        updated = page.record.data.get("bijgewerkt") if page.record else None
+        if isinstance(updated, str):
+            lines[-1] += f"<lastmod>{updated}</lastmod>"
+        lines[-1] += "</url>"
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def atom_feed(site: Site) -> str:
+    """Projects by `bijgewerkt`, newest first (records without that date are left out)."""
+    base = site.config.base_url
+    dated = [r for r in site.records.get("projecten", ())
+             if isinstance(r.data.get("bijgewerkt"), str)]
+    dated.sort(key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)
+    dated = dated[:FEED_SIZE]
+    updated = dated[0].data["bijgewerkt"] if dated else (site.build_date or "1970-01-01")
+    feed_url = absolute(base, "feed.xml")
+    out = ['<?xml version="1.0" encoding="utf-8"?>',
+           f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{site.config.lang}">',
+           f"<title>{escape(site.config.title)}</title>",
+           f"<id>{escape(feed_url)}</id>",
+           f'<link rel="self" href="{escape(feed_url)}"/>',
+           f'<link rel="alternate" href="{escape(base)}"/>',
+           f"<updated>{updated}T00:00:00Z</updated>"]
+    if site.publisher:
+        out.append(f"<author><name>{escape(site.publisher.title)}</name></author>")
+    else:
+        out.append(f"<author><name>{escape(site.config.title)}</name></author>")
+    for record in dated:
+        url = escape(absolute(base, record.url))
+        summary = str(record.data.get("samenvatting", "")).strip()
+        out += ["<entry>",
+                f"<title>{escape(record.title)}</title>",
+                f'<link rel="alternate" href="{url}"/>',
+                f"<id>{url}</id>",
+                f"<updated>{record.data['bijgewerkt']}T00:00:00Z</updated>",
+                f"<summary>{escape(summary)}</summary>",
+                "</entry>"]
+    out.append("</feed>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,116 @@
+"""Diagnostics: the `path:line:col: severity: field: message` lines editors and CI read."""
+
+from __future__ import annotations
+
+import json
+
+from dossier.diagnostics import (
+    Diagnostic,
+    DossierError,
+    errors,
+    format_github,
+    format_json,
+    format_text,
+    sort_diagnostics,
+    suggest,
+)
+
+TERM = Diagnostic("content/projecten/tussen-in.md", 7, 11, "error", "thema",
+                  "'opvoedingsondersteunig' is not a known term", "'opvoedingsondersteuning'")
+WARNING = Diagnostic("content/projecten/a.md", 12, 1, "warning", "",
+                     "expected section '## Doel' is missing")
+
+
+def test_str_has_location_severity_field_message_and_suggestion() -> None:
+    assert str(TERM) == (
+        "content/projecten/tussen-in.md:7:11: error: thema: 'opvoedingsondersteunig' is not a "
+        "known term; did you mean 'opvoedingsondersteuning'?"
+    )
+
+
+def test_str_without_field_or_suggestion() -> None:
+    assert str(WARNING) == (
+        "content/projecten/a.md:12:1: warning: expected section '## Doel' is missing")
+
+
+def test_text_is_the_str_without_location() -> None:
+    assert TERM.text == str(TERM).split(": error: ", 1)[1]
+
+
+def test_is_error_and_errors() -> None:
+    assert TERM.is_error
+    assert not WARNING.is_error
+    assert errors([WARNING, TERM]) == [TERM]
+
+
+def test_sort_by_path_then_line_then_column() -> None:
+    d = [Diagnostic("b.md", 1, 1, "error", "", "m"), Diagnostic("a.md", 10, 1, "error", "", "m"),
+         Diagnostic("a.md", 9, 5, "error", "", "m"), Diagnostic("a.md", 9, 2, "warning", "", "m")]
+    assert [(x.path, x.line, x.column) for x in sort_diagnostics(d)] == [
+        ("a.md", 9, 2), ("a.md", 9, 5), ("a.md", 10, 1), ("b.md", 1, 1)]
+
+
+def test_line_sorts_numerically_not_as_text() -> None:
+    d = [Diagnostic("a.md", 10, 1, "error", "", "m"), Diagnostic("a.md", 9, 1, "error", "", "m")]
+    assert [x.line for x in sort_diagnostics(d)] == [9, 10]
+
+
+def test_sort_drops_duplicates() -> None:
+    assert sort_diagnostics([TERM, WARNING, TERM]) == [WARNING, TERM]
+
+
+def test_dossier_error_carries_sorted_diagnostics_and_prints_them() -> None:
+    error = DossierError([TERM, WARNING])
+    assert error.diagnostics == [WARNING, TERM]
+    assert str(error) == f"{WARNING}\n{TERM}"
+
+
+def test_suggest_closest_candidate_quoted() -> None:
+    assert suggest("opvoedingsondersteunig", ["jeugdzorg", "opvoedingsondersteuning"]) == (
+        "'opvoedingsondersteuning'")
+
+
+def test_suggest_nothing_when_nothing_is_close() -> None:
+    assert suggest("sport", ["jeugdzorg", "gezondheid"]) == ""
+
+
+def test_suggest_ignores_case_of_the_typed_word() -> None:
+    assert suggest("JEUGDZORG", ["jeugdzorg", "gezondheid"]) == "'jeugdzorg'"
+
+
+def test_suggest_with_no_candidates() -> None:
+    assert suggest("x", []) == ""
+
+
+def test_format_text_is_one_line_per_diagnostic() -> None:
+    assert format_text([WARNING, TERM]).splitlines() == [str(WARNING), str(TERM)]
+
+
+def test_format_json_fields() -> None:
+    rows = json.loads(format_json([TERM, WARNING]))
+    assert rows == [
+        {"path": "content/projecten/tussen-in.md", "line": 7, "column": 11, "severity": "error",
+         "field": "thema", "message": "'opvoedingsondersteunig' is not a known term",
+         "suggestion": "opvoedingsondersteuning"},
+        {"path": "content/projecten/a.md", "line": 12, "column": 1, "severity": "warning",
+         "field": "", "message": "expected section '## Doel' is missing", "suggestion": None},
+    ]
+
+
+def test_format_json_keeps_non_ascii_readable() -> None:
+    d = Diagnostic("content/x.md", 1, 1, "error", "plaats", "'Fryslân' is onbekend")
+    assert "Fryslân" in format_json([d])
+
+
+def test_format_github_workflow_commands() -> None:
+    assert format_github([TERM, WARNING]).splitlines() == [
+        "::error file=content/projecten/tussen-in.md,line=7,col=11::thema: "
+        "'opvoedingsondersteunig' is not a known term; did you mean 'opvoedingsondersteuning'?",
+        "::warning file=content/projecten/a.md,line=12,col=1::"
+        "expected section '## Doel' is missing",
+    ]
+
+
+def test_format_github_escapes_percent_and_newlines() -> None:
+    d = Diagnostic("x.md", 2, 3, "error", "", "50% klaar\nvolgende\rregel")
+    assert format_github([d]) == "::error file=x.md,line=2,col=3::50%25 klaar%0Avolgende%0Dregel"

@@ -1,0 +1,184 @@
+"""Markdown bodies become safe HTML with links to records rewritten."""
+
+from __future__ import annotations
+
+import pytest
+
+from dossier.markup import LinkProblem, MarkdownRenderer, sanitize
+
+
+@pytest.fixture(scope="module")
+def renderer() -> MarkdownRenderer:
+    return MarkdownRenderer()
+
+
+def html(renderer: MarkdownRenderer, text: str) -> str:
+    return renderer.convert(text).html
+
+
+# --- Markdown features ------------------------------------------------------------------
+
+def test_table(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "| Jaar | Deelnemers |\n|---|---:|\n| 2010 | 42 |\n")
+    assert "<table>" in out
+    assert "<th>Jaar</th>" in out
+    assert '<td style="text-align:right">42</td>' in out
+
+
+def test_footnote_links_to_its_note(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "Tekst[^1].\n\n[^1]: Bron: jaarverslag.\n")
+    assert '<a class="footnote-ref" href="#fn:1">1</a>' in out
+    assert '<li id="fn:1">' in out
+    assert 'href="#fnref:1"' in out
+    assert 'title="Terug naar tekst 1"' in out
+
+
+def test_attr_list_sets_id_and_class(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "## Aanpak {#werkwijze .uitgelicht}\n")
+    assert out == '<h2 class="uitgelicht" id="werkwijze">Aanpak</h2>'
+
+
+def test_headings_get_slug_ids(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "## Doel & aanpak\n\n### Één stap\n")
+    assert '<h2 id="doel-aanpak">Doel &amp; aanpak</h2>' in out
+    assert '<h3 id="een-stap">Één stap</h3>' in out
+
+
+def test_heading_without_slug_letters_gets_a_fallback_id(renderer: MarkdownRenderer) -> None:
+    assert html(renderer, "## ???\n") == '<h2 id="sectie">???</h2>'
+
+
+def test_toc_tokens_for_level_two_headings(renderer: MarkdownRenderer) -> None:
+    rendered = renderer.convert("## Aanleiding\n\nTekst.\n\n### Cijfers\n\n## Doel\n\n#### Diep\n")
+    assert [(t["level"], t["id"], t["name"]) for t in rendered.toc] == [
+        (2, "aanleiding", "Aanleiding"), (2, "doel", "Doel")]
+    assert [c["id"] for c in rendered.toc[0]["children"]] == ["cijfers"]
+    assert rendered.toc[1]["children"] == []
+
+
+def test_toc_is_reset_between_texts(renderer: MarkdownRenderer) -> None:
+    renderer.convert("## Aanleiding\n")
+    assert renderer.convert("Geen koppen.\n").toc == []
+
+
+def test_repeated_heading_ids_are_unique(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "## Doel\n\n## Doel\n")
+    assert 'id="doel"' in out
+    assert 'id="doel_1"' in out
+
+
+# --- sanitising raw HTML ----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "forbidden"),
+    [
+        ("<script>alert(1)</script>\n", "alert"),
+        ("<style>body { display: none }</style>\n", "display"),
+        ("<iframe src=\"https://example.org/\"></iframe>\n", "iframe"),
+        ("<img src=\"x.png\" onerror=\"alert(1)\">\n", "onerror"),
+        ("<p onclick=\"alert(1)\">x</p>\n", "onclick"),
+        ("<object data=\"x.swf\"></object><embed src=\"x.swf\">\n", "swf"),
+        ("<form action=\"https://example.org/\"><input name=\"q\"></form>\n", "form"),
+        ("<p style=\"position: fixed\">x</p>\n", "position"),
+    ],
+)
+def test_dangerous_raw_html_is_removed(
+    renderer: MarkdownRenderer, text: str, forbidden: str
+) -> None:
+    assert forbidden not in html(renderer, text)
+
+
+def test_script_inside_a_paragraph_is_removed_with_its_content(
+    renderer: MarkdownRenderer,
+) -> None:
+    assert html(renderer, "Voor <script>alert(1)</script> na\n") == "<p>Voor  na</p>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[klik](javascript:alert(1))",
+        "[klik](JaVaScRiPt:alert(1))",
+        '<a href="javascript:alert(1)">klik</a>',
+        "[klik](vbscript:msgbox(1))",
+        "[klik](data:text/html;base64,PHNjcmlwdD4=)",
+    ],
+)
+def test_dangerous_link_loses_its_href_but_keeps_its_text(
+    renderer: MarkdownRenderer, text: str
+) -> None:
+    assert html(renderer, text) == "<p><a>klik</a></p>"
+
+
+def test_data_url_image_loses_its_src(renderer: MarkdownRenderer) -> None:
+    assert html(renderer, "![logo](data:image/png;base64,iVBORw0KGgo=)") == (
+        '<p><img alt="logo"></p>'
+    )
+
+
+def test_ordinary_links_and_images_are_kept(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "[site](https://example.org/) ![logo](logo.png) [mail](mailto:a@b.nl)")
+    assert '<a href="https://example.org/">site</a>' in out
+    assert '<img alt="logo" src="logo.png">' in out
+    assert 'href="mailto:a@b.nl"' in out
+
+
+def test_harmless_raw_html_is_kept(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "<details><summary>Meer</summary>Tekst</details>\n")
+    assert out == "<details><summary>Meer</summary>Tekst</details>"
+
+
+def test_sanitize_keeps_only_text_align_style() -> None:
+    cell = '<table><tr><td style="text-align:left; color:red">x</td></tr></table>'
+    assert '<td style="text-align:left">x</td>' in sanitize(cell)
+
+
+# --- link rewriting ---------------------------------------------------------------------
+
+def test_resolver_is_called_for_relative_links_and_its_result_is_used(
+    renderer: MarkdownRenderer,
+) -> None:
+    seen: list[str] = []
+
+    def resolver(href: str) -> str:
+        seen.append(href)
+        return {"../organisaties/al-amal.md": "../../organisaties/al-amal/",
+                "foto.png": "../../static/foto.png"}.get(href, href)
+
+    rendered = renderer.convert(
+        "Zie [Al Amal](../organisaties/al-amal.md) en ![foto](foto.png).", resolver)
+    assert seen == ["../organisaties/al-amal.md", "foto.png"]
+    assert '<a href="../../organisaties/al-amal/">Al Amal</a>' in rendered.html
+    assert 'src="../../static/foto.png"' in rendered.html
+    assert rendered.problems == []
+
+
+def test_resolver_sees_fragment_links(renderer: MarkdownRenderer) -> None:
+    rendered = renderer.convert("[naar doel](../x.md#doel)", lambda href: "../x/#doel")
+    assert rendered.html == '<p><a href="../x/#doel">naar doel</a></p>'
+
+
+def test_link_problem_is_recorded_and_href_removed(renderer: MarkdownRenderer) -> None:
+    def resolver(href: str) -> str:
+        if href.endswith(".md"):
+            raise LinkProblem(f"link '{href}' does not lead to a published record")
+        return href
+
+    rendered = renderer.convert(
+        "[weg](../organisaties/weg.md) en [site](https://example.org/)", resolver)
+    assert rendered.problems == [
+        ("../organisaties/weg.md", "link '../organisaties/weg.md' does not lead to a published "
+                                   "record")]
+    assert rendered.html == '<p><a>weg</a> en <a href="https://example.org/">site</a></p>'
+
+
+def test_problems_are_reset_between_texts(renderer: MarkdownRenderer) -> None:
+    def failing(href: str) -> str:
+        raise LinkProblem("kapot")
+
+    assert len(renderer.convert("[a](a.md)", failing).problems) == 1
+    assert renderer.convert("[a](a.md)").problems == []
+
+
+def test_default_resolver_leaves_links_alone(renderer: MarkdownRenderer) -> None:
+    assert html(renderer, "[a](../a/)") == '<p><a href="../a/">a</a></p>'
