@@ -54,3 +54,13 @@ def example_site(tmp_path: Path) -> Path:
     for part in ("content", "templates"):
         shutil.copytree(ROOT / part, site / part)
     return site
+
+
+def generated_site(dest: Path, projects: int, drafts: int = 0, **kwargs: int) -> Path:
+    """A generated corpus (bench/corpus.py): every title says it is generated."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from corpus import generate  # type: ignore[import-not-found]
+
+    return generate(dest, projects, drafts=drafts, **kwargs)  # type: ignore[no-any-return]

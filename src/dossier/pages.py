@@ -76,7 +76,8 @@ def plan(site: Site) -> list[Page]:
     pages.append(Page("a-z/", ("az.html",), "az", "A–Z" if lang == "nl" else "A–Z index"))
     pages.append(Page("data/", ("data.html",), "data",
                       "Open data" if lang == "en" else "Open data: de gegevens"))
-    pages.append(Page("404.html", ("404.html",), "404", "404"))
+    pages.append(Page("404.html", ("404.html",), "404",
+                      "Page not found" if lang == "en" else "Pagina niet gevonden"))
     return pages
 
 
