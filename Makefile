@@ -5,10 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TSTAMP := $(VENV)/.installed-test
 
-.PHONY: site test lint clean
+.PHONY: site serve test lint clean
 
 site: $(STAMP)
 	$(BIN)/dossier build .
+
+# Preview while editing: rebuilds on every change and reloads the open pages.
+serve: $(STAMP)
+	$(BIN)/dossier serve .
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

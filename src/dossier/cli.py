@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -16,6 +18,7 @@ from dossier.diagnostics import (
     format_json,
     format_text,
 )
+from dossier.preview import ListenError, serve
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
 
@@ -97,3 +100,57 @@ def check_command(site: Path, fmt: str, drafts: bool, strict: bool) -> None:
 def _require_site(site: Path) -> None:
     if not (site / "content").is_dir():
         raise click.UsageError(f"{site} is not a dossier site: it has no content/ folder")
+
+
+# --- the editors' commands ---------------------------------------------------------------
+
+class _ServeReport:
+    """What `dossier serve` prints: the address, then one line per rebuild."""
+
+    def serving(self, url: str) -> None:
+        click.echo(f"serving {url} (press Ctrl+C to stop)")
+
+    def built(self, result: BuildResult, changed: list[str]) -> None:
+        _print_diagnostics(result.warnings)
+        click.echo(_changed(changed) + _build_line(result))
+
+    def failed(self, diagnostics: list[Diagnostic], changed: list[str]) -> None:
+        _print_diagnostics(diagnostics)
+        click.echo(f"{_changed(changed)}build failed: {_summary(diagnostics)}; open pages "
+                   "show the errors until they are fixed", err=True)
+
+
+def _changed(changed: list[str]) -> str:
+    if not changed:
+        return ""
+    more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+    return f"{changed[0]}{more} changed: "
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@main.command("serve")
+@SITE
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default is reachable from this computer only.")
+@click.option("--drafts", is_flag=True, help="Include records with 'concept: true'.")
+def serve_command(site: Path, port: int, host: str, drafts: bool) -> None:
+    """Build, serve on localhost, rebuild on every change and reload open pages."""
+    _require_site(site)
+    # Stop cleanly on Ctrl+C and on `kill`, also when started in the background.
+    previous = {signum: signal.signal(signum, _interrupt)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        serve(site, BuildOptions(drafts=drafts), host, port, _ServeReport())
+    except ListenError as exc:
+        click.echo(f"{exc}; try another --port", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -1,0 +1,238 @@
+"""`dossier serve`: what an editor sees in the browser while changing content files."""
+
+from __future__ import annotations
+
+import http.client
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from dossier.cli import main
+
+START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
+RELOAD_BOUND = 2.0  # the issue's bound: a change is served and announced within 2 seconds
+SETTLE_TIMEOUT = 10.0  # a hang guard for steps the issue sets no bound for
+
+
+@dataclass
+class Served:
+    """A running `dossier serve` and what it printed."""
+
+    process: subprocess.Popen[str]
+    url: str  # of the site's home page, with the path prefix
+    site: Path
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    def get(self, path: str) -> tuple[int, str]:
+        """GET a raw path (sent exactly as given) and return the status and the body."""
+        conn = http.client.HTTPConnection(self.host, timeout=10)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            return response.status, response.read().decode("utf-8", "replace")
+        finally:
+            conn.close()
+
+    def page(self, rel: str) -> tuple[int, str]:
+        return self.get(urlsplit(self.url).path + rel)
+
+
+class EventStream:
+    """Reads a server-sent event stream in a thread and keeps the events it saw."""
+
+    def __init__(self, host: str, path: str) -> None:
+        self.conn = http.client.HTTPConnection(host, timeout=30)
+        self.conn.request("GET", path)
+        self.response = self.conn.getresponse()
+        self.events: queue.Queue[str] = queue.Queue()
+        self.connected = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.response:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("retry:"):
+                    self.connected.set()
+                if line.startswith("event: "):
+                    self.events.put(line.removeprefix("event: "))
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _pump(stream: object, lines: list[str], ready: queue.Queue[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        lines.append(line)
+        if line.startswith("serving "):
+            ready.put(line.split()[1])
+
+
+@pytest.fixture
+def served(base_site: Path) -> Iterator[Served]:
+    """`dossier serve` on a free loopback port, as an editor starts it."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "dossier", "serve", str(base_site), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    ) as process:
+        output: list[str] = []
+        ready: queue.Queue[str] = queue.Queue()
+        pumps = [threading.Thread(target=_pump, args=(stream, output, ready), daemon=True)
+                 for stream in (process.stdout, process.stderr)]
+        for pump in pumps:
+            pump.start()
+        try:
+            url = ready.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            process.kill()
+            pytest.fail("dossier serve did not start:\n" + "".join(output))
+        yield Served(process, url, base_site, output)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=START_TIMEOUT) == 0, "".join(output)
+        for pump in pumps:
+            pump.join(timeout=START_TIMEOUT)
+
+
+def _since(html: str) -> str:
+    match = re.search(r'data-since="(\d+)"', html)
+    assert match, "the served page has no reload script"
+    return match.group(1)
+
+
+def _poll(check: object, timeout: float) -> bool:
+    """Call `check` until it is true or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return bool(check())  # type: ignore[operator]
+
+
+def _title(served: Served, rel: str) -> str:
+    status, html = served.page(rel)
+    match = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)
+    return f"{status} {match.group(1).strip() if match else ''}"
+
+
+def test_serves_the_site_under_the_path_of_base_url(served: Served) -> None:
+    assert urlsplit(served.url).path == "/test/"  # base_url https://databank.example.org/test/
+    conn = http.client.HTTPConnection(served.host, timeout=10)
+    conn.request("GET", "/")
+    response = conn.getresponse()
+    assert (response.status, response.getheader("Location")) == (302, "/test/")
+    conn.close()
+    status, html = served.page("projecten/project-een/")
+    assert status == 200
+    assert "Project één (gegenereerd)" in html
+    assert served.page("static/dossier.css")[0] == 200
+
+
+def test_a_changed_title_is_served_and_announced_within_two_seconds(served: Served) -> None:
+    status, html = served.page("projecten/project-een/")
+    assert status == 200
+    events = EventStream(served.host, f"/__dossier/events?since={_since(html)}")
+    try:
+        assert events.connected.wait(SETTLE_TIMEOUT)
+        record = served.site / "content" / "projecten" / "project-een.md"
+        record.write_text(record.read_text().replace(
+            "titel: Project één (gegenereerd)", "titel: Project één, hernoemd (gegenereerd)"))
+        assert _poll(lambda: "hernoemd" in _title(served, "projecten/project-een/"),
+                     RELOAD_BOUND), _title(served, "projecten/project-een/")
+        assert events.events.get(timeout=RELOAD_BOUND) == "reload"
+    finally:
+        events.close()
+
+
+def test_broken_content_shows_in_the_page_until_it_is_fixed(served: Served) -> None:
+    record = served.site / "content" / "projecten" / "project-een.md"
+    good = record.read_text()
+    _, html = served.page("projecten/project-een/")
+    events = EventStream(served.host, f"/__dossier/events?since={_since(html)}")
+    try:
+        assert events.connected.wait(SETTLE_TIMEOUT)
+        record.write_text(good.replace("titel: Project één (gegenereerd)", "titel: [kapot"))
+        assert _poll(lambda: served.page("projecten/project-een/")[0] == 500, SETTLE_TIMEOUT)
+        html = served.page("projecten/project-een/")[1]
+        assert "content/projecten/project-een.md:3:" in html
+        assert "YAML syntax error" in html
+        assert served.page("")[0] == 500, "every page shows the errors, not a stale site"
+        assert events.events.get(timeout=SETTLE_TIMEOUT) == "reload"
+        assert _since(html), "the error page reloads by itself too"
+
+        record.write_text(good)
+        assert _poll(lambda: _title(served, "projecten/project-een/")
+                     == "200 Project één (gegenereerd)", SETTLE_TIMEOUT)
+        assert events.events.get(timeout=SETTLE_TIMEOUT) == "reload"
+    finally:
+        events.close()
+    assert any("build failed: 1 error" in line for line in served.output)
+
+
+CLIMBING_PATHS = [
+    "/../etc/passwd",
+    "/%2e%2e/",
+    "/test/../../etc/passwd",
+    "/test/%2e%2e/%2e%2e/etc/passwd",
+    "/test/..%2f..%2fetc/passwd",
+    "/test//etc/passwd",
+    "/test/%2Fetc%2Fpasswd",
+]
+
+
+def test_never_serves_files_outside_the_output_folder(served: Served) -> None:
+    answers = {path: served.get(path) for path in CLIMBING_PATHS}
+    assert {path: status for path, (status, _) in answers.items()
+            if status not in (400, 404)} == {}
+    assert not [path for path, (_, body) in answers.items() if "root:" in body]
+
+
+def test_build_output_on_disk_has_no_reload_script(served: Served) -> None:
+    _, html = served.page("")
+    assert "/__dossier/reload.js" in html, "the served page does have it"
+    result = CliRunner().invoke(main, ["build", str(served.site), "--quiet"])
+    assert result.exit_code == 0, result.output
+    pages = list((served.site / "build").rglob("*.html"))
+    assert pages
+    assert not [p for p in pages if "__dossier" in p.read_text()]
+
+
+def test_serve_writes_nothing_into_the_site(base_site: Path) -> None:
+    before = sorted(p.relative_to(base_site) for p in base_site.rglob("*"))
+    with subprocess.Popen(
+        [sys.executable, "-m", "dossier", "serve", str(base_site), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    ) as process:
+        assert process.stdout is not None
+        lines = [process.stdout.readline(), process.stdout.readline()]
+        assert lines[1].startswith("serving http://127.0.0.1:"), lines
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=START_TIMEOUT) == 0
+    assert sorted(p.relative_to(base_site) for p in base_site.rglob("*")) == before
+    built_in = Path(lines[0].rsplit("→ ", 1)[1].strip())
+    assert not built_in.exists(), "the temporary output folder is removed on exit"
+
+
+def test_a_port_in_use_is_an_error_not_a_traceback(served: Served) -> None:
+    port = urlsplit(served.url).port
+    result = CliRunner().invoke(main, ["serve", str(served.site), "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.output
