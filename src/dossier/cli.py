@@ -6,19 +6,25 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
 import click
 
 from dossier import __version__
-from dossier.build import BuildOptions, BuildResult, build, check
+from dossier.build import BuildOptions, BuildResult, build, check, load_schema
 from dossier.diagnostics import (
     Diagnostic,
     DossierError,
     format_github,
     format_json,
     format_text,
+    suggest,
 )
+from dossier.editor import SCHEMA_DIR, write_schemas
+from dossier.loader import SLUG_RE, slugify
 from dossier.preview import ListenError, serve
+from dossier.schema import Collection, Schema
+from dossier.stubs import init_site, new_record
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
 
@@ -102,6 +108,32 @@ def _require_site(site: Path) -> None:
         raise click.UsageError(f"{site} is not a dossier site: it has no content/ folder")
 
 
+def _fail(exc: DossierError, what: str) -> NoReturn:
+    """Print the diagnostics of a refused command and exit 1."""
+    _print_diagnostics(exc.diagnostics)
+    click.echo(f"{what}: {_summary(exc.diagnostics)}", err=True)
+    sys.exit(1)
+
+
+def _schema(site: Path) -> Schema:
+    """The site's content model, or its diagnostics and exit 1."""
+    _require_site(site)
+    try:
+        return load_schema(site)
+    except DossierError as exc:
+        _fail(exc, "content/schema.yml has errors")
+
+
+def _collection(schema: Schema, name: str) -> Collection:
+    names = [c.name for c in schema.collections]
+    if name not in names:
+        hint = suggest(name, names)
+        raise click.BadParameter(
+            f"'{name}' is not a collection of this site ({', '.join(names)})"
+            + (f"; did you mean {hint}?" if hint else ""), param_hint="COLLECTION")
+    return schema.collection(name)
+
+
 # --- the editors' commands ---------------------------------------------------------------
 
 class _ServeReport:
@@ -154,3 +186,49 @@ def serve_command(site: Path, port: int, host: str, drafts: bool) -> None:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@main.command("new")
+@click.argument("collection")
+@click.argument("slug")
+@click.option("--titel", default="", help="The record's title (or name), filled in.")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The dossier site.")
+def new_command(collection: str, slug: str, titel: str, site: Path) -> None:
+    """Write content/COLLECTION/SLUG.md from the schema; never overwrites."""
+    schema = _schema(site)
+    chosen = _collection(schema, collection)
+    if not SLUG_RE.match(slug):
+        hint = slugify(slug)
+        raise click.BadParameter(
+            f"'{slug}' is not a slug: use lowercase letters, digits and '-'"
+            + (f"; did you mean '{hint}'?" if hint else ""), param_hint="SLUG")
+    try:
+        written = new_record(site, schema, chosen, slug, titel)
+    except DossierError as exc:
+        _fail(exc, "nothing written")
+    click.echo(f"wrote {written.relative_to(site).as_posix()}: fill in the fields marked "
+               "'verplicht', then run dossier check")
+
+
+@main.command("init")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init_command(directory: Path) -> None:
+    """Start a new dossier site in DIRECTORY (new or empty)."""
+    try:
+        written = init_site(directory)
+    except DossierError as exc:
+        _fail(exc, "nothing written")
+    click.echo(f"created a dossier site in {directory} ({len(written)} files); "
+               f"build it with: dossier build {directory}")
+
+
+@main.command("schema")
+@SITE
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help=f"Folder for the schema files (default: SITE/{SCHEMA_DIR}).")
+def schema_command(site: Path, out: Path | None) -> None:
+    """Write the JSON Schema of each collection's front matter, for editors' YAML tools."""
+    written = write_schemas(_schema(site), out or site / SCHEMA_DIR)
+    for file in written:
+        click.echo(str(file))

@@ -57,7 +57,7 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
     checked: list[tuple[Document, Record]] = []
     for doc in documents:
         collection = schema.collection(doc.collection)
-        data = _coerce(collection.fields, doc.tree)
+        data = coerce(collection.fields, doc.tree)
         found = check(data, schemas[doc.collection], doc.tree, doc.path)
         if isinstance(data, dict):
             found += list(_order_problems(collection.fields, data, doc))
@@ -75,7 +75,7 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
     return [r for _, r in published]
 
 
-def _coerce(fields: tuple[Field, ...], tree: Tree) -> Any:
+def coerce(fields: tuple[Field, ...], tree: Tree) -> Any:
     """Give text fields back what the editor typed where YAML read a number or yes/no."""
     data = tree.data
     if not isinstance(data, dict) or not tree.raw:
