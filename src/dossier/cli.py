@@ -24,6 +24,7 @@ from dossier.editor import SCHEMA_DIR, write_schemas
 from dossier.loader import SLUG_RE, slugify
 from dossier.preview import ListenError, serve
 from dossier.schema import Collection, Schema
+from dossier.spreadsheet import import_csv
 from dossier.stubs import init_site, new_record
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
@@ -221,6 +222,26 @@ def init_command(directory: Path) -> None:
         _fail(exc, "nothing written")
     click.echo(f"created a dossier site in {directory} ({len(written)} files); "
                f"build it with: dossier build {directory}")
+
+
+@main.command("import")
+@click.argument("collection")
+@click.argument("csv_file", metavar="FILE.csv",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--update", is_flag=True,
+              help="Change records that exist: the spreadsheet's fields are merged into "
+                   "their front matter, the body is kept.")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The dossier site.")
+def import_command(collection: str, csv_file: Path, update: bool, site: Path) -> None:
+    """Write one record per row of a CSV file; nothing is written if any row is wrong."""
+    chosen = _collection(_schema(site), collection)
+    try:
+        result = import_csv(site, chosen.name, csv_file, update)
+    except DossierError as exc:
+        _fail(exc, "import refused, nothing written")
+    click.echo(f"imported {csv_file} into content/{chosen.name}/: {len(result.created)} new, "
+               f"{len(result.updated)} updated, {len(result.unchanged)} unchanged")
 
 
 @main.command("schema")
