@@ -55,6 +55,31 @@ def test_check_json_on_a_good_site_is_an_empty_array(base_site: Path) -> None:
     assert json.loads(result.stdout) == []
 
 
+def test_check_json_reports_warnings_and_nothing_else(
+    site_factory: Callable[[str], Path]
+) -> None:
+    site = site_factory("missing-section")
+    result = CliRunner().invoke(main, ["check", str(site), "--format", "json"])
+    assert result.exit_code == 0, "warnings alone do not fail"
+    assert result.stderr == "", "stdout is only the JSON, so CI can pipe it"
+    rows = json.loads(result.stdout)
+    assert {(r["severity"], r["field"], r["suggestion"]) for r in rows} == {
+        ("warning", "body", None)}
+    assert [r["line"] for r in rows] == [6, 6, 6]
+    strict = CliRunner().invoke(main, ["check", str(site), "--format", "json", "--strict"])
+    assert strict.exit_code == 1
+    assert json.loads(strict.stdout) == rows
+
+
+def test_check_github_names_a_file_with_a_comma_so_github_can_find_it(
+    base_site: Path
+) -> None:
+    (base_site / "content" / "projecten" / "a,b.md").write_text("---\ntitel: x\n---\n")
+    result = CliRunner().invoke(main, ["check", str(base_site), "--format", "github"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith("::error file=content/projecten/a%2Cb.md,line=1,col=1::")
+
+
 def test_check_github_prints_annotations(site_factory: Callable[[str], Path]) -> None:
     site = site_factory("broken-ref")
     result = CliRunner().invoke(main, ["check", str(site), "--format", "github"])

@@ -84,6 +84,12 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
     """GitHub Actions workflow commands, so errors show on the right line."""
     lines = []
     for d in diagnostics:
-        text = d.text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::{d.severity} file={d.path},line={d.line},col={d.column}::{text}")
+        path = _github_escape(d.path).replace(":", "%3A").replace(",", "%2C")
+        lines.append(f"::{d.severity} file={path},line={d.line},col={d.column}::"
+                     f"{_github_escape(d.text)}")
     return "\n".join(lines)
+
+
+def _github_escape(text: str) -> str:
+    """Escape what ends a workflow command's message; a property needs ':' and ',' too."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -114,3 +114,9 @@ def test_format_github_workflow_commands() -> None:
 def test_format_github_escapes_percent_and_newlines() -> None:
     d = Diagnostic("x.md", 2, 3, "error", "", "50% klaar\nvolgende\rregel")
     assert format_github([d]) == "::error file=x.md,line=2,col=3::50%25 klaar%0Avolgende%0Dregel"
+
+
+def test_format_github_escapes_commas_and_colons_in_the_file_name() -> None:
+    d = Diagnostic("content/projecten/a,b:c.md", 1, 1, "error", "", "kapot: echt")
+    assert format_github([d]) == (
+        "::error file=content/projecten/a%2Cb%3Ac.md,line=1,col=1::kapot: echt")
