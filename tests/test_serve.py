@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 import pytest
@@ -78,8 +79,8 @@ class EventStream:
         self.conn.close()
 
 
-def _pump(stream: object, lines: list[str], ready: queue.Queue[str]) -> None:
-    for line in stream:  # type: ignore[attr-defined]
+def _pump(stream: IO[str], lines: list[str], ready: queue.Queue[str]) -> None:
+    for line in stream:
         lines.append(line)
         if line.startswith("serving "):
             ready.put(line.split()[1])
@@ -116,14 +117,14 @@ def _since(html: str) -> str:
     return match.group(1)
 
 
-def _poll(check: object, timeout: float) -> bool:
+def _poll(check: Callable[[], bool], timeout: float) -> bool:
     """Call `check` until it is true or `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return True
         time.sleep(0.05)
-    return bool(check())  # type: ignore[operator]
+    return check()
 
 
 def _title(served: Served, rel: str) -> str:

@@ -34,13 +34,13 @@ EVENTS = SERVICE + "events"
 RELOAD_JS = SERVICE + "reload.js"
 KEEPALIVE_SECONDS = 10.0  # an idle event stream says so this often, to notice closed tabs
 
-_RELOAD_SCRIPT = b"""\
-(function () {
+_RELOAD_SCRIPT = f"""\
+(function () {{
   var since = document.currentScript ? document.currentScript.dataset.since : "";
-  var events = new EventSource("/__dossier/events?since=" + encodeURIComponent(since));
-  events.addEventListener("reload", function () { events.close(); location.reload(); });
-})();
-"""
+  var events = new EventSource("{EVENTS}?since=" + encodeURIComponent(since));
+  events.addEventListener("reload", function () {{ events.close(); location.reload(); }});
+}})();
+""".encode()
 
 
 class ListenError(Exception):

@@ -274,9 +274,10 @@ def _slug_problems(rows: list[Row], collection: Collection, existing: list[Docum
 
 def _documents(rows: list[Row], collection: Collection, existing: list[Document],
                update: bool, where: str, bad_slugs: set[int]) -> list[Document]:
-    """Each row as the document it would become, merged into its record with --update.
+    """Each row as the document it would become; with --update, merged into its record.
 
-    A row whose slug was refused is still checked, under a name no reference can match.
+    A merged row keeps the merged data, which is what gets written. A row whose slug was
+    refused is still checked, under a name no reference can match.
     """
     on_disk = {d.slug: d for d in existing}
     result = []
