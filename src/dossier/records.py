@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from dossier.diagnostics import Diagnostic, suggest
@@ -28,6 +30,7 @@ class Record:
     data: Mapping[str, Any]
     body: str
     body_line: int
+    digest: str = ""  # hash of the source file: what incremental builds compare
 
     @property
     def key(self) -> tuple[str, str]:
@@ -41,6 +44,12 @@ class Record:
     def url(self) -> str:
         return self.collection.url(self.slug)
 
+    @cached_property
+    def sort_key(self) -> tuple[str, str]:
+        """Title as a reader sorts it (case and accents ignored), then slug."""
+        decomposed = unicodedata.normalize("NFKD", self.title.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)), self.slug
+
     @property
     def draft(self) -> bool:
         return self.data.get(DRAFT_FIELD) is True
@@ -51,28 +60,44 @@ class Record:
 
 def validate(documents: list[Document], schema: Schema, drafts: bool,
              problems: list[Diagnostic],
-             unreadable: set[tuple[str, str]] = frozenset()) -> list[Record]:  # type: ignore[assignment]
-    """Check every document against the schema and each other; return the publishable records."""
+             unreadable: set[tuple[str, str]] | None = None,
+             verdicts: dict[str, tuple[Diagnostic, ...]] | None = None) -> list[Record]:
+    """Check every document against the schema and each other; return the publishable records.
+
+    `verdicts` receives each document's own diagnostics (for the build cache); documents
+    that come from that cache carry their verdict and are not checked again.
+    """
     schemas = {c.name: validator_for(json_schema(c, schema)) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
     for doc in documents:
         collection = schema.collection(doc.collection)
-        data = _coerce(collection.fields, doc.tree)
-        found = check(data, schemas[doc.collection], doc.tree, doc.path)
-        if isinstance(data, dict):
-            found += list(_order_problems(collection.fields, data, doc))
-        found += list(_section_problems(collection, doc))
+        data = doc.tree.data if doc.verdict is not None else _coerce(collection.fields, doc.tree)
+        found = list(doc.verdict) if doc.verdict is not None else _check_document(
+            collection, data, doc, schemas[doc.collection])
         problems.extend(found)
+        if verdicts is not None:
+            verdicts[doc.path] = tuple(found)
         if isinstance(data, dict) and not any(d.is_error for d in found):
-            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line)
+            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
+                            doc.digest)
             checked.append((doc, record))
     duplicates = list(_duplicates(documents))
     problems.extend(_duplicate_problem(doc, first) for doc, first in duplicates)
     dropped = {id(doc) for doc, _ in duplicates}
     checked = [(d, r) for d, r in checked if id(d) not in dropped]
     published = [(d, r) for d, r in checked if drafts or not r.draft]
-    problems.extend(_reference_problems(published, checked, documents, unreadable))
+    problems.extend(_reference_problems(published, checked, documents, unreadable or set()))
     return [r for _, r in published]
+
+
+def _check_document(collection: Collection, data: Any, doc: Document,
+                    validator: Any) -> list[Diagnostic]:
+    """What is wrong with one document on its own (not its references)."""
+    found = check(data, validator, doc.tree, doc.path)
+    if isinstance(data, dict):
+        found += list(_order_problems(collection.fields, data, doc))
+    found += list(_section_problems(collection, doc))
+    return found
 
 
 def _coerce(fields: tuple[Field, ...], tree: Tree) -> Any:

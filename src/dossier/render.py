@@ -6,7 +6,7 @@ import datetime as dt
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from dossier.model import (
     Facet,
     FacetTerm,
     Site,
+    TermCount,
     facet_counts,
     group_by_term,
     related,
@@ -91,6 +92,8 @@ class Renderer:
         # Fragments whose HTML depends only on the page's depth, rendered once per depth.
         self.text_cache: dict[tuple[str, int], Rendered] = {}
         self.card_cache: dict[tuple[tuple[str, str], int], Markup] = {}
+        self.count_cache: dict[tuple[str, str, int, int],
+                               tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] = {}
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
@@ -142,13 +145,22 @@ class _PageContext:
             "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
             "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
             "related": lambda record: related(self.r.site, record),
-            "facet_counts": lambda collection, records, skip="": facet_counts(
-                self.r.site, collection, records, skip),
+            "facet_counts": self.facet_counts,
             "group_by_term": lambda collection, name, records: group_by_term(
                 self.r.site, collection, name, records),
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
         }
+
+    def facet_counts(self, collection: Collection, records: Sequence[Record],
+                     skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
+        """Term counts within a selection; every page of a paginated list shares them."""
+        key = (collection.name, skip, id(records), len(records))
+        cached = self.r.count_cache.get(key)
+        if cached is None or cached[0] is not records:
+            cached = (records, facet_counts(self.r.site, collection, records, skip))
+            self.r.count_cache[key] = cached
+        return cached[1]
 
     def jsonld(self, record: Record) -> Markup:
         """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
