@@ -100,7 +100,10 @@ class BuildCache:
     def __init__(self, site_dir: Path, out: Path, enabled: bool = True) -> None:
         self.folder = site_dir / CACHE_DIR
         self.enabled = enabled
-        out_id = hashlib.blake2b(str(out.absolute()).encode(), digest_size=6).hexdigest()
+        # Named by the output folder's path relative to the site, so a site folder that is
+        # moved or copied (with its build/) keeps its cache.
+        where = os.path.relpath(out.absolute(), site_dir.absolute())
+        out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
         self.manifest_path = self.folder / f"output-{out_id}.pickle"
         self.documents_path = self.folder / "documents.pickle"
 

@@ -49,11 +49,14 @@ def main() -> None:
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
               help="Worker processes for rendering (default: one per CPU).")
 @click.option("--profile", is_flag=True, help="Print where the time went, per stage.")
+@click.option("--no-cache", is_flag=True,
+              help="Build everything from scratch (ignore and do not update .dossier-cache/).")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
-                  strict: bool, quiet: bool, jobs: int, profile: bool) -> None:
+                  strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
-    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs)
+    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs,
+                           cache=not no_cache)
     try:
         result = build(site, options)
     except DossierError as exc:
@@ -83,8 +86,9 @@ def _profile_table(timings: dict[str, float]) -> str:
 
 
 def _build_line(result: BuildResult) -> str:
-    return (f"built {result.pages} pages ({result.files} files, {result.changed} changed, "
-            f"{result.removed} removed) in {result.seconds:.2f} s → {result.out}")
+    return (f"built {result.pages} pages ({result.rendered} rendered; {result.files} files, "
+            f"{result.changed} changed, {result.removed} removed) in {result.seconds:.2f} s "
+            f"→ {result.out}")
 
 
 @main.command("check")
