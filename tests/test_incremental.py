@@ -75,7 +75,8 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "project facet": lambda s: edit(project(s, 9), "status: lopend", "status: afgerond")
     if "status: lopend" in project(s, 9).read_text()
     else edit(project(s, 9), "status: afgerond", "status: lopend"),
-    "project reference": lambda s: edit(project(s, 10), "uitvoerder: org-", "uitvoerder: org-0029\n#"),
+    "project reference": lambda s: edit(project(s, 10), "uitvoerder: org-",
+                                        "uitvoerder: org-0029\n#"),
     "organisation name": lambda s: edit(s / "content" / "organisaties" / "org-0003.md",
                                         "naam: \"Gegenereerde organisatie 0003",
                                         "naam: \"Hernoemde organisatie 0003"),
