@@ -45,6 +45,20 @@ class Pagination:
     def next_url(self) -> str:
         return self.urls[self.number] if self.number < self.count else ""
 
+    def window(self, around: int = 2) -> list[int]:
+        """Page numbers to link: first, last and a few around the current one; 0 = a gap.
+
+        Linking every page would make each page of a long list as long as the list of pages.
+        """
+        shown = {1, self.count, *range(self.number - around, self.number + around + 1)}
+        numbers = sorted(n for n in shown if 1 <= n <= self.count)
+        result: list[int] = []
+        for n in numbers:
+            if result and n - result[-1] > 1:
+                result.append(0)
+            result.append(n)
+        return result
+
 
 def plan(site: Site) -> list[Page]:
     """Every page of the site, in a stable order."""
