@@ -18,9 +18,11 @@ from dossier.cache import (
     BuildCache,
     DocumentStore,
     Manifest,
+    State,
     StatKey,
     generation,
     hash_files,
+    source_stats,
     stat_key,
 )
 from dossier.config import SiteConfig, parse_config
@@ -31,7 +33,7 @@ from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
 from dossier.loader import load_documents, read_text
 from dossier.model import Site, link
-from dossier.output import MemoryOutput, OutputFolder, WriteStats
+from dossier.output import MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
 from dossier.records import Record, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
@@ -102,6 +104,13 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     _refuse_dangerous_output(site_dir, out)
     timings: dict[str, float] = {}
     cache = BuildCache(site_dir, out, enabled=options.cache)
+    with _timed(timings, "load"):
+        sources = source_stats(site_dir)  # before reading: a file saved meanwhile is seen next time
+        done = _up_to_date(site_dir, out, options, cache, sources)
+    if done is not None:
+        done.out, done.timings = out, timings
+        done.seconds = time.perf_counter() - started
+        return done
     with OutputFolder(out) as folder:
         result = _generate(site_dir, options, folder, timings, out.name, cache)
         with _timed(timings, "swap"):
@@ -111,9 +120,33 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
                 stats = folder.commit(old_files=set(result.previous_files) or None)
     with _timed(timings, "swap"):
         cache.save_manifest(_manifest(result.generation, out, result.outputs))
+        cache.save_state(State(result.generation, sources, tuple(result.warnings),
+                               result.pages))
     result.files, result.changed, result.removed = stats.written, stats.changed, stats.removed
     result.out, result.seconds = out, time.perf_counter() - started
     return result
+
+
+def _up_to_date(site_dir: Path, out: Path, options: BuildOptions, cache: BuildCache,
+                sources: dict[str, StatKey]) -> BuildResult | None:
+    """When no input changed since the last build and its output is untouched, say so.
+
+    Like make: compare file stats with those the last build saw, read and render nothing.
+    """
+    if not options.cache or options.strict:
+        return None
+    state = cache.state()
+    if state is None or state.sources != sources:
+        return None
+    generation_key = _generation(site_dir, options)[0]
+    manifest = cache.manifest(generation_key)
+    if state.generation != generation_key or not manifest.files:
+        return None
+    written = {rel: entry[1] for rel, entry in manifest.files.items()}
+    if tree_stats(out) != written:
+        return None
+    return BuildResult(pages=state.pages, files=len(written), warnings=list(state.warnings),
+                       unchanged=True)
 
 
 def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -167,7 +200,6 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
         _stop_on_errors(problems, strict=False)
     with _timed(timings, "link"):
         site = link(config, schema, records, _build_date())
-        problems.extend(_collisions(plan(site)))
     _stop_on_errors(problems, strict=False)
     return site
 
@@ -211,6 +243,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             cache.save_documents(schema_key, *store.latest, site_dir)
     with _timed(timings, "plan"):
         pages = plan(site)
+        problems.extend(_collisions(pages))
+        _stop_on_errors(problems, strict=False)
         renderer = make_renderer(site, site_dir)
         keys = Keys(site, generation) if cache else None
         jobs = plan_jobs(site, pages, site_dir, keys)

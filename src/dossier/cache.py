@@ -24,6 +24,7 @@ from typing import Any
 
 from dossier import __version__
 from dossier.loader import Document
+from dossier.output import tree_stats
 from dossier.yamltree import Tree
 
 CACHE_DIR = ".dossier-cache"
@@ -85,6 +86,23 @@ class DocumentStore:
                         digest, verdict)
 
 
+def source_stats(site_dir: Path) -> dict[str, StatKey]:
+    """Stats of every file a build reads: content/ and templates/."""
+    found = {f"content/{k}": v for k, v in tree_stats(site_dir / "content").items()}
+    found.update({f"templates/{k}": v for k, v in tree_stats(site_dir / "templates").items()})
+    return found
+
+
+@dataclass
+class State:
+    """What the last successful build saw and said, for an up-to-date check."""
+
+    generation: str
+    sources: dict[str, StatKey]
+    warnings: tuple[Any, ...]
+    pages: int
+
+
 @dataclass
 class Manifest:
     """Per output file: the key of its inputs and the stat of what was written."""
@@ -105,6 +123,7 @@ class BuildCache:
         where = os.path.relpath(out.absolute(), site_dir.absolute())
         out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
         self.manifest_path = self.folder / f"output-{out_id}.pickle"
+        self.state_path = self.folder / f"state-{out_id}.pickle"
         self.documents_path = self.folder / "documents.pickle"
 
     def documents(self, schema_key: str) -> DocumentStore:
@@ -137,6 +156,13 @@ class BuildCache:
 
     def save_manifest(self, manifest: Manifest) -> None:
         self._save(self.manifest_path, manifest)
+
+    def state(self) -> State | None:
+        stored = self._load(self.state_path)
+        return stored if isinstance(stored, State) else None
+
+    def save_state(self, state: State) -> None:
+        self._save(self.state_path, state)
 
     def _load(self, path: Path) -> Any:
         if not self.enabled:

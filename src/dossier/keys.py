@@ -15,17 +15,14 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 
-from dossier.model import Site, facet_values
+from dossier.model import Site
 from dossier.pages import Page
 from dossier.records import Record
-from dossier.schema import iter_values
 
 
 def _hash(*parts: str) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    return digest.hexdigest()
+    text = "\0".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
 class Keys:
@@ -50,9 +47,8 @@ class Keys:
         """A record as it shows on other pages: its own bytes and its references' titles."""
         key = self._cards.get(record.key)
         if key is None:
-            refs = [f"{f.collection}/{value}:{self.site.get(f.collection, value).title}"
-                    for f, _, value in iter_values(record.collection.fields, record.data)
-                    if f.type == "ref"]
+            refs = [f"{kind}/{slug}:{self.site.get(kind, slug).title}"
+                    for _, kind, slug in record.refs]
             key = _hash(record.digest, *refs)
             self._cards[record.key] = key
         return key
@@ -61,8 +57,7 @@ class Keys:
         """The facet values of a record (what sidebar counts and groups are made of)."""
         key = self._facets.get(record.key)
         if key is None:
-            values = [(f.name, facet_values(record, f)) for f in record.collection.facets]
-            key = _hash(repr(values))
+            key = _hash(repr(sorted(record.facets.items())))
             self._facets[record.key] = key
         return key
 

@@ -13,8 +13,7 @@ from typing import Any
 from dossier.config import SiteConfig
 from dossier.loader import slugify
 from dossier.records import Record
-from dossier.schema import Collection, Field, Schema, iter_values
-from dossier.yamltree import dotted
+from dossier.schema import Collection, Field, Schema
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,11 +109,8 @@ class Site:
 
     def refs(self, record: Record, collection: str) -> list[Record]:
         """Records of `collection` that `record` names, in any field."""
-        found = {
-            value: self.get(f.collection, value)
-            for f, _, value in iter_values(record.collection.fields, record.data)
-            if f.type == "ref" and f.collection == collection
-        }
+        found = {slug: self.get(kind, slug) for _, kind, slug in record.refs
+                 if kind == collection}
         return sorted(found.values(), key=sort_key)
 
     @property
@@ -137,10 +133,8 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
     by_collection = {name: tuple(sorted(rs, key=lambda r: r.slug)) for name, rs in grouped.items()}
     backlinks: dict[tuple[str, str], list[Backlink]] = {}
     for record in records:
-        for f, path, value in iter_values(record.collection.fields, record.data):
-            if f.type == "ref":
-                backlinks.setdefault((f.collection, value), []).append(
-                    Backlink(record, dotted(path)))
+        for where, collection, value in record.refs:
+            backlinks.setdefault((collection, value), []).append(Backlink(record, where))
     facets = {c.name: tuple(_facets(c, by_collection[c.name], schema, config.lang))
               for c in schema.collections}
     related: dict[tuple[str, str], tuple[Record, ...]] = {}
@@ -158,13 +152,9 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
     )
 
 
-def facet_values(record: Record, f: Field) -> list[str]:
-    """The term keys a record carries for a facet field."""
-    value = record.data.get(f.name)
-    if value is None:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values]
+def facet_values(record: Record, f: Field) -> tuple[str, ...]:
+    """The term keys a record carries for a facet field (each once)."""
+    return record.facet(f.name)
 
 
 def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
@@ -174,7 +164,7 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         facet = Facet(collection, f, f.label(lang))
         members: dict[str, list[Record]] = {}
         for record in sorted(records, key=sort_key):
-            for value in dict.fromkeys(facet_values(record, f)):
+            for value in facet_values(record, f):
                 members.setdefault(value, []).append(record)
         leaf = f.leaf
         if leaf.type == "enum":
@@ -231,8 +221,7 @@ def _related(records: tuple[Record, ...], facets: tuple[Facet, ...],
             masks[(facet.name, term.key)] = mask
     result: dict[tuple[str, str], tuple[Record, ...]] = {}
     for i, record in enumerate(ordered):
-        mine = [masks[(f.name, v)]
-                for f in facets for v in dict.fromkeys(facet_values(record, f.field))]
+        mine = [masks[(f.name, v)] for f in facets for v in record.facet(f.name)]
         planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms
         for carry in mine:
             for b in range(len(planes)):
@@ -278,7 +267,7 @@ def facet_counts(site: Site, collection: Collection, records: Iterable[Record],
             continue
         tally: dict[str, int] = {}
         for record in chosen:
-            for value in set(facet_values(record, facet.field)):
+            for value in record.facet(facet.name):
                 tally[value] = tally.get(value, 0) + 1
         counts = [TermCount(t, tally[t.key]) for t in facet.terms if t.key in tally]
         if counts:

@@ -205,20 +205,7 @@ class OutputFolder:
 
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         """Size, mtime and inode of every file of the previous build (None if there is none)."""
-        if not self.out.is_dir():
-            return None
-        found: dict[str, tuple[int, int, int]] = {}
-        root = str(self.out)
-        for folder, _, names in os.walk(root):
-            base = os.path.relpath(folder, root)
-            for name in names:
-                rel = name if base == "." else f"{base}/{name}"
-                try:
-                    st = os.stat(os.path.join(folder, name))
-                except OSError:
-                    continue
-                found[rel.replace(os.sep, "/")] = (st.st_size, st.st_mtime_ns, st.st_ino)
-        return found
+        return tree_stats(self.out) if self.out.is_dir() else None
 
     def same_as_before(self, rel: str, data: bytes) -> bool:
         return _same_bytes(self.out / safe_relpath(rel), data)
@@ -250,6 +237,24 @@ class OutputFolder:
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
         return WriteStats(len(self.files), self.changed, removed)
+
+
+def tree_stats(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Size, mtime and inode of every file under `root`, by relative path ('/'-separated)."""
+    found: dict[str, tuple[int, int, int]] = {}
+    top = str(root)
+    if not os.path.isdir(top):
+        return found
+    for folder, _, names in os.walk(top):
+        base = os.path.relpath(folder, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

@@ -32,9 +32,30 @@ class Record:
     body_line: int
     digest: str = ""  # hash of the source file: what incremental builds compare
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
         return self.collection.name, self.slug
+
+    @cached_property
+    def refs(self) -> tuple[tuple[str, str, str], ...]:
+        """Every reference: (dotted field, collection, slug), in schema order."""
+        return tuple((dotted(path), f.collection, value)
+                     for f, path, value in iter_values(self.collection.fields, self.data)
+                     if f.type == "ref")
+
+    def facet(self, name: str) -> tuple[str, ...]:
+        """The term keys this record carries for one facet field."""
+        return self.facets.get(name, ())
+
+    @cached_property
+    def facets(self) -> dict[str, tuple[str, ...]]:
+        found = {}
+        for f in self.collection.facets:
+            value = self.data.get(f.name)
+            if value is not None:
+                values = value if isinstance(value, list) else [value]
+                found[f.name] = tuple(dict.fromkeys(str(v) for v in values))
+        return found
 
     @property
     def title(self) -> str:
@@ -182,15 +203,23 @@ def _reference_problems(published: list[tuple[Document, Record]],
     live = {r.key for _, r in published}
     drafts = {r.key for _, r in checked if r.draft}
     for doc, record in published:
-        for f, path, value in iter_values(record.collection.fields, record.data):
-            if f.type != "ref" or (f.collection, value) in live:
+        for where, collection, value in record.refs:
+            if (collection, value) in live:
                 continue
+            path = _path_of(record, where, collection, value)
             line, col = doc.tree.position(path)
-            where = dotted(path)
-            if (f.collection, value) in drafts:
+            if (collection, value) in drafts:
                 yield Diagnostic(doc.path, line, col, "error", where,
                                  f"'{value}' is a draft (concept: true) and is not published")
-            elif value not in existing.get(f.collection, set()):
-                hint = suggest(value, existing.get(f.collection, set()))
+            elif value not in existing.get(collection, set()):
+                hint = suggest(value, existing.get(collection, set()))
                 yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"no record '{value}' in {f.collection}", hint)
+                                 f"no record '{value}' in {collection}", hint)
+
+
+def _path_of(record: Record, where: str, collection: str, value: str) -> Path:
+    """The full path (with list positions) of a reference, to find its line and column."""
+    for f, path, found in iter_values(record.collection.fields, record.data):
+        if f.type == "ref" and found == value and dotted(path) == where:
+            return path
+    return ()
