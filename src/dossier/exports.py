@@ -58,7 +58,13 @@ def collection_data(site: Site, collection: Collection) -> list[dict[str, Any]]:
 
 
 def to_json(rows: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """Indented JSON, for files people open to read (one record, a schema)."""
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_compact_json(rows: list[dict[str, Any]]) -> str:
+    """JSON without indentation for whole collections: the C encoder is many times faster."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
@@ -207,7 +213,7 @@ def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
     name = collection.name
     schema = export_schema(collection, site.schema, site.config.lang)
     return {
-        f"data/{name}.json": to_json(rows).encode(),
+        f"data/{name}.json": to_compact_json(rows).encode(),
         f"data/{name}.jsonl": to_jsonl(rows).encode(),
         f"data/{name}.csv": to_csv(collection, rows),
         f"data/schema/{name}.json": to_json(schema).encode(),

@@ -14,7 +14,7 @@ import fcntl
 import os
 import posixpath
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -52,6 +52,13 @@ class FileWriter:
 
     tmp: Path
     out: Path
+    made: set[str] = field(default_factory=set, compare=False)  # folders known to exist
+
+    def _folder_for(self, rel: str) -> None:
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self.made:
+            os.makedirs(os.path.join(self.tmp, folder), exist_ok=True)
+            self.made.add(folder)
 
     def put(self, rel: str, data: bytes) -> bool:
         """Write one file; return False when the previous build had the same bytes."""
@@ -59,7 +66,7 @@ class FileWriter:
         target = self.tmp / rel
         previous = self.out / rel
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folder_for(rel)
             if _same_bytes(previous, data):
                 _link_or_copy(previous, target)
                 return False
@@ -72,15 +79,14 @@ class FileWriter:
     def reuse(self, rel: str) -> None:
         """Take the previous build's file as it is (its inputs did not change)."""
         rel = safe_relpath(rel)
-        target = self.tmp / rel
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _link_or_copy(self.out / rel, target)
+            self._folder_for(rel)
+            _link_or_copy(os.path.join(self.out, rel), os.path.join(self.tmp, rel))
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
     """Hard-link keeps the file's mtime and costs no copying; copy where links fail."""
     try:
         os.link(source, target)
