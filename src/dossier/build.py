@@ -9,7 +9,7 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -27,6 +27,7 @@ from dossier.pages import Page, plan
 from dossier.records import Record, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
+from dossier.searchindex import SearchStats, write_search_index
 from dossier.urls import base_path, output_path
 from dossier.yamltree import Tree, parse
 
@@ -47,6 +48,7 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
+    search: bool = True
 
 
 @dataclass
@@ -60,6 +62,7 @@ class BuildResult:
     seconds: float = 0.0
     out: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
+    search: SearchStats | None = None
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -79,7 +82,7 @@ def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     """Everything a build does except writing: all diagnostics, nothing on disk changes."""
     started = time.perf_counter()
     output = MemoryOutput()
-    result = _generate(site_dir, options, output)
+    result = _generate(site_dir, replace(options, search=False), output)
     result.files, result.seconds = len(output.files), time.perf_counter() - started
     return result
 
@@ -147,7 +150,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildRes
     problems.extend(discovery_warnings(site))
     problems.extend(check_links(links, output.files, base_path(site.config.base_url)))
     _stop_on_errors(problems, options.strict)
-    return BuildResult(pages=len(pages), warnings=sort_diagnostics(problems))
+    search = write_search_index(site, renderer, pages, output) if options.search else None
+    return BuildResult(pages=len(pages), warnings=sort_diagnostics(problems), search=search)
 
 
 def make_renderer(site: Site, site_dir: Path) -> Renderer:

@@ -46,11 +46,13 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Include records with 'concept: true'.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
-                  strict: bool, quiet: bool) -> None:
+                  strict: bool, quiet: bool, no_search: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
-    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict)
+    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict,
+                           search=not no_search)
     try:
         result = build(site, options)
     except DossierError as exc:
@@ -64,8 +66,13 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
 
 
 def _build_line(result: BuildResult) -> str:
-    return (f"built {result.pages} pages ({result.files} files, {result.changed} changed, "
-            f"{result.removed} removed) in {result.seconds:.2f} s → {result.out}")
+    line = (f"built {result.pages} pages ({result.files} files, {result.changed} changed, "
+            f"{result.removed} removed) in {result.seconds:.2f} s")
+    if result.search is not None:
+        s = result.search
+        line += (f", of which search indexing {s.seconds:.2f} s "
+                 f"({s.records} records, {s.bytes / 1e6:.1f} MB)")
+    return f"{line} → {result.out}"
 
 
 @main.command("check")
