@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -38,6 +38,7 @@ from dossier.pages import Page, plan
 from dossier.records import Record, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
+from dossier.searchindex import SearchStats, write_search_index
 from dossier.urls import base_path, output_path
 from dossier.workers import Writer, default_jobs, iter_ids, render_pages
 from dossier.yamltree import Tree, parse
@@ -75,6 +76,7 @@ class BuildOptions:
     strict: bool = False
     jobs: int = 0  # worker processes; 0 = one per CPU
     cache: bool = True  # reuse what the previous build made from unchanged inputs
+    search: bool = True  # build the Pagefind search index
 
 
 @dataclass
@@ -95,6 +97,7 @@ class BuildResult:
         default_factory=dict)  # per file: input key and anchors it links to elsewhere
     generation: str = ""  # the key of templates, schema, settings and options
     previous_files: list[str] = field(default_factory=list)  # per the previous manifest
+    search: SearchStats | None = None
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -153,7 +156,7 @@ def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     """Everything a build does except writing: all diagnostics, nothing on disk changes."""
     started = time.perf_counter()
     output = MemoryOutput()
-    result = _generate(site_dir, options, output, {}, "build", None)
+    result = _generate(site_dir, replace(options, search=False), output, {}, "build", None)
     result.files, result.seconds = len(output.files), time.perf_counter() - started
     return result
 
@@ -284,8 +287,13 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     problems.extend(discovery_warnings(site))
     _stop_on_errors(problems, options.strict)
     result.rendered = len(to_render)
-    result.warnings = sort_diagnostics(problems)
     result.outputs = {j.rel: (j.key, anchors.get(j.rel, ())) for j in jobs}
+    if options.search:
+        with _timed(timings, "search index"):
+            before = set(output.files)
+            result.search = write_search_index(site, renderer, pages, output)
+            result.outputs.update((rel, ("", ())) for rel in sorted(output.files - before))
+    result.warnings = sort_diagnostics(problems)
     return result
 
 
@@ -295,7 +303,7 @@ def _generation(site_dir: Path, options: BuildOptions) -> tuple[str, str]:
     outputs_key = generation(
         schema_key, hash_files(site_dir / "content" / "site.yml"),
         hash_files(THEME, site_dir / "templates"),
-        repr((options.base_url, options.drafts, _build_date())))
+        repr((options.base_url, options.drafts, options.search, _build_date())))
     return outputs_key, schema_key
 
 

@@ -51,12 +51,14 @@ def main() -> None:
 @click.option("--profile", is_flag=True, help="Print where the time went, per stage.")
 @click.option("--no-cache", is_flag=True,
               help="Build everything from scratch (ignore and do not update .dossier-cache/).")
+@click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
-                  strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool) -> None:
+                  strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool,
+                  no_search: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
     options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs,
-                           cache=not no_cache)
+                           cache=not no_cache, search=not no_search)
     try:
         result = build(site, options)
     except DossierError as exc:
@@ -86,9 +88,13 @@ def _profile_table(timings: dict[str, float]) -> str:
 
 
 def _build_line(result: BuildResult) -> str:
-    return (f"built {result.pages} pages ({result.rendered} rendered; {result.files} files, "
-            f"{result.changed} changed, {result.removed} removed) in {result.seconds:.2f} s "
-            f"→ {result.out}")
+    line = (f"built {result.pages} pages ({result.rendered} rendered; {result.files} files, "
+            f"{result.changed} changed, {result.removed} removed) in {result.seconds:.2f} s")
+    if result.search is not None:
+        s = result.search
+        line += (f", of which search indexing {s.seconds:.2f} s "
+                 f"({s.records} records, {s.bytes / 1e6:.1f} MB)")
+    return f"{line} → {result.out}"
 
 
 @main.command("check")

@@ -9,6 +9,9 @@ from typing import Any
 from dossier.model import Facet, FacetTerm, Site, sort_key
 from dossier.records import Record
 from dossier.schema import Collection
+from dossier.search import filter_groups
+
+SEARCH_URL = "zoeken/"
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +90,9 @@ def plan(site: Site) -> list[Page]:
                     f"{facet.label}: {term.label}", collection=collection, facet=facet,
                     term=term))
     lang = site.config.lang
+    pages.append(Page(SEARCH_URL, ("search.html",), "search",
+                      "Search" if lang == "en" else "Zoeken",
+                      extra={"filters": filter_groups(site)}))
     pages.append(Page("a-z/", ("az.html",), "az", "A–Z" if lang == "nl" else "A–Z index"))
     pages.append(Page("data/", ("data.html",), "data",
                       "Open data" if lang == "en" else "Open data: de gegevens"))

@@ -126,6 +126,10 @@ class Renderer:
         html = template.render(page=page, **context.helpers())
         return RenderedPage(page.url, html, tuple(context.problems))
 
+    def card_html(self, record: Record, page: Page) -> str:
+        """The card of `record` with links as they are on `page` (search results reuse it)."""
+        return str(_PageContext(self, page).card(record))
+
 
 class _PageContext:
     """Helpers bound to one page: every link they make is relative to it."""
