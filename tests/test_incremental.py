@@ -124,3 +124,16 @@ def test_one_and_two_workers_give_identical_output(corpus: Path, tmp_path: Path)
     build(corpus, BuildOptions(out=tmp_path / "een", jobs=1, cache=False))
     build(corpus, BuildOptions(out=tmp_path / "twee", jobs=2, cache=False))
     assert tree(tmp_path / "een") == tree(tmp_path / "twee")
+
+
+def test_an_up_to_date_site_is_not_even_read(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing changed, the build compares file stats and validates no record."""
+    import dossier.loader
+
+    def fail(*args: object) -> None:
+        raise AssertionError("a record was read")
+
+    monkeypatch.setattr(dossier.loader, "load_document", fail)
+    result = build(site)
+    assert result.unchanged and result.pages > 200
+    assert "validate" not in result.timings and "render" not in result.timings

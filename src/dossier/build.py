@@ -33,7 +33,7 @@ from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
 from dossier.loader import load_documents, read_text
 from dossier.model import Site, link
-from dossier.output import MemoryOutput, OutputFolder, WriteStats, tree_stats
+from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
 from dossier.records import Record, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
@@ -146,7 +146,9 @@ def _up_to_date(site_dir: Path, out: Path, options: BuildOptions, cache: BuildCa
     if state.generation != generation_key or not manifest.files:
         return None
     written = {rel: entry[1] for rel, entry in manifest.files.items()}
-    if tree_stats(out) != written:
+    found = tree_stats(out)
+    found.pop(MARKER, None)
+    if found != written:
         return None
     return BuildResult(pages=state.pages, files=len(written), warnings=list(state.warnings),
                        unchanged=True)
