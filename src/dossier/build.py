@@ -293,7 +293,12 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     if options.search:
         with _timed(timings, "search index"):
             before = set(output.files)
-            result.search = write_search_index(site, renderer, pages, output)
+            memo = cache.search_entries(generation) if cache is not None else None
+            result.search = write_search_index(
+                site, renderer, pages, output, memo, keys.card if keys is not None else None)
+            if cache is not None and memo is not None and keys is not None:
+                cache.save_search_entries(generation, {k: memo[k] for r in site.all_records()
+                                                       if (k := keys.card(r)) in memo})
             result.outputs.update((rel, ("", ())) for rel in sorted(output.files - before))
     result.warnings = sort_diagnostics(problems)
     return result

@@ -124,6 +124,7 @@ class BuildCache:
         out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
         self.manifest_path = self.folder / f"output-{out_id}.pickle"
         self.state_path = self.folder / f"state-{out_id}.pickle"
+        self.search_path = self.folder / "search.pickle"
         self.documents_path = self.folder / "documents.pickle"
 
     def documents(self, schema_key: str) -> DocumentStore:
@@ -156,6 +157,16 @@ class BuildCache:
 
     def save_manifest(self, manifest: Manifest) -> None:
         self._save(self.manifest_path, manifest)
+
+    def search_entries(self, key: str) -> dict[str, Any]:
+        """Search entries by record key, made under the same generation key."""
+        stored = self._load(self.search_path)
+        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
+            return dict(stored[1])
+        return {}
+
+    def save_search_entries(self, key: str, entries: dict[str, Any]) -> None:
+        self._save(self.search_path, (key, entries))
 
     def state(self) -> State | None:
         stored = self._load(self.state_path)

@@ -118,12 +118,24 @@ def _kind_label(lang: str) -> str:
     return "Kind" if lang == "en" else "Soort"
 
 
-def entries(site: Site, card: Callable[[Record], str]) -> list[SearchEntry]:
-    """The search entries of a site, in a stable order; `card` renders a record's result card."""
+def entries(site: Site, card: Callable[[Record], str],
+            memo: dict[str, SearchEntry] | None = None,
+            key: Callable[[Record], str] | None = None) -> list[SearchEntry]:
+    """The search entries of a site, in a stable order; `card` renders a record's result card.
+
+    With `memo` and `key` (the key of everything an entry is made from), entries of
+    unchanged records come from the memo, and the memo is updated.
+    """
     result = []
     for collection in indexed_collections(site):
         for record in sorted(site.records[collection.name], key=sort_key):
-            result.append(_entry(site, record, card(record)))
+            k = key(record) if key is not None and memo is not None else ""
+            entry = memo.get(k) if memo is not None and k else None
+            if entry is None:
+                entry = _entry(site, record, card(record))
+                if memo is not None and k:
+                    memo[k] = entry
+            result.append(entry)
     return result
 
 

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,6 +28,7 @@ from dossier import _cbor
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.model import Site
 from dossier.pages import Page
+from dossier.records import Record
 from dossier.render import Renderer
 from dossier.search import SearchEntry, entries
 
@@ -53,10 +54,47 @@ def bundle(found: Iterable[SearchEntry], lang: str) -> dict[str, bytes]:
                 "filters": entry.filters, "sort": entry.sort,
             } for entry in found)
             service.request({"type": "WriteFiles", "index_id": index, "output_path": scratch})
+            _wait_until_written(Path(scratch))
         files = {p.relative_to(scratch).as_posix(): p.read_bytes()
                  for p in sorted(Path(scratch).rglob("*")) if p.is_file()}
+    _complete(files)
     files = {rel: data for rel, data in files.items() if not rel.startswith(_UNUSED)}
     return {f"{FOLDER}/{rel}": data for rel, data in sorted(canonical(files).items())}
+
+
+def _wait_until_written(folder: Path, timeout: float = 120.0) -> None:
+    """Pagefind may answer WriteFiles before its files are all on disk: wait until they are.
+
+    Done when the entry file names an index whose metadata exists and no file has changed
+    size for a moment.
+    """
+    deadline = time.monotonic() + timeout
+    previous: dict[str, int] = {}
+    while time.monotonic() < deadline:
+        sizes = {p.as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file()}
+        files = {p.relative_to(folder).as_posix(): b"" for p in folder.rglob("*.pf_meta")}
+        entry = folder / "pagefind-entry.json"
+        if entry.is_file() and sizes == previous:
+            files["pagefind-entry.json"] = entry.read_bytes()
+            try:
+                _complete(files)
+                return
+            except DossierError:
+                pass
+        previous = sizes
+        time.sleep(0.05)
+
+
+def _complete(files: dict[str, bytes]) -> None:
+    """Refuse an index that Pagefind did not finish (it would break search on the site)."""
+    try:
+        entry = json.loads(files.get("pagefind-entry.json", b""))
+        hashes = [lang["hash"] for lang in entry["languages"].values()]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise _problem("Pagefind wrote an incomplete index (no pagefind-entry.json)") from None
+    for code in hashes:
+        if f"pagefind.{code}.pf_meta" not in files:
+            raise _problem(f"Pagefind wrote an incomplete index (no pagefind.{code}.pf_meta)")
 
 
 def _executable() -> str:
@@ -96,8 +134,10 @@ class _Service:
         assert self.process.stdin is not None
         with contextlib.suppress(OSError):
             self.process.stdin.close()
+        # Pagefind finishes writing its files before it exits: wait for that (a busy machine
+        # can take a while); killing it early leaves a half-written index.
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=600)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -111,10 +151,16 @@ class _Service:
     def requests(self, payloads: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Send many requests while reading their answers; raise on the first error."""
         encoded = [self._encode(p) for p in payloads]
+        first = self.next_id - len(encoded) + 1
         writer = threading.Thread(target=self._write, args=(encoded,), daemon=True)
         writer.start()
-        answers = [self._read() for _ in encoded]
+        by_id: dict[int, dict[str, Any]] = {}
+        while len(by_id) < len(encoded):
+            message_id, answer = self._read()
+            if first <= message_id <= self.next_id:
+                by_id[message_id] = answer
         writer.join()
+        answers = [by_id[i] for i in range(first, self.next_id + 1)]
         for answer in answers:
             if answer.get("type") == "Error":
                 raise _problem(f"Pagefind failed: {answer.get('message', answer)}")
@@ -132,7 +178,8 @@ class _Service:
                 self.process.stdin.write(message)
             self.process.stdin.flush()
 
-    def _read(self) -> dict[str, Any]:
+    def _read(self) -> tuple[int, dict[str, Any]]:
+        """The next answer and the id of the request it answers."""
         assert self.process.stdout is not None
         while b"," not in self.buffer:
             chunk = os.read(self.process.stdout.fileno(), 1 << 16)
@@ -140,8 +187,9 @@ class _Service:
                 raise _problem("Pagefind stopped unexpectedly")
             self.buffer += chunk
         message, _, self.buffer = self.buffer.partition(b",")
-        answer: dict[str, Any] = json.loads(base64.b64decode(message))["payload"]
-        return answer
+        decoded = json.loads(base64.b64decode(message))
+        answer: dict[str, Any] = decoded["payload"]
+        return int(decoded.get("message_id") or 0), answer
 
 
 def _problem(message: str) -> DossierError:
@@ -236,12 +284,13 @@ class SearchStats:
     seconds: float
 
 
-def write_search_index(site: Site, renderer: Renderer, pages: list[Page],
-                       output: Output) -> SearchStats:
+def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: Output,
+                       memo: dict[str, SearchEntry] | None = None,
+                       key: Callable[[Record], str] | None = None) -> SearchStats:
     """Index the site's records with Pagefind and write the bundle through `output`."""
     started = time.perf_counter()
     page = next(p for p in pages if p.kind == "search")
-    found = entries(site, lambda record: renderer.card_html(record, page))
+    found = entries(site, lambda record: renderer.card_html(record, page), memo, key)
     files = bundle(found, site.config.lang)
     for rel, data in files.items():
         output.write(rel, data)
