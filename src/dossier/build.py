@@ -15,17 +15,19 @@ from typing import Protocol, TypeVar
 
 import jinja2
 
+from dossier import assets
 from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
 from dossier.exports import export_files
 from dossier.feeds import discovery_files, discovery_warnings
 from dossier.linkcheck import PageLinks, check_links, collect
 from dossier.loader import load_documents, read_text
+from dossier.minify import minify_html
 from dossier.model import Site, link
 from dossier.output import MemoryOutput, OutputFolder
 from dossier.pages import Page, plan
 from dossier.records import Record, validate
-from dossier.render import THEME, Renderer, load_messages, make_environment
+from dossier.render import Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.searchindex import SearchStats, write_search_index
 from dossier.urls import base_path, output_path
@@ -49,6 +51,7 @@ class BuildOptions:
     drafts: bool = False
     strict: bool = False
     search: bool = True
+    minify: bool = False
 
 
 @dataclass
@@ -140,7 +143,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildRes
     links: dict[str, PageLinks] = {}
     for rel, html in _render(renderer, pages, problems):
         links[rel] = collect(html)
-        output.write(rel, html.encode("utf-8"))
+        output.write(rel, (minify_html(html) if options.minify else html).encode("utf-8"))
     for rel, data in static_files(site_dir):
         output.write(rel, data)
     for rel, data in export_files(site):
@@ -157,7 +160,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildRes
 def make_renderer(site: Site, site_dir: Path) -> Renderer:
     """A Renderer with the site's templates layered over the theme's."""
     templates = site_dir / "templates"
-    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates))
+    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates),
+                    assets.manifest(assets.collect(site_dir)))
 
 
 def _render(renderer: Renderer, pages: list[Page],
@@ -181,15 +185,8 @@ def _template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:
 
 
 def static_files(site_dir: Path) -> Iterator[tuple[str, bytes]]:
-    """The theme's static files, with the site's own `templates/static/` taking precedence."""
-    found: dict[str, Path] = {}
-    for root in (THEME / "static", site_dir / "templates" / "static"):
-        if root.is_dir():
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and not file.name.startswith("."):
-                    found[file.relative_to(root).as_posix()] = file
-    for rel in sorted(found):
-        yield f"static/{rel}", found[rel].read_bytes()
+    """The theme's and the site's static files, under fingerprinted names (see assets.py)."""
+    return assets.files(assets.collect(site_dir))
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:

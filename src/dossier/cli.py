@@ -47,12 +47,13 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
+@click.option("--minify", is_flag=True, help="Collapse white space in the HTML pages.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
-                  strict: bool, quiet: bool, no_search: bool) -> None:
+                  strict: bool, quiet: bool, no_search: bool, minify: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
     options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict,
-                           search=not no_search)
+                           search=not no_search, minify=minify)
     try:
         result = build(site, options)
     except DossierError as exc:
