@@ -113,6 +113,8 @@ def test_printable_dossier_holds_introduction_and_every_project_in_full(
     assert re.search(r'<h3 id="tussen-in-aanleiding">Aanleiding</h3>', html)
     assert "Tussenpersonen leiden gezinnen naar professionele hulp." in html
     assert "De drempels zijn" in html  # the dossier's introduction
+    assert '<meta name="robots" content="noindex">' in html
+    assert "afdrukken" not in (out / "sitemap.xml").read_text()  # a copy, not a page to find
 
 
 def test_nest_prefixes_ids_and_anchors_and_moves_headings_down() -> None:
