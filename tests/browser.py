@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / ".cache" / "node" / "node_modules"  # installed by `make test`
 PREFIX = "/databank/"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -79,10 +81,14 @@ class Visit:
 
 
 def open_page(browser: Any, base: str, *, width: int = 1280, scheme: str = "light",
-              javascript: bool = True) -> Visit:
-    """A new page in its own context; requests that would leave the test server are refused."""
+              javascript: bool = True, bypass_csp: bool = False) -> Visit:
+    """A new page in its own context; requests that would leave the test server are refused.
+
+    `bypass_csp` lets a test inject its own script (axe-core) into pages with a CSP.
+    """
     context = browser.new_context(viewport={"width": width, "height": 900},
-                                  color_scheme=scheme, java_script_enabled=javascript)
+                                  color_scheme=scheme, java_script_enabled=javascript,
+                                  bypass_csp=bypass_csp)
     visit = Visit(context.new_page())
     local = urlsplit(base).netloc
 

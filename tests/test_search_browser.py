@@ -241,6 +241,26 @@ def test_filters_combine_or_within_and_across_groups_with_exact_counts(
     assert page.locator(f"input[name='{group}'][value='{pair[1]}']").is_checked()
 
 
+def test_filters_work_from_the_keyboard(visit: Visit, served: Served) -> None:
+    group, pair, _, _ = pick_facets(served)
+    page = visit.page
+    page.goto(served.base + "zoeken/")
+    wait_for_results(visit, len(served.filters))
+    box = page.locator(f"input[name='{group}'][value='{pair[0]}']")
+    page.get_by_label("Zoek in de databank").focus()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if box.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("the checkbox cannot be reached with Tab")
+    page.keyboard.press("Space")
+    wait_for_results(visit, len(matching(served, {group: pair[:1]})))
+    assert box.is_checked()
+    page.keyboard.press("Space")
+    wait_for_results(visit, len(served.filters))
+
+
 def test_query_and_filters_restore_from_a_shared_url(visit: Visit, served: Served) -> None:
     group, pair, _, _ = pick_facets(served)
     page = visit.page

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from dossier import assets
 from dossier.cache import (
     BuildCache,
     DocumentStore,
@@ -77,6 +78,7 @@ class BuildOptions:
     jobs: int = 0  # worker processes; 0 = one per CPU
     cache: bool = True  # reuse what the previous build made from unchanged inputs
     search: bool = True  # build the Pagefind search index
+    minify: bool = False  # collapse white space in HTML
 
 
 @dataclass
@@ -269,7 +271,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     with _timed(timings, "render"):
         results = render_pages(renderer, to_render, output.writer, files,
                                base_path(site.config.base_url), out_label,
-                               options.jobs or default_jobs())
+                               options.jobs or default_jobs(), options.minify)
     anchors: dict[str, tuple[tuple[str, str, str], ...]] = {}
     for page_result in results:
         output.record(page_result.rel, page_result.changed)
@@ -310,7 +312,8 @@ def _generation(site_dir: Path, options: BuildOptions) -> tuple[str, str]:
     outputs_key = generation(
         schema_key, hash_files(site_dir / "content" / "site.yml"),
         hash_files(THEME, site_dir / "templates"),
-        repr((options.base_url, options.drafts, options.search, _build_date())))
+        repr((options.base_url, options.drafts, options.search, options.minify,
+              _build_date())))
     return outputs_key, schema_key
 
 
@@ -373,7 +376,8 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 def make_renderer(site: Site, site_dir: Path) -> Renderer:
     """A Renderer with the site's templates layered over the theme's."""
     templates = site_dir / "templates"
-    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates))
+    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates),
+                    assets.manifest(assets.collect(site_dir)))
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:

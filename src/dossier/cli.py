@@ -52,13 +52,14 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True,
               help="Build everything from scratch (ignore and do not update .dossier-cache/).")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
+@click.option("--minify", is_flag=True, help="Collapse white space in the HTML pages.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
                   strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool,
-                  no_search: bool) -> None:
+                  no_search: bool, minify: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
     options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs,
-                           cache=not no_cache, search=not no_search)
+                           cache=not no_cache, search=not no_search, minify=minify)
     try:
         result = build(site, options)
     except DossierError as exc:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from dossier import assets
 from dossier.exports import (
     collection_file_names,
     collection_files,
@@ -18,7 +19,6 @@ from dossier.feeds import discovery_files
 from dossier.keys import Keys
 from dossier.model import Site
 from dossier.pages import Page
-from dossier.render import THEME
 from dossier.schema import Collection
 from dossier.urls import output_path
 
@@ -50,8 +50,8 @@ class _Once:
 def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) -> list[Job]:
     """Pages, static files, open data and discovery files, in a stable order."""
     jobs = [Job(output_path(p.url), keys.page(p) if keys else "", page=p) for p in pages]
-    for rel, file in static_sources(site_dir).items():
-        jobs.append(Job(rel, produce=file.read_bytes))
+    for rel, data in assets.files(assets.collect(site_dir)):
+        jobs.append(Job(rel, produce=partial(bytes, data)))
     for collection in site.schema.collections:
         once = _Once(site, collection)
         key = keys.collection_export(collection.name) if keys else ""
@@ -65,14 +65,3 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) 
     for rel, data in discovery_files(site, pages):
         jobs.append(Job(rel, produce=partial(bytes, data)))
     return jobs
-
-
-def static_sources(site_dir: Path) -> dict[str, Path]:
-    """The theme's static files, with the site's own `templates/static/` taking precedence."""
-    found: dict[str, Path] = {}
-    for root in (THEME / "static", site_dir / "templates" / "static"):
-        if root.is_dir():
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and not file.name.startswith("."):
-                    found[file.relative_to(root).as_posix()] = file
-    return {f"static/{rel}": found[rel] for rel in sorted(found)}

@@ -25,6 +25,11 @@ def _hash(*parts: str) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
+# Page kinds whose inputs `Keys.page` spells out; any other kind depends on everything.
+_KNOWN = frozenset({"home", "record", "list", "facet", "term", "print", "search", "az",
+                    "data", "404"})
+
+
 class Keys:
     """Computes (and remembers) the input keys of one site's outputs."""
 
@@ -49,7 +54,8 @@ class Keys:
         if key is None:
             refs = [f"{kind}/{slug}:{self.site.get(kind, slug).title}"
                     for _, kind, slug in record.refs]
-            key = _hash(record.digest, *refs)
+            # The record's own name too: two files with the same bytes are two records.
+            key = _hash(record.collection.name, record.slug, record.digest, *refs)
             self._cards[record.key] = key
         return key
 
@@ -71,6 +77,11 @@ class Keys:
             cached = (records, _hash(*(self.facet_signature(r) for r in records)))
             self._selections[id(records)] = cached
         return cached[1]
+
+    @cached_property
+    def everything(self) -> str:
+        """Every record as it shows on pages: for outputs whose inputs are not spelled out."""
+        return self.cards(self.site.all_records())
 
     @cached_property
     def all_facets(self) -> str:
@@ -97,8 +108,10 @@ class Keys:
             parts += [self.selection(page.term.records), page.term.label]
         elif page.kind == "list" and page.collection is not None:
             parts.append(self.selection(site.records[page.collection.name]))
-        if page.facet is not None or page.kind in ("home", "data"):
+        if page.facet is not None or page.kind in ("home", "data", "search"):
             parts.append(self.all_facets)
+        if page.kind not in _KNOWN:
+            parts.append(self.everything)  # a page kind whose inputs we do not know
         if page.kind == "home":
             parts.append(self.cards(site.records.get("dossiers", ())))
             parts.append(self.cards(site.records.get("paginas", ())))

@@ -12,6 +12,7 @@ from dossier.schema import Collection
 from dossier.search import filter_groups
 
 SEARCH_URL = "zoeken/"
+PRINT_FOLDER = "afdrukken"  # dossiers/<slug>/afdrukken/: the whole dossier on one page
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,6 +91,9 @@ def plan(site: Site) -> list[Page]:
                     f"{facet.label}: {term.label}", collection=collection, facet=facet,
                     term=term))
     lang = site.config.lang
+    for dossier in site.records.get("dossiers", ()):
+        pages.append(Page(f"{dossier.url}{PRINT_FOLDER}/", ("print.html",), "print",
+                          dossier.title, record=dossier, collection=dossier.collection))
     pages.append(Page(SEARCH_URL, ("search.html",), "search",
                       "Search" if lang == "en" else "Zoeken",
                       extra={"filters": filter_groups(site)}))

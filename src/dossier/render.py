@@ -6,7 +6,7 @@ import datetime as dt
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from dossier.diagnostics import Diagnostic, suggest
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -69,7 +69,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     if site_templates is not None and site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(site_templates))
     loaders.append(jinja2.FileSystemLoader(THEME / "templates"))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -78,17 +78,21 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
     )
+    env.filters["nest"] = nest
+    return env
 
 
 class Renderer:
     """Renders pages of one site; holds what is costly to set up (Jinja, Markdown)."""
 
-    def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str]) -> None:
+    def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str],
+                 assets: Mapping[str, str] | None = None) -> None:
         self.site = site
+        self.assets = assets or {}  # static file name → published (fingerprinted) path
         self.env = env
         self.messages = messages
         self.lang = site.config.lang
-        self.markdown = MarkdownRenderer()
+        self.markdown = MarkdownRenderer(messages.get("footnote.back", "Terug naar tekst %d"))
         # Fragments whose HTML depends only on the page's depth, rendered once per depth.
         self.text_cache: dict[tuple[str, int], Rendered] = {}
         self.card_cache: dict[tuple[tuple[str, str], int], Markup] = {}
@@ -241,7 +245,8 @@ class _PageContext:
         return absolute(base, self.target(target)) if base else ""
 
     def static(self, path: str) -> str:
-        return self.url(f"static/{path}")
+        """Link to a static file by its plain name; it is published under a hashed name."""
+        return self.url(self.r.assets.get(path, f"static/{path}"))
 
     def ref(self, f: Field, slug: str) -> Record:
         return self.r.site.get(f.leaf.collection, slug)

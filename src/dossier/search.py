@@ -90,7 +90,7 @@ def filter_groups(site: Site) -> list[FilterGroup]:
     if len(collections) > 1:
         kinds = {c.name: FilterValue(c.name, c.label(lang), len(site.records[c.name]))
                  for c in collections}
-        groups[KIND] = (_kind_label(lang), kinds)
+        groups[KIND] = ("", kinds)  # the theme names it: t('search.kind')
     for collection in collections:
         for facet in site.facets.get(collection.name, ()):
             if facet.name == KIND or not facet.terms:
@@ -112,10 +112,6 @@ def _ordered(name: str, values: dict[str, FilterValue], site: Site) -> tuple[Fil
     if name == KIND or vocabulary:
         return tuple(values.values())
     return tuple(sorted(values.values(), key=lambda v: (v.label.casefold(), v.value)))
-
-
-def _kind_label(lang: str) -> str:
-    return "Kind" if lang == "en" else "Soort"
 
 
 def entries(site: Site, card: Callable[[Record], str],

@@ -18,6 +18,7 @@ import jinja2
 
 from dossier.diagnostics import Diagnostic
 from dossier.linkcheck import collect, page_problems
+from dossier.minify import minify_html
 from dossier.pages import Page
 from dossier.render import Renderer
 from dossier.urls import output_path
@@ -47,6 +48,7 @@ class _Job:
     files: set[str]
     prefix: str
     out_label: str
+    minify: bool = False
 
 
 _JOB: _Job | None = None  # set in the parent just before forking; read by the workers
@@ -61,10 +63,11 @@ def default_jobs() -> int:
 
 
 def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, files: set[str],
-                 prefix: str, out_label: str, jobs: int) -> list[PageResult]:
+                 prefix: str, out_label: str, jobs: int, minify: bool = False
+                 ) -> list[PageResult]:
     """Render, write and link-check every page, in `jobs` processes; results in page order."""
     global _JOB
-    _JOB = _Job(renderer, pages, writer, files, prefix, out_label)
+    _JOB = _Job(renderer, pages, writer, files, prefix, out_label, minify)
     try:
         if jobs <= 1 or len(pages) < 50 or "fork" not in multiprocessing.get_all_start_methods():
             return _render_chunk(range(len(pages)))
@@ -97,7 +100,8 @@ def _render_one(job: _Job, page: Page) -> PageResult:
     messages, result.anchors = page_problems(rel, collect(rendered.html), job.files, job.prefix)
     label = f"{job.out_label}/{rel}" if job.out_label else rel
     result.problems.extend(Diagnostic(label, 1, 1, "error", "", m) for m in messages)
-    result.changed = job.writer.put(rel, rendered.html.encode("utf-8"))
+    html = minify_html(rendered.html) if job.minify else rendered.html
+    result.changed = job.writer.put(rel, html.encode("utf-8"))
     result.seconds = time.perf_counter() - started
     return result
 
