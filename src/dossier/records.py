@@ -41,7 +41,7 @@ class Record:
         """Every reference: (dotted field, collection, slug), in schema order."""
         return tuple((dotted(path), f.collection, value)
                      for f, path, value in iter_values(self.collection.fields, self.data)
-                     if f.type == "ref")
+                     if f.type == "ref" and isinstance(value, str))
 
     def facet(self, name: str) -> tuple[str, ...]:
         """The term keys this record carries for one facet field."""
@@ -90,6 +90,7 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
     """
     schemas = {c.name: validator_for(json_schema(c, schema)) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
+    broken: list[tuple[Document, Record]] = []  # with errors of their own, still ref-checked
     for doc in documents:
         collection = schema.collection(doc.collection)
         data = doc.tree.data if doc.verdict is not None else _coerce(collection.fields, doc.tree)
@@ -98,16 +99,19 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
         problems.extend(found)
         if verdicts is not None:
             verdicts[doc.path] = tuple(found)
-        if isinstance(data, dict) and not any(d.is_error for d in found):
+        if isinstance(data, dict):
             record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
                             doc.digest)
-            checked.append((doc, record))
+            (broken if any(d.is_error for d in found) else checked).append((doc, record))
     duplicates = list(_duplicates(documents))
     problems.extend(_duplicate_problem(doc, first) for doc, first in duplicates)
     dropped = {id(doc) for doc, _ in duplicates}
     checked = [(d, r) for d, r in checked if id(d) not in dropped]
     published = [(d, r) for d, r in checked if drafts or not r.draft]
-    problems.extend(_reference_problems(published, checked, documents, unreadable or set()))
+    # Records with errors of their own are not published, but their references are checked
+    # too: all problems in one pass.
+    problems.extend(_reference_problems(published + broken, checked, documents,
+                                        unreadable or set()))
     return [r for _, r in published]
 
 
