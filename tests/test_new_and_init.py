@@ -126,6 +126,8 @@ def test_init_makes_a_site_that_builds_without_errors_or_warnings(tmp_path: Path
         assert (site / rel).is_file(), rel
     for collection in ("projecten", "organisaties", "dossiers", "paginas"):
         assert len(list((site / "content" / collection).glob("*.md"))) == 1, collection
+    ignored = (site / ".gitignore").read_text().split()
+    assert {"/build/", "/.dossier-serve/", "/.dossier-cache/"} <= set(ignored)
 
     built = CliRunner().invoke(main, ["build", str(site)])
     assert built.exit_code == 0, built.output

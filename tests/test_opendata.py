@@ -116,7 +116,8 @@ def test_sitemap_lists_every_page_with_absolute_urls(generated: tuple[Path, Site
     tree = ET.parse(site_dir / "build" / "sitemap.xml")
     locs = [e.text for e in tree.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     base = "https://databank.example.org/gegenereerd/"
-    assert sorted(locs) == sorted(base + p.url for p in plan(site) if p.url != "404.html")
+    pages = [p for p in plan(site) if p.url != "404.html" and p.kind != "print"]
+    assert sorted(locs) == sorted(base + p.url for p in pages)
     robots = (site_dir / "build" / "robots.txt").read_text()
     assert f"Sitemap: {base}sitemap.xml" in robots
 

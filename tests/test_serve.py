@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import ROOT
 from dossier.cli import main
 
 START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
@@ -143,7 +144,10 @@ def test_serves_the_site_under_the_path_of_base_url(served: Served) -> None:
     status, html = served.page("projecten/project-een/")
     assert status == 200
     assert "Project één (gegenereerd)" in html
-    assert served.page("static/dossier.css")[0] == 200
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert stylesheet, "the page links its stylesheet"
+    css = urljoin(urlsplit(served.url).path + "projecten/project-een/", stylesheet.group(1))
+    assert served.get(css)[0] == 200
 
 
 def test_a_changed_title_is_served_and_announced_within_two_seconds(served: Served) -> None:
@@ -215,7 +219,7 @@ def test_build_output_on_disk_has_no_reload_script(served: Served) -> None:
     assert not [p for p in pages if "__dossier" in p.read_text()]
 
 
-def test_serve_writes_nothing_into_the_site(base_site: Path) -> None:
+def test_serve_writes_only_into_its_own_git_ignored_folders(base_site: Path) -> None:
     before = sorted(p.relative_to(base_site) for p in base_site.rglob("*"))
     with subprocess.Popen(
         [sys.executable, "-m", "dossier", "serve", str(base_site), "--port", "0"],
@@ -226,9 +230,13 @@ def test_serve_writes_nothing_into_the_site(base_site: Path) -> None:
         assert lines[1].startswith("serving http://127.0.0.1:"), lines
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=START_TIMEOUT) == 0
-    assert sorted(p.relative_to(base_site) for p in base_site.rglob("*")) == before
-    built_in = Path(lines[0].rsplit("→ ", 1)[1].strip())
-    assert not built_in.exists(), "the temporary output folder is removed on exit"
+    after = sorted(p.relative_to(base_site) for p in base_site.rglob("*"))
+    added = {p.parts[0] for p in after if p not in before}
+    assert added <= {".dossier-serve", ".dossier-cache"}, added
+    assert ".dossier-serve" in added
+    assert [p for p in before if p not in after] == []
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "/.dossier-serve/" in ignored and ".dossier-cache/" in ignored
 
 
 def test_a_port_in_use_is_an_error_not_a_traceback(served: Served) -> None:

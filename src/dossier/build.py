@@ -9,25 +9,39 @@ import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-import jinja2
-
+from dossier import assets
+from dossier.cache import (
+    BuildCache,
+    DocumentStore,
+    Manifest,
+    State,
+    StatKey,
+    generation,
+    hash_files,
+    source_stats,
+    stat_key,
+)
 from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
-from dossier.exports import export_files
-from dossier.feeds import discovery_files, discovery_warnings
-from dossier.linkcheck import PageLinks, check_links, collect
+from dossier.feeds import discovery_warnings
+from dossier.jobs import Job, plan_jobs
+from dossier.keys import Keys
+from dossier.linkcheck import missing_anchor
 from dossier.loader import load_documents, read_text
 from dossier.model import Site, link
-from dossier.output import MemoryOutput, OutputFolder
+from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
 from dossier.records import Record, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
+from dossier.searchindex import SearchStats, write_search_index
 from dossier.urls import base_path, output_path
+from dossier.workers import Writer, default_jobs, iter_ids, render_pages
 from dossier.yamltree import Tree, parse
 
 T = TypeVar("T")
@@ -35,8 +49,22 @@ T = TypeVar("T")
 
 class Output(Protocol):
     files: set[str]
+    changed: int
+
+    @property
+    def writer(self) -> Writer: ...
 
     def write(self, rel: str, data: bytes) -> None: ...
+
+    def record(self, rel: str, changed: bool) -> None: ...
+
+    def read(self, rel: str) -> str | None: ...
+
+    def reuse(self, rel: str) -> None: ...
+
+    def previous(self) -> dict[str, StatKey] | None: ...
+
+    def same_as_before(self, rel: str, data: bytes) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +75,10 @@ class BuildOptions:
     base_url: str | None = None
     drafts: bool = False
     strict: bool = False
+    jobs: int = 0  # worker processes; 0 = one per CPU
+    cache: bool = True  # reuse what the previous build made from unchanged inputs
+    search: bool = True  # build the Pagefind search index
+    minify: bool = False  # collapse white space in HTML
 
 
 @dataclass
@@ -57,9 +89,17 @@ class BuildResult:
     files: int = 0
     changed: int = 0
     removed: int = 0
+    rendered: int = 0  # pages rendered (the others were taken over from the previous build)
     seconds: float = 0.0
     out: Path | None = None
     warnings: list[Diagnostic] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    unchanged: bool = False  # nothing to write: the previous output is still right
+    outputs: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = field(
+        default_factory=dict)  # per file: input key and anchors it links to elsewhere
+    generation: str = ""  # the key of templates, schema, settings and options
+    previous_files: list[str] = field(default_factory=list)  # per the previous manifest
+    search: SearchStats | None = None
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -67,38 +107,106 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     started = time.perf_counter()
     out = options.out or site_dir / "build"
     _refuse_dangerous_output(site_dir, out)
+    timings: dict[str, float] = {}
+    cache = BuildCache(site_dir, out, enabled=options.cache)
+    with _timed(timings, "load"):
+        sources = source_stats(site_dir)  # before reading: a file saved meanwhile is seen next time
+        done = _up_to_date(site_dir, out, options, cache, sources)
+    if done is not None:
+        done.out, done.timings = out, timings
+        done.seconds = time.perf_counter() - started
+        return done
     with OutputFolder(out) as folder:
-        result = _generate(site_dir, options, folder)
-        stats = folder.commit()
+        result = _generate(site_dir, options, folder, timings, out.name, cache)
+        with _timed(timings, "swap"):
+            if result.unchanged:
+                stats = WriteStats(len(result.outputs), 0, 0)
+            else:
+                stats = folder.commit(old_files=set(result.previous_files) or None)
+    with _timed(timings, "swap"):
+        cache.save_manifest(_manifest(result.generation, out, result.outputs))
+        cache.save_state(State(result.generation, sources, tuple(result.warnings),
+                               result.pages))
     result.files, result.changed, result.removed = stats.written, stats.changed, stats.removed
     result.out, result.seconds = out, time.perf_counter() - started
     return result
+
+
+def _up_to_date(site_dir: Path, out: Path, options: BuildOptions, cache: BuildCache,
+                sources: dict[str, StatKey]) -> BuildResult | None:
+    """When no input changed since the last build and its output is untouched, say so.
+
+    Like make: compare file stats with those the last build saw, read and render nothing.
+    """
+    if not options.cache or options.strict:
+        return None
+    state = cache.state()
+    if state is None or state.sources != sources:
+        return None
+    generation_key = _generation(site_dir, options)[0]
+    manifest = cache.manifest(generation_key)
+    if state.generation != generation_key or not manifest.files:
+        return None
+    written = {rel: entry[1] for rel, entry in manifest.files.items()}
+    found = tree_stats(out)
+    found.pop(MARKER, None)
+    if found != written:
+        return None
+    return BuildResult(pages=state.pages, files=len(written), warnings=list(state.warnings),
+                       unchanged=True)
 
 
 def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
     """Everything a build does except writing: all diagnostics, nothing on disk changes."""
     started = time.perf_counter()
     output = MemoryOutput()
-    result = _generate(site_dir, options, output)
+    result = _generate(site_dir, replace(options, search=False), output, {}, "build", None)
     result.files, result.seconds = len(output.files), time.perf_counter() - started
     return result
 
 
-def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]) -> Site:
-    """Load, validate and link the content; raise DossierError if anything is wrong."""
-    config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
-    schema = _attempt(lambda: load_schema(site_dir), problems)
-    if schema is None:
-        raise DossierError(problems)
-    documents, unreadable = load_documents(
-        site_dir, [c.name for c in schema.collections], problems)
-    records = validate(documents, schema, options.drafts, problems, unreadable)
-    if config is None:
-        raise DossierError(problems)
-    problems.extend(_config_problems(config, records))
-    _stop_on_errors(problems, strict=False)
-    site = link(config, schema, records, _build_date())
-    problems.extend(_collisions(plan(site)))
+def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
+              timings: dict[str, float] | None = None,
+              store: DocumentStore | None = None) -> Site:
+    """Load, validate and link the content; raise DossierError if anything is wrong.
+
+    With a `store`, unchanged files are taken from the build cache. Diagnostics need the
+    positions that only a fresh parse has, so on errors everything is loaded again.
+    """
+    timings = {} if timings is None else timings
+    if store is not None:
+        attempt: list[Diagnostic] = []
+        try:
+            site = _load_site(site_dir, options, attempt, timings, store)
+        except DossierError:
+            if not store.hits:
+                raise
+        else:
+            problems.extend(attempt)
+            return site
+    return _load_site(site_dir, options, problems, timings, None)
+
+
+def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
+               timings: dict[str, float], store: DocumentStore | None) -> Site:
+    with _timed(timings, "load"):
+        config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
+        schema = _attempt(lambda: load_schema(site_dir), problems)
+        if schema is None:
+            raise DossierError(problems)
+        documents, unreadable = load_documents(
+            site_dir, [c.name for c in schema.collections], problems, store)
+    with _timed(timings, "validate"):
+        verdicts: dict[str, tuple[Diagnostic, ...]] = {}
+        records = validate(documents, schema, options.drafts, problems, unreadable, verdicts)
+        if store is not None:
+            store.latest = (documents, verdicts)
+        if config is None:
+            raise DossierError(problems)
+        problems.extend(_config_problems(config, records))
+        _stop_on_errors(problems, strict=False)
+    with _timed(timings, "link"):
+        site = link(config, schema, records, _build_date())
     _stop_on_errors(problems, strict=False)
     return site
 
@@ -129,63 +237,147 @@ def _read_yaml(site_dir: Path, rel: str) -> Tree:
     return parse(read_text(file, rel), rel)
 
 
-def _generate(site_dir: Path, options: BuildOptions, output: Output) -> BuildResult:
+def _generate(site_dir: Path, options: BuildOptions, output: Output,
+              timings: dict[str, float], out_label: str,
+              cache: BuildCache | None) -> BuildResult:
     problems: list[Diagnostic] = []
-    site = load_site(site_dir, options, problems)
-    pages = plan(site)
-    renderer = make_renderer(site, site_dir)
-    links: dict[str, PageLinks] = {}
-    for rel, html in _render(renderer, pages, problems):
-        links[rel] = collect(html)
-        output.write(rel, html.encode("utf-8"))
-    for rel, data in static_files(site_dir):
-        output.write(rel, data)
-    for rel, data in export_files(site):
-        output.write(rel, data)
-    for rel, data in discovery_files(site, pages):
-        output.write(rel, data)
+    with _timed(timings, "load"):
+        generation, schema_key = _generation(site_dir, options)
+    store = cache.documents(schema_key) if cache else None
+    site = load_site(site_dir, options, problems, timings, store)
+    if cache is not None and store is not None and store.latest is not None:
+        with _timed(timings, "load"):
+            cache.save_documents(schema_key, *store.latest, site_dir)
+    with _timed(timings, "plan"):
+        pages = plan(site)
+        problems.extend(_collisions(pages))
+        _stop_on_errors(problems, strict=False)
+        renderer = make_renderer(site, site_dir)
+        keys = Keys(site, generation) if cache else None
+        jobs = plan_jobs(site, pages, site_dir, keys)
+        manifest = cache.manifest(generation) if cache else Manifest("")
+        old = output.previous()
+        reuse = {j.rel for j in jobs if j.key and _intact(manifest, j, old)}
+    result = BuildResult(pages=len(pages), timings=timings, generation=generation,
+                         previous_files=list(manifest.files))
+    fresh = {j.rel: j.produce() for j in jobs if not j.key and j.produce is not None}
+    if cache is not None and _nothing_to_do(jobs, reuse, fresh, manifest, output):
+        result.unchanged = True
+        result.outputs = {rel: (key, anchors) for rel, (key, _, anchors) in manifest.files.items()}
+        result.warnings = sort_diagnostics(problems + discovery_warnings(site))
+        return result
+    files = {j.rel for j in jobs}
+    to_render = [j.page for j in jobs if j.page is not None and j.rel not in reuse]
+    with _timed(timings, "render"):
+        results = render_pages(renderer, to_render, output.writer, files,
+                               base_path(site.config.base_url), out_label,
+                               options.jobs or default_jobs(), options.minify)
+    anchors: dict[str, tuple[tuple[str, str, str], ...]] = {}
+    for page_result in results:
+        output.record(page_result.rel, page_result.changed)
+        problems.extend(page_result.problems)
+        anchors[page_result.rel] = tuple(page_result.anchors)
+        name = f"render {page_result.template}"
+        timings[name] = timings.get(name, 0.0) + page_result.seconds
+    with _timed(timings, "write"):
+        for job in jobs:
+            if job.rel in reuse:
+                output.reuse(job.rel)
+                anchors[job.rel] = manifest.files[job.rel][2]
+            elif job.page is None and job.produce is not None:
+                output.write(job.rel, fresh[job.rel] if job.rel in fresh else job.produce())
+    with _timed(timings, "check"):
+        problems.extend(_anchor_problems(renderer, pages, anchors, output, out_label))
     problems.extend(discovery_warnings(site))
-    problems.extend(check_links(links, output.files, base_path(site.config.base_url)))
     _stop_on_errors(problems, options.strict)
-    return BuildResult(pages=len(pages), warnings=sort_diagnostics(problems))
+    result.rendered = len(to_render)
+    result.outputs = {j.rel: (j.key, anchors.get(j.rel, ())) for j in jobs}
+    if options.search:
+        with _timed(timings, "search index"):
+            before = set(output.files)
+            memo = cache.search_entries(generation) if cache is not None else None
+            result.search = write_search_index(
+                site, renderer, pages, output, memo, keys.card if keys is not None else None)
+            if cache is not None and memo is not None and keys is not None:
+                cache.save_search_entries(generation, {k: memo[k] for r in site.all_records()
+                                                       if (k := keys.card(r)) in memo})
+            result.outputs.update((rel, ("", ())) for rel in sorted(output.files - before))
+    result.warnings = sort_diagnostics(problems)
+    return result
+
+
+def _generation(site_dir: Path, options: BuildOptions) -> tuple[str, str]:
+    """Keys of everything outside the records that output depends on (see cache.py)."""
+    schema_key = generation(hash_files(site_dir / "content" / "schema.yml"))
+    outputs_key = generation(
+        schema_key, hash_files(site_dir / "content" / "site.yml"),
+        hash_files(THEME, site_dir / "templates"),
+        repr((options.base_url, options.drafts, options.search, options.minify,
+              _build_date())))
+    return outputs_key, schema_key
+
+
+def _intact(manifest: Manifest, job: Job, old: dict[str, StatKey] | None) -> bool:
+    """Whether the previous build made this file from the same inputs, and it is untouched."""
+    entry = manifest.files.get(job.rel)
+    if entry is None or old is None or entry[0] != job.key:
+        return False
+    return bool(old.get(job.rel) == entry[1])
+
+
+def _nothing_to_do(jobs: list[Job], reuse: set[str], fresh: dict[str, bytes],
+                   manifest: Manifest, output: Output) -> bool:
+    """Every file would be taken over as it is: then the output folder stays as it is."""
+    if len(reuse) + len(fresh) != len(jobs) or set(manifest.files) != {j.rel for j in jobs}:
+        return False
+    return all(output.same_as_before(rel, data) for rel, data in fresh.items())
+
+
+def _manifest(key: str, out: Path,
+              outputs: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]]) -> Manifest:
+    manifest = Manifest(key)
+    for rel, (job_key, anchors) in outputs.items():
+        try:
+            manifest.files[rel] = (job_key, stat_key((out / rel).stat()), anchors)
+        except OSError:
+            continue
+    return manifest
+
+
+def _anchor_problems(renderer: Renderer, pages: list[Page],
+                     anchors: dict[str, tuple[tuple[str, str, str], ...]],
+                     output: Output, out_label: str) -> Iterator[Diagnostic]:
+    """Links to an #id on another page: that page must have the id."""
+    wanted: dict[str, list[tuple[str, str, str]]] = {}
+    for rel in sorted(anchors):
+        for href, target, fragment in anchors[rel]:
+            wanted.setdefault(target, []).append((rel, href, fragment))
+    by_rel = {output_path(p.url): p for p in pages}
+    for target in sorted(wanted):
+        page = by_rel.get(target)
+        if page is None:
+            continue
+        ids = set(iter_ids(renderer, page, output.read))
+        for source, href, fragment in wanted[target]:
+            if fragment not in ids:
+                label = f"{out_label}/{source}" if out_label else source
+                yield Diagnostic(label, 1, 1, "error", "", missing_anchor(href, target, fragment))
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
 
 
 def make_renderer(site: Site, site_dir: Path) -> Renderer:
     """A Renderer with the site's templates layered over the theme's."""
     templates = site_dir / "templates"
-    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates))
-
-
-def _render(renderer: Renderer, pages: list[Page],
-            problems: list[Diagnostic]) -> Iterator[tuple[str, str]]:
-    for page in pages:
-        try:
-            rendered = renderer.render(page)
-        except jinja2.TemplateError as exc:
-            problems.append(_template_problem(exc, page))
-            continue
-        problems.extend(rendered.problems)
-        yield output_path(page.url), rendered.html
-
-
-def _template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:
-    name = getattr(exc, "name", None) or getattr(exc, "filename", None) or "templates"
-    line = getattr(exc, "lineno", None) or 1
-    where = f"templates/{name}" if not str(name).startswith("/") else str(name)
-    return Diagnostic(where, line, 1, "error", "",
-                      f"template error while rendering '{page.url or '/'}': {exc.message}")
-
-
-def static_files(site_dir: Path) -> Iterator[tuple[str, bytes]]:
-    """The theme's static files, with the site's own `templates/static/` taking precedence."""
-    found: dict[str, Path] = {}
-    for root in (THEME / "static", site_dir / "templates" / "static"):
-        if root.is_dir():
-            for file in sorted(root.rglob("*")):
-                if file.is_file() and not file.name.startswith("."):
-                    found[file.relative_to(root).as_posix()] = file
-    for rel in sorted(found):
-        yield f"static/{rel}", found[rel].read_bytes()
+    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates),
+                    assets.manifest(assets.collect(site_dir)))
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:

@@ -56,11 +56,20 @@ def main() -> None:
 @click.option("--drafts", is_flag=True, help="Include records with 'concept: true'.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0,
+              help="Worker processes for rendering (default: one per CPU).")
+@click.option("--profile", is_flag=True, help="Print where the time went, per stage.")
+@click.option("--no-cache", is_flag=True,
+              help="Build everything from scratch (ignore and do not update .dossier-cache/).")
+@click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
+@click.option("--minify", is_flag=True, help="Collapse white space in the HTML pages.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
-                  strict: bool, quiet: bool) -> None:
+                  strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool,
+                  no_search: bool, minify: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
-    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict)
+    options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs,
+                           cache=not no_cache, search=not no_search, minify=minify)
     try:
         result = build(site, options)
     except DossierError as exc:
@@ -69,13 +78,34 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
                    "changed", err=True)
         sys.exit(1)
     _print_diagnostics(result.warnings, quiet)
+    if profile:
+        click.echo(_profile_table(result.timings))
     if not quiet:
         click.echo(_build_line(result))
 
 
+def _profile_table(timings: dict[str, float]) -> str:
+    """Seconds per stage; per-template figures add up the time of all workers."""
+    stages = ["load", "validate", "link", "plan", "exports", "render", "write", "check",
+              "search index", "swap"]
+    lines = ["stage                              seconds"]
+    for stage in stages:
+        if stage in timings:
+            lines.append(f"{stage:<34} {timings[stage]:8.3f}")
+        if stage == "render":
+            for name in sorted(k for k in timings if k.startswith("render ")):
+                lines.append(f"  {name[7:]:<32} {timings[name]:8.3f}  (cpu, all workers)")
+    return "\n".join(lines)
+
+
 def _build_line(result: BuildResult) -> str:
-    return (f"built {result.pages} pages ({result.files} files, {result.changed} changed, "
-            f"{result.removed} removed) in {result.seconds:.2f} s → {result.out}")
+    line = (f"built {result.pages} pages ({result.rendered} rendered; {result.files} files, "
+            f"{result.changed} changed, {result.removed} removed) in {result.seconds:.2f} s")
+    if result.search is not None:
+        s = result.search
+        line += (f", of which search indexing {s.seconds:.2f} s "
+                 f"({s.records} records, {s.bytes / 1e6:.1f} MB)")
+    return f"{line} → {result.out}"
 
 
 @main.command("check")

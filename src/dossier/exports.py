@@ -58,7 +58,13 @@ def collection_data(site: Site, collection: Collection) -> list[dict[str, Any]]:
 
 
 def to_json(rows: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """Indented JSON, for files people open to read (one record, a schema)."""
     return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_compact_json(rows: list[dict[str, Any]]) -> str:
+    """JSON without indentation for whole collections: the C encoder is many times faster."""
+    return json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
@@ -196,17 +202,34 @@ def datapackage(site: Site) -> dict[str, Any]:
     return package
 
 
+def record_file(site: Site, record: Record) -> bytes:
+    """The `index.json` beside a record's page."""
+    return to_json(record_data(site, record)).encode()
+
+
+def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
+    """data/<name>.json, .jsonl, .csv and schema/<name>.json of one collection."""
+    rows = collection_data(site, collection)
+    name = collection.name
+    schema = export_schema(collection, site.schema, site.config.lang)
+    return {
+        f"data/{name}.json": to_compact_json(rows).encode(),
+        f"data/{name}.jsonl": to_jsonl(rows).encode(),
+        f"data/{name}.csv": to_csv(collection, rows),
+        f"data/schema/{name}.json": to_json(schema).encode(),
+    }
+
+
+def collection_file_names(collection: Collection) -> list[str]:
+    name = collection.name
+    return [f"data/{name}.json", f"data/{name}.jsonl", f"data/{name}.csv",
+            f"data/schema/{name}.json"]
+
+
 def export_files(site: Site) -> Iterator[tuple[str, bytes]]:
     """Every file under data/, and an index.json beside every record's page."""
-    lang = site.config.lang
     for collection in site.schema.collections:
-        rows = collection_data(site, collection)
-        name = collection.name
-        yield f"data/{name}.json", to_json(rows).encode()
-        yield f"data/{name}.jsonl", to_jsonl(rows).encode()
-        yield f"data/{name}.csv", to_csv(collection, rows)
-        yield f"data/schema/{name}.json", to_json(export_schema(collection, site.schema,
-                                                                lang)).encode()
-        for record in site.records.get(name, ()):
-            yield f"{record.url}index.json", to_json(record_data(site, record)).encode()
+        yield from collection_files(site, collection).items()
+        for record in site.records.get(collection.name, ()):
+            yield f"{record.url}index.json", record_file(site, record)
     yield "data/datapackage.json", to_json(datapackage(site)).encode()

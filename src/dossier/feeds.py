@@ -32,11 +32,11 @@ def discovery_warnings(site: Site) -> list[Diagnostic]:
 
 
 def sitemap(site: Site, pages: Sequence[Page]) -> str:
-    """Every page except the 404 page, with the record's `bijgewerkt` where it has one."""
+    """Every page except the 404 page and printable copies, with `bijgewerkt` where known."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for page in pages:
-        if page.url == "404.html":
+        if page.url == "404.html" or page.kind == "print":
             continue
         lines.append(f"<url><loc>{escape(absolute(site.config.base_url, page.url))}</loc>")
         updated = page.record.data.get("bijgewerkt") if page.record else None

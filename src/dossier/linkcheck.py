@@ -55,24 +55,46 @@ def check_links(
     pages: dict[str, PageLinks], files: set[str], prefix: str = "/"
 ) -> list[Diagnostic]:
     """Broken internal links, each an error naming the page (its output file) and the link."""
-    problems = []
+    problems: list[Diagnostic] = []
     for path in sorted(pages):
-        for link in pages[path].links:
-            message = _problem(path, link, pages, files, prefix)
-            if message:
-                problems.append(Diagnostic(path, 1, 1, "error", "", message))
+        messages, anchors = page_problems(path, pages[path], files, prefix)
+        for link, target, fragment in anchors:
+            if target in pages and fragment not in pages[target].ids:
+                messages.append(missing_anchor(link, target, fragment))
+        problems.extend(Diagnostic(path, 1, 1, "error", "", m) for m in messages)
     return problems
 
 
-def _problem(path: str, link: str, pages: dict[str, PageLinks], files: set[str],
-             prefix: str) -> str:
+def missing_anchor(link: str, target: str, fragment: str) -> str:
+    return f"broken link '{link}': {target} has no id '{fragment}'"
+
+
+def page_problems(path: str, found: PageLinks, files: set[str],
+                  prefix: str = "/") -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Messages for one page's broken links, and the (link, page, id)s it needs elsewhere."""
+    messages: list[str] = []
+    elsewhere: list[tuple[str, str, str]] = []
+    for link in dict.fromkeys(found.links):
+        target, fragment, message = _resolve(path, link, files, prefix)
+        if message:
+            messages.append(message)
+        elif fragment and target == path:
+            if fragment not in found.ids:
+                messages.append(missing_anchor(link, target, fragment))
+        elif fragment and target.endswith(".html"):
+            elsewhere.append((link, target, fragment))
+    return messages, elsewhere
+
+
+def _resolve(path: str, link: str, files: set[str], prefix: str) -> tuple[str, str, str]:
+    """(output file, fragment, '') for a good internal link; ('', '', message) otherwise."""
     if is_external(link) or link.startswith("data:"):
-        return ""
+        return "", "", ""
     parts = urlsplit(link)
     target_path = unquote(parts.path)
     if target_path.startswith("/"):
         if not target_path.startswith(prefix):
-            return f"link '{link}' is outside the site's path {prefix}"
+            return "", "", f"link '{link}' is outside the site's path {prefix}"
         resolved = target_path[len(prefix):]
     elif target_path:
         resolved = posixpath.normpath(posixpath.join(posixpath.dirname(path), target_path))
@@ -81,14 +103,12 @@ def _problem(path: str, link: str, pages: dict[str, PageLinks], files: set[str],
         if resolved == ".":
             resolved = ""
         elif resolved.startswith(".."):
-            return f"link '{link}' leads outside the site"
+            return "", "", f"link '{link}' leads outside the site"
     else:
         resolved = path
     target = resolved if resolved in files else output_path(resolved.rstrip("/") + "/"
                                                             if resolved else "")
     if target not in files:
         shown = resolved if "." in resolved.rsplit("/", 1)[-1] else target
-        return f"broken link '{link}': no file {shown}"
-    if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
-        return f"broken link '{link}': {target} has no id '{unquote(parts.fragment)}'"
-    return ""
+        return "", "", f"broken link '{link}': no file {shown}"
+    return target, unquote(parts.fragment), ""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.yamltree import Tree, parse
@@ -27,10 +29,18 @@ class Document:
     tree: Tree
     body: str
     body_line: int  # line number of the body's first line in the file
+    digest: str = ""  # hash of the file's bytes: what incremental builds compare
+    # Per-document validation result from the build cache (None: validate it now).
+    verdict: tuple[Diagnostic, ...] | None = None
 
 
 def read_text(file: Path, rel_path: str) -> str:
     """Read a file as UTF-8 (a BOM is allowed); CRLF and CR become LF."""
+    return decode(read_bytes(file, rel_path), rel_path)
+
+
+def read_bytes(file: Path, rel_path: str) -> bytes:
+    """The bytes of one content file, refusing files over the size limit."""
     try:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -38,11 +48,15 @@ def read_text(file: Path, rel_path: str) -> str:
                 rel_path, 1, 1, "error", "",
                 f"file has {size:,} bytes; a record may have at most {MAX_FILE_BYTES:,} "
                 f"bytes ({MAX_FILE_BYTES // 1_048_576} MB)")])
-        data = file.read_bytes()
+        return file.read_bytes()
     except OSError as exc:
         raise DossierError(
             [Diagnostic(rel_path, 1, 1, "error", "", f"cannot read file: {exc.strerror}")]
         ) from None
+
+
+def decode(data: bytes, rel_path: str) -> str:
+    """UTF-8 text with LF line ends, or a diagnostic pointing at the first bad byte."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -77,13 +91,21 @@ def split_front_matter(text: str, rel_path: str) -> tuple[str, str, int]:
 
 def load_document(file: Path, rel_path: str, collection: str) -> Document:
     """Read one record file into a Document."""
-    text = read_text(file, rel_path)
+    data = read_bytes(file, rel_path)
+    text = decode(data, rel_path)
     if file.suffix == ".md":
         front, body, body_line = split_front_matter(text, rel_path)
         tree = parse(front, rel_path, line_offset=1)
     else:
         tree, body, body_line = parse(text, rel_path), "", 0
-    return Document(collection, file.stem, rel_path, tree, body, body_line)
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return Document(collection, file.stem, rel_path, tree, body, body_line, digest)
+
+
+class DocumentCache(Protocol):
+    """Documents from an earlier run, valid while their file is unchanged."""
+
+    def get(self, rel: str, stat: os.stat_result) -> Document | None: ...
 
 
 def is_ignored(name: str) -> bool:
@@ -122,7 +144,8 @@ def collection_files(content: Path, collection: str) -> Iterable[tuple[Path, str
 
 
 def load_documents(
-    site_dir: Path, collections: Iterable[str], problems: list[Diagnostic]
+    site_dir: Path, collections: Iterable[str], problems: list[Diagnostic],
+    cache: DocumentCache | None = None,
 ) -> tuple[list[Document], set[tuple[str, str]]]:
     """Load every readable record; add what is wrong to `problems`.
 
@@ -146,7 +169,11 @@ def load_documents(
                     f"'{slugify(file.stem)}{file.suffix}'" if slugify(file.stem) else ""))
                 continue
             try:
-                documents.append(load_document(file, rel, collection))
+                cached = cache.get(rel, file.stat()) if cache is not None else None
+                documents.append(cached or load_document(file, rel, collection))
+            except OSError as exc:
+                problems.append(Diagnostic(rel, 1, 1, "error", "",
+                                           f"cannot read file: {exc.strerror}"))
             except DossierError as exc:
                 problems.extend(exc.diagnostics)
                 unreadable.add((collection, file.stem))

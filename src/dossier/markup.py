@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from markupsafe import Markup
 
 from dossier.loader import slugify
 
@@ -83,7 +85,7 @@ def _identity(href: str) -> str:
 class MarkdownRenderer:
     """One reusable Markdown converter (building one is costly; reset between texts)."""
 
-    def __init__(self) -> None:
+    def __init__(self, backlink_title: str = "Terug naar tekst %d") -> None:
         self.resolver: LinkResolver = _identity
         self.problems: list[tuple[str, str]] = []
         self.md = markdown.Markdown(
@@ -91,7 +93,7 @@ class MarkdownRenderer:
             extension_configs={
                 "toc": {"slugify": lambda value, sep: slugify(value) or "sectie",
                         "toc_depth": "2-3"},
-                "footnotes": {"BACKLINK_TITLE": "Terug naar tekst %d"},
+                "footnotes": {"BACKLINK_TITLE": backlink_title},
             },
             output_format="html",
         )
@@ -103,6 +105,19 @@ class MarkdownRenderer:
         html = sanitize(self.md.convert(text))
         toc = list(getattr(self.md, "toc_tokens", []))
         return Rendered(html, toc, self.problems)
+
+
+_ID_OR_ANCHOR_RE = re.compile(r'(?<=\s)(id="|href="#)([^"]*)"')
+_HEADING_RE = re.compile(r"<(/?)h([2-5])\b")
+
+
+def nest(html: str, prefix: str, levels: int = 1) -> Markup:
+    """Body HTML placed inside a page with other bodies: ids and #anchors get `prefix`, and
+    headings move down `levels` (h2 → h3), so several records can share one page."""
+    html = _ID_OR_ANCHOR_RE.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', html)
+    if levels:
+        html = _HEADING_RE.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + levels)}", html)
+    return Markup(html)
 
 
 def sanitize(html: str) -> str:

@@ -6,7 +6,6 @@ Pure: no I/O. Everything a template needs to know about other records is compute
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +13,7 @@ from typing import Any
 from dossier.config import SiteConfig
 from dossier.loader import slugify
 from dossier.records import Record
-from dossier.schema import Collection, Field, Schema, iter_values
-from dossier.yamltree import dotted
+from dossier.schema import Collection, Field, Schema
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,6 +74,8 @@ class Site:
     records: Mapping[str, tuple[Record, ...]]  # per collection, sorted by slug
     backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]]
     facets: Mapping[str, tuple[Facet, ...]]  # per collection
+    related: Mapping[tuple[str, str], tuple[Record, ...]] = dataclasses.field(
+        default_factory=dict)  # per record: most similar records of its collection
     build_date: str = ""  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest content date
 
     def get(self, collection: str, slug: str) -> Record:
@@ -109,11 +109,8 @@ class Site:
 
     def refs(self, record: Record, collection: str) -> list[Record]:
         """Records of `collection` that `record` names, in any field."""
-        found = {
-            value: self.get(f.collection, value)
-            for f, _, value in iter_values(record.collection.fields, record.data)
-            if f.type == "ref" and f.collection == collection
-        }
+        found = {slug: self.get(kind, slug) for _, kind, slug in record.refs
+                 if kind == collection}
         return sorted(found.values(), key=sort_key)
 
     @property
@@ -125,12 +122,7 @@ class Site:
 
 def sort_key(record: Record) -> tuple[str, str]:
     """Records sort by title as a reader sees it (Één with the E's), then slug."""
-    return (_plain(record.title), record.slug)
-
-
-def _plain(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return record.sort_key
 
 
 def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: str = "") -> Site:
@@ -141,12 +133,13 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
     by_collection = {name: tuple(sorted(rs, key=lambda r: r.slug)) for name, rs in grouped.items()}
     backlinks: dict[tuple[str, str], list[Backlink]] = {}
     for record in records:
-        for f, path, value in iter_values(record.collection.fields, record.data):
-            if f.type == "ref":
-                backlinks.setdefault((f.collection, value), []).append(
-                    Backlink(record, dotted(path)))
+        for where, collection, value in record.refs:
+            backlinks.setdefault((collection, value), []).append(Backlink(record, where))
     facets = {c.name: tuple(_facets(c, by_collection[c.name], schema, config.lang))
               for c in schema.collections}
+    related: dict[tuple[str, str], tuple[Record, ...]] = {}
+    for c in schema.collections:
+        related.update(_related(by_collection[c.name], facets[c.name]))
     return Site(
         config=config,
         schema=schema,
@@ -154,17 +147,14 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
         backlinks={k: tuple(sorted(v, key=lambda b: (b.source.key, b.field)))
                    for k, v in backlinks.items()},
         facets=facets,
+        related=related,
         build_date=build_date or _newest_date(records),
     )
 
 
-def facet_values(record: Record, f: Field) -> list[str]:
-    """The term keys a record carries for a facet field."""
-    value = record.data.get(f.name)
-    if value is None:
-        return []
-    values = value if isinstance(value, list) else [value]
-    return [str(v) for v in values]
+def facet_values(record: Record, f: Field) -> tuple[str, ...]:
+    """The term keys a record carries for a facet field (each once)."""
+    return record.facet(f.name)
 
 
 def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
@@ -174,7 +164,7 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         facet = Facet(collection, f, f.label(lang))
         members: dict[str, list[Record]] = {}
         for record in sorted(records, key=sort_key):
-            for value in dict.fromkeys(facet_values(record, f)):
+            for value in facet_values(record, f):
                 members.setdefault(value, []).append(record)
         leaf = f.leaf
         if leaf.type == "enum":
@@ -207,21 +197,56 @@ def _newest_date(records: Iterable[Record]) -> str:
 RELATED_COUNT = 3
 
 
-def related(site: Site, record: Record, count: int = RELATED_COUNT) -> list[Record]:
+def related(site: Site, record: Record) -> list[Record]:
     """Records of the same collection sharing the most facet terms (ties: by title)."""
-    mine = {(f.name, v) for f in record.collection.facets for v in facet_values(record, f)}
-    if not mine:
-        return []
-    scored = []
-    for other in site.records.get(record.collection.name, ()):
-        if other is record:
-            continue
-        shared = sum((f.name, v) in mine
-                     for f in other.collection.facets for v in set(facet_values(other, f)))
-        if shared:
-            scored.append((-shared, sort_key(other), other))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [other for _, _, other in scored[:count]]
+    return list(site.related.get(record.key, ()))
+
+
+def _related(records: tuple[Record, ...], facets: tuple[Facet, ...],
+             count: int = RELATED_COUNT) -> dict[tuple[str, str], tuple[Record, ...]]:
+    """For every record, the `count` others sharing most facet terms, ties by title.
+
+    Term memberships are bit masks over the records in title order; a bit-sliced counter
+    adds a record's masks, so every other record's number of shared terms is counted at
+    once. This keeps the work near-linear where pairwise comparison would be quadratic.
+    """
+    ordered = sorted(records, key=sort_key)
+    position = {r.key: i for i, r in enumerate(ordered)}
+    masks: dict[tuple[str, str], int] = {}
+    for facet in facets:
+        for term in facet.terms:
+            mask = 0
+            for member in term.records:
+                mask |= 1 << position[member.key]
+            masks[(facet.name, term.key)] = mask
+    result: dict[tuple[str, str], tuple[Record, ...]] = {}
+    for i, record in enumerate(ordered):
+        mine = [masks[(f.name, v)] for f in facets for v in record.facet(f.name)]
+        planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms
+        for carry in mine:
+            for b in range(len(planes)):
+                planes[b], carry = planes[b] ^ carry, planes[b] & carry
+                if not carry:
+                    break
+            if carry:
+                planes.append(carry)
+        candidates = 0
+        for mask in mine:
+            candidates |= mask
+        candidates &= ~(1 << i)
+        chosen: list[Record] = []
+        while candidates and len(chosen) < count:
+            best = candidates
+            for plane in reversed(planes):
+                if best & plane:
+                    best &= plane
+            while best and len(chosen) < count:
+                low = best & -best
+                chosen.append(ordered[low.bit_length() - 1])
+                best ^= low
+                candidates ^= low
+        result[record.key] = tuple(chosen)
+    return result
 
 
 @dataclass(frozen=True)
@@ -242,7 +267,7 @@ def facet_counts(site: Site, collection: Collection, records: Iterable[Record],
             continue
         tally: dict[str, int] = {}
         for record in chosen:
-            for value in set(facet_values(record, facet.field)):
+            for value in record.facet(facet.name):
                 tally[value] = tally.get(value, 0) + 1
         counts = [TermCount(t, tally[t.key]) for t in facet.terms if t.key in tally]
         if counts:

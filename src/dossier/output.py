@@ -14,7 +14,7 @@ import fcntl
 import os
 import posixpath
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -46,14 +46,90 @@ def safe_relpath(rel: str) -> str:
     return norm
 
 
+@dataclass(frozen=True)
+class FileWriter:
+    """Writes files into the new folder; small and plain, so worker processes can use it."""
+
+    tmp: Path
+    out: Path
+    made: set[str] = field(default_factory=set, compare=False)  # folders known to exist
+
+    def _folder_for(self, rel: str) -> None:
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in self.made:
+            os.makedirs(os.path.join(self.tmp, folder), exist_ok=True)
+            self.made.add(folder)
+
+    def put(self, rel: str, data: bytes) -> bool:
+        """Write one file; return False when the previous build had the same bytes."""
+        rel = safe_relpath(rel)
+        target = self.tmp / rel
+        previous = self.out / rel
+        try:
+            self._folder_for(rel)
+            if _same_bytes(previous, data):
+                _link_or_copy(previous, target)
+                return False
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+        return True
+
+    def reuse(self, rel: str) -> None:
+        """Take the previous build's file as it is (its inputs did not change)."""
+        rel = safe_relpath(rel)
+        try:
+            self._folder_for(rel)
+            _link_or_copy(os.path.join(self.out, rel), os.path.join(self.tmp, rel))
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link keeps the file's mtime and costs no copying; copy where links fail."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+class NullWriter:
+    """A writer that writes nothing (for `dossier check`)."""
+
+    def put(self, rel: str, data: bytes) -> bool:
+        safe_relpath(rel)
+        return True
+
+    def reuse(self, rel: str) -> None:
+        safe_relpath(rel)
+
+
 class MemoryOutput:
     """Collects the names of output files without writing anything (for `dossier check`)."""
 
     def __init__(self) -> None:
         self.files: set[str] = set()
+        self.changed = 0
+        self.writer = NullWriter()
 
     def write(self, rel: str, data: bytes) -> None:
         self.files.add(safe_relpath(rel))
+
+    def record(self, rel: str, changed: bool) -> None:
+        self.files.add(rel)
+
+    def read(self, rel: str) -> str | None:
+        return None
+
+    def reuse(self, rel: str) -> None:
+        self.files.add(rel)
+
+    def previous(self) -> dict[str, tuple[int, int, int]] | None:
+        return None
+
+    def same_as_before(self, rel: str, data: bytes) -> bool:
+        return False
 
 
 class OutputFolder:
@@ -67,6 +143,7 @@ class OutputFolder:
         self.files: set[str] = set()
         self.changed = 0
         self._lock_fd = -1
+        self.writer = FileWriter(self.tmp, self.out)
 
     def __enter__(self) -> OutputFolder:
         try:
@@ -117,30 +194,39 @@ class OutputFolder:
 
     def write(self, rel: str, data: bytes) -> None:
         """Add one file; reuse the previous build's file when the bytes are the same."""
+        self.record(rel, self.writer.put(rel, data))
+
+    def record(self, rel: str, changed: bool) -> None:
+        """Count a file that was written through `writer` (perhaps by another process)."""
         rel = safe_relpath(rel)
         if rel in self.files:
             raise ValueError(f"two outputs would be written to {rel}")
         self.files.add(rel)
-        target = self.tmp / rel
-        previous = self.out / rel
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if _same_bytes(previous, data):
-                try:
-                    os.link(previous, target)
-                    return
-                except OSError:
-                    shutil.copy2(previous, target)
-                    return
-            self.changed += 1
-            with open(target, "wb") as handle:
-                handle.write(data)
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
+        self.changed += changed
 
-    def commit(self) -> WriteStats:
+    def reuse(self, rel: str) -> None:
+        """Take over the previous build's file without reading it."""
+        self.writer.reuse(rel)
+        self.record(rel, False)
+
+    def previous(self) -> dict[str, tuple[int, int, int]] | None:
+        """Size, mtime and inode of every file of the previous build (None if there is none)."""
+        return tree_stats(self.out) if self.out.is_dir() else None
+
+    def same_as_before(self, rel: str, data: bytes) -> bool:
+        return _same_bytes(self.out / safe_relpath(rel), data)
+
+    def read(self, rel: str) -> str | None:
+        """A file already written to the new folder, as text (None if it is not there)."""
+        try:
+            return (self.tmp / safe_relpath(rel)).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def commit(self, old_files: set[str] | None = None) -> WriteStats:
         """Swap the new folder in; the previous one is removed afterwards."""
-        old_files = _list_files(self.out) if self.out.is_dir() else set()
+        if old_files is None:
+            old_files = _list_files(self.out) if self.out.is_dir() else set()
         removed = len(old_files - self.files)
         try:
             if self.out.exists() and not self.out.is_dir():
@@ -157,6 +243,24 @@ class OutputFolder:
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
         return WriteStats(len(self.files), self.changed, removed)
+
+
+def tree_stats(root: Path) -> dict[str, tuple[int, int, int]]:
+    """Size, mtime and inode of every file under `root`, by relative path ('/'-separated)."""
+    found: dict[str, tuple[int, int, int]] = {}
+    top = str(root)
+    if not os.path.isdir(top):
+        return found
+    for folder, _, names in os.walk(top):
+        base = os.path.relpath(folder, top)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+        for name in names:
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+    return found
 
 
 def _same_bytes(path: Path, data: bytes) -> bool:

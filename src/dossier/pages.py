@@ -9,6 +9,10 @@ from typing import Any
 from dossier.model import Facet, FacetTerm, Site, sort_key
 from dossier.records import Record
 from dossier.schema import Collection
+from dossier.search import filter_groups
+
+SEARCH_URL = "zoeken/"
+PRINT_FOLDER = "afdrukken"  # dossiers/<slug>/afdrukken/: the whole dossier on one page
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +49,20 @@ class Pagination:
     def next_url(self) -> str:
         return self.urls[self.number] if self.number < self.count else ""
 
+    def window(self, around: int = 2) -> list[int]:
+        """Page numbers to link: first, last and a few around the current one; 0 = a gap.
+
+        Linking every page would make each page of a long list as long as the list of pages.
+        """
+        shown = {1, self.count, *range(self.number - around, self.number + around + 1)}
+        numbers = sorted(n for n in shown if 1 <= n <= self.count)
+        result: list[int] = []
+        for n in numbers:
+            if result and n - result[-1] > 1:
+                result.append(0)
+            result.append(n)
+        return result
+
 
 def plan(site: Site) -> list[Page]:
     """Every page of the site, in a stable order."""
@@ -73,6 +91,12 @@ def plan(site: Site) -> list[Page]:
                     f"{facet.label}: {term.label}", collection=collection, facet=facet,
                     term=term))
     lang = site.config.lang
+    for dossier in site.records.get("dossiers", ()):
+        pages.append(Page(f"{dossier.url}{PRINT_FOLDER}/", ("print.html",), "print",
+                          dossier.title, record=dossier, collection=dossier.collection))
+    pages.append(Page(SEARCH_URL, ("search.html",), "search",
+                      "Search" if lang == "en" else "Zoeken",
+                      extra={"filters": filter_groups(site)}))
     pages.append(Page("a-z/", ("az.html",), "az", "A–Z" if lang == "nl" else "A–Z index"))
     pages.append(Page("data/", ("data.html",), "data",
                       "Open data" if lang == "en" else "Open data: de gegevens"))

@@ -1,8 +1,8 @@
 """Preview for editors: build, serve on localhost, rebuild on every change, reload open pages.
 
-The site is built into a temporary folder, never into the site itself, and its files on disk
-are those of a normal build: the reload script is added to HTML responses as they are
-served. While the content has errors, every page shows them instead of a stale site, and
+The site is built into `.dossier-serve/` (git-ignored), never into `build/` or content, and
+its files on disk are those of a normal build: the reload script is added to HTML responses
+as they are served. While the content has errors, every page shows them instead of a stale site, and
 reloads by itself once the file is fixed. Only files inside the output folder are served.
 """
 
@@ -12,7 +12,6 @@ import dataclasses
 import html
 import mimetypes
 import socket
-import tempfile
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +28,9 @@ from dossier.loader import is_ignored
 from dossier.render import THEME
 from dossier.urls import base_path
 
+# The preview's own output folder: kept between sessions, so the build cache can reuse it
+# and a restart is quick; the lock and temporary folders of a build stay inside it too.
+SERVE_DIR = ".dossier-serve"
 SERVICE = "/__dossier/"  # outside every site: the reload script and its event stream
 EVENTS = SERVICE + "events"
 RELOAD_JS = SERVICE + "reload.js"
@@ -322,29 +324,28 @@ class _ContentFilter(watchfiles.DefaultFilter):
 def serve(site_dir: Path, options: BuildOptions, host: str, port: int, reporter: Reporter,
           stop: threading.Event | None = None) -> None:
     """Serve the site until interrupted (or until `stop` is set), rebuilding on changes."""
-    with tempfile.TemporaryDirectory(prefix="dossier-serve-") as tmp:
-        preview = Preview(site_dir, options, Path(tmp) / "site")
-        try:
-            server = _Server((host, port), preview)
-        except OSError as exc:
-            raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  daemon=True)
-        try:
-            _report(reporter, preview.rebuild(), [])
-            thread.start()
-            bound_host, bound_port = server.server_address[:2]
-            reporter.serving(f"http://{_url_host(str(bound_host))}:{bound_port}{preview.prefix}")
-            for changes in watchfiles.watch(*watched_folders(site_dir),
-                                            watch_filter=_ContentFilter(), stop_event=stop):
-                changed = changed_files(changes, site_dir)
-                if changed:
-                    _report(reporter, preview.rebuild(), changed)
-        finally:
-            preview.close()
-            if thread.is_alive():
-                server.shutdown()
-            server.server_close()
+    preview = Preview(site_dir, options, site_dir / SERVE_DIR / "site")
+    try:
+        server = _Server((host, port), preview)
+    except OSError as exc:
+        raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              daemon=True)
+    try:
+        _report(reporter, preview.rebuild(), [])
+        thread.start()
+        bound_host, bound_port = server.server_address[:2]
+        reporter.serving(f"http://{_url_host(str(bound_host))}:{bound_port}{preview.prefix}")
+        for changes in watchfiles.watch(*watched_folders(site_dir),
+                                        watch_filter=_ContentFilter(), stop_event=stop):
+            changed = changed_files(changes, site_dir)
+            if changed:
+                _report(reporter, preview.rebuild(), changed)
+    finally:
+        preview.close()
+        if thread.is_alive():
+            server.shutdown()
+        server.server_close()
 
 
 def _report(reporter: Reporter, outcome: BuildResult | DossierError, changed: list[str]) -> None:

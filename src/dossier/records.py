@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from dossier.diagnostics import Diagnostic, suggest
@@ -28,10 +30,32 @@ class Record:
     data: Mapping[str, Any]
     body: str
     body_line: int
+    digest: str = ""  # hash of the source file: what incremental builds compare
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str]:
         return self.collection.name, self.slug
+
+    @cached_property
+    def refs(self) -> tuple[tuple[str, str, str], ...]:
+        """Every reference: (dotted field, collection, slug), in schema order."""
+        return tuple((dotted(path), f.collection, value)
+                     for f, path, value in iter_values(self.collection.fields, self.data)
+                     if f.type == "ref" and isinstance(value, str))
+
+    def facet(self, name: str) -> tuple[str, ...]:
+        """The term keys this record carries for one facet field."""
+        return self.facets.get(name, ())
+
+    @cached_property
+    def facets(self) -> dict[str, tuple[str, ...]]:
+        found = {}
+        for f in self.collection.facets:
+            value = self.data.get(f.name)
+            if value is not None:
+                values = value if isinstance(value, list) else [value]
+                found[f.name] = tuple(dict.fromkeys(str(v) for v in values))
+        return found
 
     @property
     def title(self) -> str:
@@ -40,6 +64,12 @@ class Record:
     @property
     def url(self) -> str:
         return self.collection.url(self.slug)
+
+    @cached_property
+    def sort_key(self) -> tuple[str, str]:
+        """Title as a reader sorts it (case and accents ignored), then slug."""
+        decomposed = unicodedata.normalize("NFKD", self.title.casefold())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)), self.slug
 
     @property
     def draft(self) -> bool:
@@ -51,28 +81,48 @@ class Record:
 
 def validate(documents: list[Document], schema: Schema, drafts: bool,
              problems: list[Diagnostic],
-             unreadable: set[tuple[str, str]] = frozenset()) -> list[Record]:  # type: ignore[assignment]
-    """Check every document against the schema and each other; return the publishable records."""
+             unreadable: set[tuple[str, str]] | None = None,
+             verdicts: dict[str, tuple[Diagnostic, ...]] | None = None) -> list[Record]:
+    """Check every document against the schema and each other; return the publishable records.
+
+    `verdicts` receives each document's own diagnostics (for the build cache); documents
+    that come from that cache carry their verdict and are not checked again.
+    """
     schemas = {c.name: validator_for(json_schema(c, schema)) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
+    broken: list[tuple[Document, Record]] = []  # with errors of their own, still ref-checked
     for doc in documents:
         collection = schema.collection(doc.collection)
-        data = coerce(collection.fields, doc.tree)
-        found = check(data, schemas[doc.collection], doc.tree, doc.path)
-        if isinstance(data, dict):
-            found += list(_order_problems(collection.fields, data, doc))
-        found += list(_section_problems(collection, doc))
+        data = doc.tree.data if doc.verdict is not None else coerce(collection.fields, doc.tree)
+        found = list(doc.verdict) if doc.verdict is not None else _check_document(
+            collection, data, doc, schemas[doc.collection])
         problems.extend(found)
-        if isinstance(data, dict) and not any(d.is_error for d in found):
-            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line)
-            checked.append((doc, record))
+        if verdicts is not None:
+            verdicts[doc.path] = tuple(found)
+        if isinstance(data, dict):
+            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
+                            doc.digest)
+            (broken if any(d.is_error for d in found) else checked).append((doc, record))
     duplicates = list(_duplicates(documents))
     problems.extend(_duplicate_problem(doc, first) for doc, first in duplicates)
     dropped = {id(doc) for doc, _ in duplicates}
     checked = [(d, r) for d, r in checked if id(d) not in dropped]
     published = [(d, r) for d, r in checked if drafts or not r.draft]
-    problems.extend(_reference_problems(published, checked, documents, unreadable))
+    # Records with errors of their own are not published, but their references are checked
+    # too: all problems in one pass.
+    problems.extend(_reference_problems(published + broken, checked, documents,
+                                        unreadable or set()))
     return [r for _, r in published]
+
+
+def _check_document(collection: Collection, data: Any, doc: Document,
+                    validator: Any) -> list[Diagnostic]:
+    """What is wrong with one document on its own (not its references)."""
+    found = check(data, validator, doc.tree, doc.path)
+    if isinstance(data, dict):
+        found += list(_order_problems(collection.fields, data, doc))
+    found += list(_section_problems(collection, doc))
+    return found
 
 
 def coerce(fields: tuple[Field, ...], tree: Tree) -> Any:
@@ -157,15 +207,23 @@ def _reference_problems(published: list[tuple[Document, Record]],
     live = {r.key for _, r in published}
     drafts = {r.key for _, r in checked if r.draft}
     for doc, record in published:
-        for f, path, value in iter_values(record.collection.fields, record.data):
-            if f.type != "ref" or (f.collection, value) in live:
+        for where, collection, value in record.refs:
+            if (collection, value) in live:
                 continue
+            path = _path_of(record, where, collection, value)
             line, col = doc.tree.position(path)
-            where = dotted(path)
-            if (f.collection, value) in drafts:
+            if (collection, value) in drafts:
                 yield Diagnostic(doc.path, line, col, "error", where,
                                  f"'{value}' is a draft (concept: true) and is not published")
-            elif value not in existing.get(f.collection, set()):
-                hint = suggest(value, existing.get(f.collection, set()))
+            elif value not in existing.get(collection, set()):
+                hint = suggest(value, existing.get(collection, set()))
                 yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"no record '{value}' in {f.collection}", hint)
+                                 f"no record '{value}' in {collection}", hint)
+
+
+def _path_of(record: Record, where: str, collection: str, value: str) -> Path:
+    """The full path (with list positions) of a reference, to find its line and column."""
+    for f, path, found in iter_values(record.collection.fields, record.data):
+        if f.type == "ref" and found == value and dotted(path) == where:
+            return path
+    return ()

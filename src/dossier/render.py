@@ -6,7 +6,7 @@ import datetime as dt
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,12 @@ from markupsafe import Markup
 
 from dossier.diagnostics import Diagnostic, suggest
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest
 from dossier.model import (
     Facet,
     FacetTerm,
     Site,
+    TermCount,
     facet_counts,
     group_by_term,
     related,
@@ -68,7 +69,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     if site_templates is not None and site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(site_templates))
     loaders.append(jinja2.FileSystemLoader(THEME / "templates"))
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -77,20 +78,26 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
     )
+    env.filters["nest"] = nest
+    return env
 
 
 class Renderer:
     """Renders pages of one site; holds what is costly to set up (Jinja, Markdown)."""
 
-    def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str]) -> None:
+    def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str],
+                 assets: Mapping[str, str] | None = None) -> None:
         self.site = site
+        self.assets = assets or {}  # static file name → published (fingerprinted) path
         self.env = env
         self.messages = messages
         self.lang = site.config.lang
-        self.markdown = MarkdownRenderer()
+        self.markdown = MarkdownRenderer(messages.get("footnote.back", "Terug naar tekst %d"))
         # Fragments whose HTML depends only on the page's depth, rendered once per depth.
         self.text_cache: dict[tuple[str, int], Rendered] = {}
         self.card_cache: dict[tuple[tuple[str, str], int], Markup] = {}
+        self.count_cache: dict[tuple[str, str, int, int],
+                               tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] = {}
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
@@ -123,6 +130,10 @@ class Renderer:
         html = template.render(page=page, **context.helpers())
         return RenderedPage(page.url, html, tuple(context.problems))
 
+    def card_html(self, record: Record, page: Page) -> str:
+        """The card of `record` with links as they are on `page` (search results reuse it)."""
+        return str(_PageContext(self, page).card(record))
+
 
 class _PageContext:
     """Helpers bound to one page: every link they make is relative to it."""
@@ -142,13 +153,22 @@ class _PageContext:
             "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
             "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
             "related": lambda record: related(self.r.site, record),
-            "facet_counts": lambda collection, records, skip="": facet_counts(
-                self.r.site, collection, records, skip),
+            "facet_counts": self.facet_counts,
             "group_by_term": lambda collection, name, records: group_by_term(
                 self.r.site, collection, name, records),
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
         }
+
+    def facet_counts(self, collection: Collection, records: Sequence[Record],
+                     skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
+        """Term counts within a selection; every page of a paginated list shares them."""
+        key = (collection.name, skip, id(records), len(records))
+        cached = self.r.count_cache.get(key)
+        if cached is None or cached[0] is not records:
+            cached = (records, facet_counts(self.r.site, collection, records, skip))
+            self.r.count_cache[key] = cached
+        return cached[1]
 
     def jsonld(self, record: Record) -> Markup:
         """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
@@ -225,7 +245,8 @@ class _PageContext:
         return absolute(base, self.target(target)) if base else ""
 
     def static(self, path: str) -> str:
-        return self.url(f"static/{path}")
+        """Link to a static file by its plain name; it is published under a hashed name."""
+        return self.url(self.r.assets.get(path, f"static/{path}"))
 
     def ref(self, f: Field, slug: str) -> Record:
         return self.r.site.get(f.leaf.collection, slug)

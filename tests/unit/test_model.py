@@ -214,3 +214,32 @@ def test_sort_key_breaks_title_ties_by_slug(site: Site) -> None:
 def test_sort_key_sorts_accented_titles_with_their_letter(site: Site) -> None:
     records = titled(site, "Twee", "Één", "Drie")
     assert [r.title for r in sorted(records, key=sort_key)] == ["Drie", "Één", "Twee"]
+
+
+def test_pagination_window_links_first_last_and_neighbours() -> None:
+    from dossier.pages import Pagination
+
+    urls = tuple(f"p{n}/" for n in range(1, 21))
+    assert Pagination(1, 20, urls, 400).window() == [1, 2, 3, 0, 20]
+    assert Pagination(10, 20, urls, 400).window() == [1, 0, 8, 9, 10, 11, 12, 0, 20]
+    assert Pagination(4, 5, urls[:5], 100).window() == [1, 2, 3, 4, 5]
+
+
+def test_related_projects_are_those_sharing_most_facet_terms(tmp_path: Path) -> None:
+    """The bit-mask computation gives what a plain pairwise comparison gives."""
+    from conftest import generated_site
+    from dossier.model import facet_values
+
+    site_dir = generated_site(tmp_path, 60, organisations=8, words=20)
+    site = load_site(site_dir, BuildOptions(), [])
+    projects = site.records["projecten"]
+    facets = projects[0].collection.facets
+
+    def terms(record: Record) -> set[tuple[str, str]]:
+        return {(f.name, v) for f in facets for v in facet_values(record, f)}
+
+    for record in projects:
+        scored = sorted((-len(terms(record) & terms(o)), o.sort_key, o.slug)
+                         for o in projects if o is not record and terms(record) & terms(o))
+        expected = [slug for _, _, slug in scored[:3]]
+        assert [r.slug for r in site.related[record.key]] == expected

@@ -1,0 +1,169 @@
+"""What the search index holds: one entry per record, with text, filters and a result card.
+
+Pure: computed from the Site model. `searchindex.py` hands the entries to Pagefind.
+Only records of collections with their own folder (projects, organisations, dossiers) are
+results; content pages and list pages are not.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from dossier.loader import slugify
+from dossier.model import Site, facet_values, sort_key
+from dossier.records import Record
+from dossier.schema import Collection, Field
+
+KIND = "soort"  # the filter that tells projects, organisations and dossiers apart
+_TAG_RE = re.compile(r"<[^>]+>")
+_SPACE_RE = re.compile(r"\s+")
+# Markdown syntax that is not words: link targets, reference definitions, footnote marks,
+# emphasis, headings, quotes, table rules. Converting every body to HTML would cost more
+# than the rest of indexing together.
+_MARKDOWN_RES = [
+    (re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M), " "),
+    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
+    (re.compile(r"\[\^[^\]]*\]"), " "),
+    (re.compile(r"\{:?[^}]*\}"), " "),
+    (re.compile(r"[*`|~]+|^\s*(?:#+|>|[-=]{3,})", re.M), " "),
+]
+
+
+@dataclass(frozen=True)
+class FilterValue:
+    """One value of a search filter: what the URL says, what a visitor reads, how many have it."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FilterGroup:
+    """A search filter: a facet field (merged over collections that share its name)."""
+
+    name: str
+    label: str
+    values: tuple[FilterValue, ...]
+
+
+@dataclass(frozen=True)
+class SearchEntry:
+    """One search result: where it lives, its text, filters, metadata and sort key."""
+
+    url: str
+    content: str
+    filters: dict[str, list[str]]
+    meta: dict[str, str]
+    sort: dict[str, str]
+
+
+def indexed_collections(site: Site) -> list[Collection]:
+    """Collections whose records are search results: those with their own URL folder."""
+    return [c for c in site.schema.collections if c.folder and site.records.get(c.name)]
+
+
+def filter_value(f: Field, key: str) -> str:
+    """The URL form of a term: a vocabulary key as it is, free text as a slug."""
+    return key if f.leaf.type == "enum" else slugify(key) or "leeg"
+
+
+def record_filters(site: Site, record: Record) -> dict[str, list[str]]:
+    """The filter values a record carries: its collection, and the terms of its facets."""
+    filters = {KIND: [record.collection.name]} if len(indexed_collections(site)) > 1 else {}
+    for f in record.collection.facets:
+        values = [filter_value(f, key) for key in facet_values(record, f)]
+        if values:
+            filters[f.name] = list(dict.fromkeys(values))
+    return filters
+
+
+def filter_groups(site: Site) -> list[FilterGroup]:
+    """Every search filter with its values in browse order and their counts over all results."""
+    lang = site.config.lang
+    collections = indexed_collections(site)
+    groups: dict[str, tuple[str, dict[str, FilterValue]]] = {}
+    if len(collections) > 1:
+        kinds = {c.name: FilterValue(c.name, c.label(lang), len(site.records[c.name]))
+                 for c in collections}
+        groups[KIND] = ("", kinds)  # the theme names it: t('search.kind')
+    for collection in collections:
+        for facet in site.facets.get(collection.name, ()):
+            if facet.name == KIND or not facet.terms:
+                continue
+            _, values = groups.setdefault(facet.name, (facet.label, {}))
+            for term in facet.terms:
+                value = filter_value(facet.field, term.key)
+                known = values.get(value)
+                count = term.count + (known.count if known else 0)
+                values[value] = FilterValue(value, known.label if known else term.label, count)
+    return [FilterGroup(name, label, _ordered(name, values, site))
+            for name, (label, values) in groups.items()]
+
+
+def _ordered(name: str, values: dict[str, FilterValue], site: Site) -> tuple[FilterValue, ...]:
+    """Vocabulary terms in vocabulary order (already so), free text alphabetically."""
+    vocabulary = any(f.leaf.type == "enum" for c in indexed_collections(site)
+                     for f in c.facets if f.name == name)
+    if name == KIND or vocabulary:
+        return tuple(values.values())
+    return tuple(sorted(values.values(), key=lambda v: (v.label.casefold(), v.value)))
+
+
+def entries(site: Site, card: Callable[[Record], str],
+            memo: dict[str, SearchEntry] | None = None,
+            key: Callable[[Record], str] | None = None) -> list[SearchEntry]:
+    """The search entries of a site, in a stable order; `card` renders a record's result card.
+
+    With `memo` and `key` (the key of everything an entry is made from), entries of
+    unchanged records come from the memo, and the memo is updated.
+    """
+    result = []
+    for collection in indexed_collections(site):
+        for record in sorted(site.records[collection.name], key=sort_key):
+            k = key(record) if key is not None and memo is not None else ""
+            entry = memo.get(k) if memo is not None and k else None
+            if entry is None:
+                entry = _entry(site, record, card(record))
+                if memo is not None and k:
+                    memo[k] = entry
+            result.append(entry)
+    return result
+
+
+def _entry(site: Site, record: Record, card: str) -> SearchEntry:
+    lang = site.config.lang
+    texts = [markdown_text(str(value)) for f, value in _text_fields(record) if value]
+    content = " ".join([record.title, *texts, markdown_text(record.body)])
+    meta = {"title": record.title, "soort": record.collection.singular(lang), "kaart": card}
+    summary = record.data.get("samenvatting")
+    if summary:
+        meta["samenvatting"] = markdown_text(str(summary))
+    place = record.data.get("plaats")
+    if isinstance(place, str):
+        meta["plaats"] = place
+    return SearchEntry(
+        url=record.url,
+        content=content.strip(),
+        filters=record_filters(site, record),
+        meta=meta,
+        sort={"titel": sort_key(record)[0]},
+    )
+
+
+def _text_fields(record: Record) -> Iterable[tuple[Field, object]]:
+    for f in record.collection.fields:
+        if f.type == "text" and f.name in record.data:
+            yield f, record.data[f.name]
+
+
+def markdown_text(text: str) -> str:
+    """The words of a Markdown text, for searching: no markup, link targets or raw HTML."""
+    text = _TAG_RE.sub(" ", text)
+    for pattern, replacement in _MARKDOWN_RES:
+        text = pattern.sub(replacement, text)
+    return _SPACE_RE.sub(" ", html.unescape(text)).strip()

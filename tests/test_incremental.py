@@ -1,0 +1,139 @@
+"""Incremental builds give byte-identical output to clean builds, for every kind of edit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import generated_site
+from dossier.build import BuildOptions, build
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def assert_same_as_clean(site: Path, tmp_path: Path) -> None:
+    """The incremental output equals a build from scratch, file for file."""
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    build(site, BuildOptions(out=clean, cache=False))
+    incremental, fresh = tree(site / "build"), tree(clean)
+    assert sorted(incremental) == sorted(fresh)
+    different = [rel for rel in fresh if incremental[rel] != fresh[rel]]
+    assert different == []
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """200 generated projects, built once with its cache (shared by the tests, read-only)."""
+    site = generated_site(tmp_path_factory.mktemp("corpus"), 200, organisations=30, words=80)
+    first = build(site)
+    assert first.rendered == first.pages
+    return site
+
+
+@pytest.fixture
+def site(corpus: Path, tmp_path: Path) -> Path:
+    """The built corpus, copied with hard links: same files, same cache, no rebuild needed.
+
+    Edits replace files (never write into them), so the shared corpus stays as it is.
+    """
+    copy = tmp_path / "site"
+    shutil.copytree(corpus, copy, copy_function=os.link)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Change a file the way editors' programs save: a new file in its place."""
+    text = path.read_text()
+    assert old in text
+    path.unlink()
+    path.write_text(text.replace(old, new, 1))
+
+
+def project(site: Path, n: int) -> Path:
+    return site / "content" / "projecten" / f"project-{n:05d}.md"
+
+
+def _add_template(site: Path) -> None:
+    folder = site / "templates" / "partials"
+    folder.mkdir(parents=True)
+    (folder / "header.html").write_text(
+        '<header class="site-header"><a href="{{ url(\'\') }}">Eigen kop</a></header>\n')
+
+
+EDITS: dict[str, Callable[[Path], None]] = {
+    "project title": lambda s: edit(project(s, 7), "titel: \"Gegenereerd project 00007",
+                                    "titel: \"Gegenereerd project 00007 (bewerkt)"),
+    "project body": lambda s: edit(project(s, 8), "## Aanpak\n", "## Aanpak\n\nNieuwe zin.\n"),
+    "project facet": lambda s: edit(project(s, 9), "status: lopend", "status: afgerond")
+    if "status: lopend" in project(s, 9).read_text()
+    else edit(project(s, 9), "status: afgerond", "status: lopend"),
+    "project reference": lambda s: edit(project(s, 10), "uitvoerder: org-",
+                                        "uitvoerder: org-0029\n#"),
+    "organisation name": lambda s: edit(s / "content" / "organisaties" / "org-0003.md",
+                                        "naam: \"Gegenereerde organisatie 0003",
+                                        "naam: \"Hernoemde organisatie 0003"),
+    "template": _add_template,
+    "site settings": lambda s: edit(s / "content" / "site.yml", "per_pagina: 20",
+                                    "per_pagina: 15"),
+    "delete project": lambda s: project(s, 11).unlink(),
+    "rename project": lambda s: project(s, 12).rename(project(s, 12).with_name("hernoemd.md")),
+    "add project": lambda s: shutil.copy(project(s, 13), project(s, 13).with_name("nieuw.md")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EDITS))
+def test_incremental_build_equals_clean_build(kind: str, site: Path, tmp_path: Path) -> None:
+    EDITS[kind](site)
+    result = build(site)
+    assert result.changed > 0
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_a_text_edit_renders_only_the_pages_that_show_it(site: Path) -> None:
+    EDITS["project body"](site)
+    result = build(site)
+    assert 0 < result.rendered < result.pages / 10
+
+
+def test_a_build_without_changes_writes_nothing(site: Path) -> None:
+    before = {p: p.stat().st_ino for p in (site / "build").rglob("*") if p.is_file()}
+    result = build(site)
+    assert result.unchanged and result.rendered == 0 and result.changed == 0
+    after = {p: p.stat().st_ino for p in (site / "build").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_an_output_file_changed_by_hand_is_made_again(site: Path, tmp_path: Path) -> None:
+    page = site / "build" / "projecten" / "project-00001" / "index.html"
+    page.unlink()
+    page.write_text("overschreven")
+    build(site)
+    assert page.read_text() != "overschreven"
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_one_and_two_workers_give_identical_output(corpus: Path, tmp_path: Path) -> None:
+    build(corpus, BuildOptions(out=tmp_path / "een", jobs=1, cache=False))
+    build(corpus, BuildOptions(out=tmp_path / "twee", jobs=2, cache=False))
+    assert tree(tmp_path / "een") == tree(tmp_path / "twee")
+
+
+def test_an_up_to_date_site_is_not_even_read(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With nothing changed, the build compares file stats and validates no record."""
+    import dossier.loader
+
+    def fail(*args: object) -> None:
+        raise AssertionError("a record was read")
+
+    monkeypatch.setattr(dossier.loader, "load_document", fail)
+    result = build(site)
+    assert result.unchanged and result.pages > 200
+    assert "validate" not in result.timings and "render" not in result.timings

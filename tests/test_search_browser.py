@@ -1,0 +1,288 @@
+"""Faceted search in headless Chromium (issue 6), on the example site and 500 generated projects.
+
+Both sites are served on localhost under /databank/. Expected results and counts are
+computed here from the records, not from the index.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import Visit, launch, open_page, serve
+from conftest import ROOT, generated_site
+from dossier.build import BuildOptions, build, load_site
+from dossier.model import Site
+from dossier.search import indexed_collections, markdown_text, record_filters
+
+pytestmark = pytest.mark.browser
+RARE_WORD = "zeldzaamheidsonderzoek"
+RARE_PROJECT = "project-00123"
+
+
+@dataclass
+class Served:
+    """A built site, served; what each indexed record carries, by site path."""
+
+    base: str
+    site: Site
+    filters: dict[str, dict[str, list[str]]]
+
+
+def _serve(site_dir: Path, www: Path) -> Iterator[Served]:
+    build(site_dir)
+    site = load_site(site_dir, BuildOptions(), [])
+    filters = {r.url: record_filters(site, r) for c in indexed_collections(site)
+               for r in site.records[c.name]}
+    with serve(site_dir / "build", www) as base:
+        yield Served(base, site, filters)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with launch() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    site_dir = tmp_path_factory.mktemp("example")
+    for part in ("content", "templates"):
+        shutil.copytree(ROOT / part, site_dir / part)
+    yield from _serve(site_dir, site_dir / "www")
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """500 generated projects; one of them has a word in its body that no other record has."""
+    site_dir = generated_site(tmp_path_factory.mktemp("gen500"), 500)
+    project = site_dir / "content" / "projecten" / f"{RARE_PROJECT}.md"
+    project.write_text(project.read_text() + f"\nHier staat het woord {RARE_WORD}.\n")
+    yield from _serve(site_dir, site_dir / "www")
+
+
+@pytest.fixture(params=["example", "generated"])
+def served(request: pytest.FixtureRequest) -> Served:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def visit(chromium: Any, served: Served) -> Iterator[Visit]:
+    visit = open_page(chromium, served.base)
+    yield visit
+    assert visit.outside == [], "requests left localhost"
+    assert visit.errors == []
+    visit.page.context.close()
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def wait_for_results(visit: Visit, expected: int) -> None:
+    """Wait until the search has finished and announces `expected` results."""
+    page = visit.page
+    page.wait_for_selector("#zoekresultaten:not([aria-busy])", state="attached")
+    status = page.locator("#zoekstatus")
+    if expected == 0:
+        pattern = re.compile("Geen resultaten")
+    else:
+        shown = f"{expected:,}".replace(",", ".")
+        pattern = re.compile(rf"^{shown} resulta(at|ten)$")
+    expect(status).to_have_text(pattern)
+    assert status.get_attribute("role") == "status"
+
+
+def shown_results(visit: Visit, served: Served) -> list[str]:
+    """Site paths of every result, after asking for more until all are shown."""
+    page = visit.page
+    more = page.locator("#meer-resultaten")
+    while more.is_visible():
+        before = page.locator("#zoekresultaten > li").count()
+        more.click()
+        page.wait_for_function(
+            f"document.querySelectorAll('#zoekresultaten > li').length > {before}")
+    hrefs = page.eval_on_selector_all("#zoekresultaten .card-title a",
+                                      "links => links.map(a => a.href)")
+    return sorted(urlsplit(h).path.removeprefix(urlsplit(served.base).path) for h in hrefs)
+
+
+def shown_counts(visit: Visit) -> dict[str, dict[str, int]]:
+    raw = visit.page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('fieldset[data-filter]')].map(f => [f.dataset.filter,
+          Object.fromEntries([...f.querySelectorAll('input')].map(i =>
+            [i.value, i.labels[0].querySelector('.count').textContent]))]))""")
+    return {g: {v: int(text.strip("()")) for v, text in values.items()}
+            for g, values in raw.items()}
+
+
+def matching(served: Served, selected: dict[str, list[str]]) -> set[str]:
+    """Records that carry one of the chosen values of every group (OR within, AND across)."""
+    return {url for url, carried in served.filters.items()
+            if all(set(values) & set(carried.get(group, [])) for group, values in selected.items())}
+
+
+def expected_counts(served: Served, selected: dict[str, list[str]],
+                    shown: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per value: records matching every other group's choices that carry the value."""
+    result = {}
+    for group, values in shown.items():
+        pool = matching(served, {g: v for g, v in selected.items() if g != group})
+        result[group] = {v: sum(v in served.filters[url].get(group, []) for url in pool)
+                         for v in values}
+    return result
+
+
+def check(visit: Visit, group: str, value: str) -> None:
+    visit.page.locator(f"input[name='{group}'][value='{value}']").check()
+
+
+def pick_facets(served: Served) -> tuple[str, list[str], str, str]:
+    """Two values of one facet, and a value of another that narrows their union."""
+    groups: dict[str, dict[str, int]] = {}
+    for carried in served.filters.values():
+        for group, values in carried.items():
+            tally = groups.setdefault(group, {})
+            for v in values:
+                tally[v] = tally.get(v, 0) + 1
+    for group, counts in sorted(groups.items()):
+        if group == "soort" or len(counts) < 2:
+            continue
+        pair = sorted(counts, key=lambda v: (-counts[v], v))[:2]
+        union = matching(served, {group: pair})
+        for other, values in sorted(groups.items()):
+            if other in (group, "soort"):
+                continue
+            for v in sorted(values):
+                both = matching(served, {group: pair, other: [v]})
+                if 0 < len(both) < len(union):
+                    return group, pair, other, v
+    raise AssertionError("no facets to combine")
+
+
+# --- tests ------------------------------------------------------------------------------
+
+def rare_word(served: Served) -> tuple[str, str]:
+    """A word in exactly one project's body and in no other record: (word, project path)."""
+    if any(r.slug == RARE_PROJECT for r in served.site.records["projecten"]):
+        return RARE_WORD, f"projecten/{RARE_PROJECT}/"
+    texts = {r.url: markdown_text(f"{r.title} {r.body} {r.data}").casefold()
+             for c in indexed_collections(served.site) for r in served.site.records[c.name]}
+    for record in served.site.records["projecten"]:
+        for word in sorted(set(re.findall(r"[a-z]{10,}", markdown_text(record.body)))):
+            # Pagefind finds other forms of a word too: its stem must be rare as well.
+            if sum(word[:-4] in text for text in texts.values()) == 1:
+                return word, record.url
+    raise AssertionError("no rare word")
+
+
+def test_a_word_from_one_project_body_finds_that_project(visit: Visit, served: Served) -> None:
+    word, project = rare_word(served)
+    page = visit.page
+    page.goto(served.base + "zoeken/")
+    page.get_by_label("Zoek in de databank").fill(word)
+    wait_for_results(visit, 1)
+    assert shown_results(visit, served) == [project]
+    assert urlsplit(page.url).query == f"q={word}"
+
+
+def test_header_search_field_leads_to_results(visit: Visit, served: Served) -> None:
+    word, project = rare_word(served)
+    page = visit.page
+    page.goto(served.base + project)
+    field = page.get_by_role("search").get_by_label("Zoek in de databank")
+    field.fill(word)
+    field.press("Enter")
+    page.wait_for_url(re.compile(r"/databank/zoeken/\?q="))
+    wait_for_results(visit, 1)
+    assert shown_results(visit, served) == [project]
+
+
+def test_filters_combine_or_within_and_across_groups_with_exact_counts(
+    visit: Visit, served: Served
+) -> None:
+    group, pair, other, value = pick_facets(served)
+    page = visit.page
+    page.goto(served.base + "zoeken/")
+    wait_for_results(visit, len(served.filters))  # no query, no filter: everything
+
+    check(visit, group, pair[0])
+    wait_for_results(visit, len(matching(served, {group: pair[:1]})))
+    check(visit, group, pair[1])
+    union = matching(served, {group: pair})
+    wait_for_results(visit, len(union))
+    assert len(union) > max(len(matching(served, {group: [v]})) for v in pair)
+    counts = shown_counts(visit)
+    assert counts == expected_counts(served, {group: pair}, counts)
+
+    check(visit, other, value)
+    both = matching(served, {group: pair, other: [value]})
+    wait_for_results(visit, len(both))
+    assert shown_results(visit, served) == sorted(both)
+    selected = {group: pair, other: [value]}
+    counts = shown_counts(visit)
+    assert counts == expected_counts(served, selected, counts)
+
+    # The URL holds the state: reloading restores it, the back button undoes a step.
+    assert f"{group}={pair[0]}" in page.url and f"{other}={value}" in page.url
+    page.reload()
+    wait_for_results(visit, len(both))
+    assert page.locator(f"input[name='{other}'][value='{value}']").is_checked()
+    assert shown_counts(visit) == counts
+    page.go_back()
+    wait_for_results(visit, len(union))
+    assert not page.locator(f"input[name='{other}'][value='{value}']").is_checked()
+    assert page.locator(f"input[name='{group}'][value='{pair[1]}']").is_checked()
+
+
+def test_filters_work_from_the_keyboard(visit: Visit, served: Served) -> None:
+    group, pair, _, _ = pick_facets(served)
+    page = visit.page
+    page.goto(served.base + "zoeken/")
+    wait_for_results(visit, len(served.filters))
+    box = page.locator(f"input[name='{group}'][value='{pair[0]}']")
+    page.get_by_label("Zoek in de databank").focus()
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if box.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("the checkbox cannot be reached with Tab")
+    page.keyboard.press("Space")
+    wait_for_results(visit, len(matching(served, {group: pair[:1]})))
+    assert box.is_checked()
+    page.keyboard.press("Space")
+    wait_for_results(visit, len(served.filters))
+
+
+def test_query_and_filters_restore_from_a_shared_url(visit: Visit, served: Served) -> None:
+    group, pair, _, _ = pick_facets(served)
+    page = visit.page
+    page.goto(f"{served.base}zoeken/?q=samenwerking&{group}={pair[0]}&{group}={pair[1]}")
+    page.wait_for_selector("#zoekresultaten:not([aria-busy])", state="attached")
+    page.locator("#zoekstatus").filter(has_text=re.compile(r"\S")).wait_for()
+    assert page.get_by_label("Zoek in de databank").input_value() == "samenwerking"
+    assert all(page.locator(f"input[name='{group}'][value='{v}']").is_checked() for v in pair)
+    found = shown_results(visit, served)
+    assert found and set(found) <= matching(served, {group: pair})
+
+
+def test_without_javascript_the_search_page_explains_and_links_to_browse_pages(
+    chromium: Any, example: Served
+) -> None:
+    visit = open_page(chromium, example.base, javascript=False)
+    page = visit.page
+    page.goto(example.base + "zoeken/?q=utrecht")
+    assert "Zoeken werkt alleen met JavaScript" in page.inner_text("main")
+    assert not page.locator("#zoeken").is_visible()
+    links = [urljoin(page.url, h) for h in page.eval_on_selector_all(
+        "main a", "links => links.map(a => a.getAttribute('href'))")]
+    assert example.base + "thema/" in links
+    assert visit.outside == []
+    visit.page.context.close()
