@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
-from types import FrameType
 from typing import NoReturn
 
 import click
@@ -190,10 +188,6 @@ def _changed(changed: list[str]) -> str:
     return f"{changed[0]}{more} changed: "
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 @main.command("serve")
 @SITE
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
@@ -204,19 +198,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def serve_command(site: Path, port: int, host: str, drafts: bool) -> None:
     """Build, serve on localhost, rebuild on every change and reload open pages."""
     _require_site(site)
-    # Stop cleanly on Ctrl+C and on `kill`, also when started in the background.
-    previous = {signum: signal.signal(signum, _interrupt)
-                for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         serve(site, BuildOptions(drafts=drafts), host, port, _ServeReport())
     except ListenError as exc:
         click.echo(f"{exc}; try another --port", err=True)
         sys.exit(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl+C is how one stops it
         pass
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 @main.command("new")
