@@ -195,11 +195,15 @@ def _changed(changed: list[str]) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; the default is reachable from this computer only.")
 @click.option("--drafts", is_flag=True, help="Include records with 'concept: true'.")
-def serve_command(site: Path, port: int, host: str, drafts: bool) -> None:
+@click.option("--no-search", "no_search", is_flag=True,
+              help="Skip the search index: faster rebuilds of a large site, no search in "
+                   "the preview.")
+def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: bool) -> None:
     """Build, serve on localhost, rebuild on every change and reload open pages."""
     _require_site(site)
     try:
-        serve(site, BuildOptions(drafts=drafts), host, port, _ServeReport())
+        serve(site, BuildOptions(drafts=drafts, search=not no_search), host, port,
+              _ServeReport())
     except ListenError as exc:
         click.echo(f"{exc}; try another --port", err=True)
         sys.exit(1)
