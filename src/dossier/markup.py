@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -13,9 +15,20 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from dossier.loader import slugify
+from dossier.urls import is_external
 
 # Resolves a link found in Markdown: returns the new href, or raises LinkProblem.
 LinkResolver = Callable[[str], str]
+
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+# Classes that content may carry: those Markdown itself makes (footnotes, table alignment)
+# and any starting with `md-`, for a site's own stylesheet. Others could dress content up
+# as the theme's interface (a fake notice, a hidden skip link) or catch the eye of a
+# script that looks elements up by class, so they are dropped.
+CONTENT_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref",
+                             "align-left", "align-center", "align-right"})
+CONTENT_CLASS_PREFIX = "md-"
+_ALIGNMENTS = ("left", "center", "right")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -28,8 +41,8 @@ ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href", "hreflang"},
     "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "scope", "style"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
     "ol": {"start", "reversed"},
     "ul": set(),
 }
@@ -60,10 +73,39 @@ class _LinkRewriter(Treeprocessor):
                 continue
             href = element.attrib[attr]
             try:
+                check_link(element.tag, href)
                 element.set(attr, self.owner.resolver(href))
             except LinkProblem as exc:
                 self.owner.problems.append((href, str(exc)))
                 del element.attrib[attr]  # reported once, here, not again by the link check
+
+
+def check_link(tag: str, href: str) -> None:
+    """Links may leave the site by http(s), mailto and tel only; images may not leave it."""
+    if re.search(r"^[A-Za-z]:[\\/]|\\", href):
+        raise LinkProblem(f"link '{href}' is a Windows path; write a relative link with '/', "
+                          "e.g. '../organisaties/al-amal.md'")
+    if not is_external(href):
+        return
+    if tag == "img":
+        raise LinkProblem(f"image '{href}' is on another website; pages load nothing from "
+                          "other websites, so visitors are not tracked")
+    scheme = urlsplit(href).scheme.lower()
+    if href.startswith("//") or scheme not in LINK_SCHEMES:
+        raise LinkProblem(f"link '{href}' is not allowed: a link to another website starts "
+                          "with https://, http://, mailto: or tel:")
+
+
+class _AlignClasses(Treeprocessor):
+    """Table alignment as a class, not a style attribute: the CSP allows no inline style."""
+
+    def run(self, root: etree.Element) -> None:
+        for cell in root.iter():
+            if cell.tag not in ("td", "th"):
+                continue
+            align = cell.attrib.pop("align", None)
+            if align in _ALIGNMENTS:
+                cell.set("class", f"align-{align}")
 
 
 class _Rewrite(Extension):
@@ -74,6 +116,7 @@ class _Rewrite(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After inline processing (priority 20) so links exist; before toc (5) is irrelevant.
         md.treeprocessors.register(_LinkRewriter(md, self.owner), "dossier-links", 15)
+        md.treeprocessors.register(_AlignClasses(md), "dossier-align", 14)
 
 
 def _identity(href: str) -> str:
@@ -92,6 +135,7 @@ class MarkdownRenderer:
                 "toc": {"slugify": lambda value, sep: slugify(value) or "sectie",
                         "toc_depth": "2-3"},
                 "footnotes": {"BACKLINK_TITLE": "Terug naar tekst %d"},
+                "tables": {"use_align_attribute": True},
             },
             output_format="html",
         )
@@ -112,8 +156,19 @@ def sanitize(html: str) -> str:
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=set(LINK_SCHEMES),
         link_rel=None,
-        filter_style_properties={"text-align"},
+        attribute_filter=_filter_attribute,
     )
     return cleaned
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """Drop classes the theme owns, and images from other websites (raw HTML)."""
+    if name == "class":
+        kept = [c for c in value.split() if c in CONTENT_CLASSES
+                or (c.startswith(CONTENT_CLASS_PREFIX) and len(c) > len(CONTENT_CLASS_PREFIX))]
+        return " ".join(kept) or None
+    if tag == "img" and name == "src" and is_external(value.strip()):
+        return None
+    return value
