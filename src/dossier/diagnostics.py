@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+MAX_SHOWN = 80  # characters of a value or field name that a diagnostic quotes
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """A value as a diagnostic quotes it: a 10 MB value must not make a 10 MB message."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Control characters (a terminal or CI log would obey them) and lone surrogates from
+    file names, written as escapes such as \\x1b."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -24,14 +39,15 @@ class Diagnostic:
     suggestion: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.text}"
+        return (f"{printable(self.path)}:{self.line}:{self.column}: {self.severity}: "
+                f"{self.text}")
 
     @property
     def text(self) -> str:
         """The field, the message and the suggestion, without the location."""
-        field = f"{self.field}: " if self.field else ""
+        field = f"{shorten(self.field)}: " if self.field else ""
         hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
-        return f"{field}{self.message}{hint}"
+        return printable(f"{field}{self.message}{hint}")
 
     @property
     def is_error(self) -> bool:
@@ -74,8 +90,9 @@ def format_json(diagnostics: Iterable[Diagnostic]) -> str:
     """A JSON array of diagnostics for CI tools."""
     rows = []
     for d in diagnostics:
-        row = asdict(d)
-        row["suggestion"] = d.suggestion.strip("'") or None
+        row = {k: printable(v) if isinstance(v, str) else v for k, v in asdict(d).items()}
+        row["field"] = shorten(row["field"])
+        row["suggestion"] = printable(d.suggestion.strip("'")) or None
         rows.append(row)
     return json.dumps(rows, ensure_ascii=False, indent=2)
 
@@ -85,5 +102,6 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
     lines = []
     for d in diagnostics:
         text = d.text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        lines.append(f"::{d.severity} file={d.path},line={d.line},col={d.column}::{text}")
+        path = printable(d.path).replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
+        lines.append(f"::{d.severity} file={path},line={d.line},col={d.column}::{text}")
     return "\n".join(lines)

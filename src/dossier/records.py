@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from dossier.diagnostics import Diagnostic, suggest
+from dossier.diagnostics import Diagnostic, shorten, suggest
 from dossier.loader import Document
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
 from dossier.validation import check, validator_for
@@ -188,9 +188,9 @@ def _reference_problems(published: list[tuple[Document, Record]],
             line, col = doc.tree.position(path)
             where = dotted(path)
             if (f.collection, value) in drafts:
-                yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"'{value}' is a draft (concept: true) and is not published")
+                yield Diagnostic(doc.path, line, col, "error", where, f"'{shorten(value)}' is a "
+                                 "draft (concept: true) and is not published")
             elif value not in existing.get(f.collection, set()):
                 hint = suggest(value, existing.get(f.collection, set()))
                 yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"no record '{value}' in {f.collection}", hint)
+                                 f"no record '{shorten(value)}' in {f.collection}", hint)

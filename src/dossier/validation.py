@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from dossier.diagnostics import Diagnostic, suggest
+from dossier.diagnostics import Diagnostic, shorten, suggest
 from dossier.yamltree import Path, Tree, dotted
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"':]+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
@@ -115,14 +115,14 @@ def _diagnose(
         yield diag(f"expected one term, found {describe(value)}")
     elif kind == "enum":
         terms = [str(t) for t in wanted]
-        shown = value if isinstance(value, str) else describe(value)
+        shown = shorten(value) if isinstance(value, str) else describe(value)
         yield diag(f"'{shown}' is not a known term", suggestion=suggest(str(value), terms))
     elif kind == "type":
         want = expected or _TYPE_NAMES.get(str(wanted), str(wanted))
         yield diag(f"expected {want}, found {describe(value)}")
     elif kind in ("format", "pattern", "minimum", "maximum", "minLength", "maxLength"):
         want = expected or f"a value matching {wanted}"
-        shown = str(value) if isinstance(value, str | int) else describe(value)
+        shown = shorten(str(value)) if isinstance(value, str | int) else describe(value)
         yield diag(f"'{shown}' is not {want}")
     else:
         yield diag(error.message)
