@@ -103,7 +103,10 @@ def _diagnose(
         return Diagnostic(rel_path, ln, cl, "error", dotted(where), message, suggestion)
 
     kind = error.validator
-    if kind == "required":
+    if "propertyNames" in error.schema_path and isinstance(value, str):
+        want = expected or f"a name matching {wanted}"
+        yield diag(f"'{shorten(value)}' is not {want}", (*path, value), at_key=True)
+    elif kind == "required":
         missing = str(error.message).split("'")[1]
         yield Diagnostic(rel_path, line, col, "error", dotted((*path, missing)),
                          "required field is missing")
