@@ -12,6 +12,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 MAX_SHOWN = 80  # characters of a value or field name that a diagnostic quotes
+MAX_PER_FILE = 100  # diagnostics of one kind for one file; then one that says there are more
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 

@@ -30,6 +30,30 @@ CONTENT_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref",
 CONTENT_CLASS_PREFIX = "md-"
 _ALIGNMENTS = ("left", "center", "right")
 
+# Limits on what Markdown text may ask of the converter and the sanitiser. Both recurse or
+# rescan per level of nesting: Python-Markdown hits Python's recursion limit at a few
+# hundred nested lists, html5ever (inside nh3) takes time proportional to tags × depth.
+MAX_NESTING = 32  # lists and block quotes inside each other
+MAX_HTML_NESTING = 100  # HTML elements inside each other (or left open)
+MAX_TAG_CHARS = 65_536  # one link, image or HTML tag
+_CONTAINERS = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
+_MARKERS = re.compile(r"([ \t]*)(>|[-*+][ \t]|\d{1,9}[.)][ \t])")
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
+_VOID_OR_SELF_CLOSING = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+    # closed by their next sibling, so they do not pile up
+    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
+    "rp", "rt", "colgroup", "caption",
+})
+_LONG_TAG = re.compile(f"<[^<>]{{{MAX_TAG_CHARS},}}>")
+# Text is cut into pieces of this many characters by empty comments before sanitising:
+# nh3 takes time quadratic in the number of '&' in one text node; the sanitiser drops the
+# comments, so the output is the same.
+_TEXT_PIECE = 1024
+_SEGMENTS = re.compile(r"<[^<>]*>|[^<]+|<")
+_TEXT_UNITS = re.compile(f"(?:[^&]|&#?[A-Za-z0-9]{{1,32}};?|&){{1,{_TEXT_PIECE}}}")
+
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
     "dfn", "div", "dl", "dt", "em", "figcaption", "figure", "h2", "h3", "h4", "h5", "h6", "hr",
@@ -141,18 +165,55 @@ class MarkdownRenderer:
         )
 
     def convert(self, text: str, resolver: LinkResolver = _identity) -> Rendered:
-        """Markdown text → sanitised HTML with rewritten links."""
+        """Markdown text → sanitised HTML with rewritten links.
+
+        Texts beyond the nesting limits are refused by validation (`nesting_problem`);
+        should one come through anyway, it is a problem, not a crash.
+        """
         self.md.reset()
         self.resolver, self.problems = resolver, []
-        html = sanitize(self.md.convert(text))
+        try:
+            html = self.md.convert(text)
+        except RecursionError:
+            return Rendered("", [], [("", f"text is nested too deeply (lists and quotes "
+                                         f"at most {MAX_NESTING} levels)")])
+        if _LONG_TAG.search(html):
+            return Rendered("", [], [("", f"a link, image or HTML tag is longer than "
+                                         f"{MAX_TAG_CHARS:,} characters")])
         toc = list(getattr(self.md, "toc_tokens", []))
-        return Rendered(html, toc, self.problems)
+        return Rendered(sanitize(html), toc, self.problems)
+
+
+def nesting_problem(text: str) -> tuple[int, str] | None:
+    """The first line (1-based) of a Markdown text nested beyond the limits, and why."""
+    depth = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        prefix = _CONTAINERS.match(line)
+        if prefix and _levels(prefix[0]) > MAX_NESTING:
+            return number, (f"lists and quotes are nested more than {MAX_NESTING} levels "
+                            "deep here")
+        for tag in _HTML_TAG.finditer(line):
+            closing, name, self_closing = tag[1], tag[2].lower(), tag[3]
+            if name in _VOID_OR_SELF_CLOSING or self_closing:
+                continue
+            depth = max(0, depth - 1) if closing else depth + 1
+            if depth > MAX_HTML_NESTING:
+                return number, (f"HTML elements are nested more than {MAX_HTML_NESTING} "
+                                "levels deep here (or many are left open)")
+    return None
+
+
+def _levels(prefix: str) -> int:
+    """Nesting of a line's list and quote markers: one per marker, one more per 4 columns
+    of indentation before a marker."""
+    marks = _MARKERS.findall(prefix)
+    return len(marks) + sum(len(space.replace("\t", "    ")) // 4 for space, _ in marks)
 
 
 def sanitize(html: str) -> str:
     """Keep only an allowlist of tags, attributes and URL schemes (no scripts, no handlers)."""
     cleaned: str = nh3.clean(
-        html,
+        _SEGMENTS.sub(_cut_long_text, html),
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
         attributes=ALLOWED_ATTRIBUTES,
@@ -161,6 +222,14 @@ def sanitize(html: str) -> str:
         attribute_filter=_filter_attribute,
     )
     return cleaned
+
+
+def _cut_long_text(segment: re.Match[str]) -> str:
+    """A long run of text, cut into pieces by empty comments (never inside an entity)."""
+    text = segment[0]
+    if text[0] == "<" or len(text) <= _TEXT_PIECE:
+        return text
+    return "<!---->".join(_TEXT_UNITS.findall(text))
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from dossier.diagnostics import Diagnostic, shorten, suggest
 from dossier.loader import Document
+from dossier.markup import nesting_problem
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
 from dossier.validation import check, validator_for
 from dossier.yamltree import Path, Tree, dotted
@@ -97,7 +98,21 @@ def _check_document(collection: Collection, data: Any, doc: Document,
     if isinstance(data, dict):
         found += list(_order_problems(collection.fields, data, doc))
     found += list(_section_problems(collection, doc))
+    found += list(_nesting_problems(collection, data, doc))
     return found
+
+
+def _nesting_problems(collection: Collection, data: Any, doc: Document) -> Iterator[Diagnostic]:
+    """Markdown nested beyond what the converter and sanitiser handle in bounded time."""
+    if doc.body and (problem := nesting_problem(doc.body)):
+        line, message = problem
+        yield Diagnostic(doc.path, doc.body_line + line - 1, 1, "error", "body", message)
+    if not isinstance(data, dict):
+        return
+    for f, path, value in iter_values(collection.fields, data):
+        if f.type == "text" and isinstance(value, str) and (problem := nesting_problem(value)):
+            line, col = doc.tree.position(path)
+            yield Diagnostic(doc.path, line, col, "error", dotted(path), problem[1])
 
 
 def _coerce(fields: tuple[Field, ...], tree: Tree) -> Any:

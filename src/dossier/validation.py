@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from dossier.diagnostics import Diagnostic, shorten, suggest
+from dossier.diagnostics import MAX_PER_FILE, Diagnostic, shorten, suggest
 from dossier.yamltree import Path, Tree, dotted
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"':]+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
@@ -78,12 +78,21 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def check(data: Any, schema: dict[str, Any] | Draft202012Validator, tree: Tree,
-          rel_path: str) -> list[Diagnostic]:
-    """Every way `data` breaks `schema`, located in the file `tree` came from."""
+          rel_path: str, limit: int = MAX_PER_FILE) -> list[Diagnostic]:
+    """Every way `data` breaks `schema`, located in the file `tree` came from.
+
+    After `limit` diagnostics one more says that there are more: a file with 100,000
+    wrong values gets a readable report, and quickly.
+    """
     validator = schema if isinstance(schema, Draft202012Validator) else validator_for(schema)
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
         found.extend(_diagnose(error, tree, rel_path))
+        if len(found) > limit:
+            last = found[limit]
+            return [*found[:limit], Diagnostic(
+                rel_path, last.line, last.column, "error", "",
+                f"more problems from here on are not shown (at most {limit} per file)")]
     return found
 
 

@@ -239,3 +239,17 @@ def test_problems_are_reset_between_texts(renderer: MarkdownRenderer) -> None:
 
 def test_default_resolver_leaves_links_alone(renderer: MarkdownRenderer) -> None:
     assert html(renderer, "[a](../a/)") == '<p><a href="../a/">a</a></p>'
+
+
+# --- long texts -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("offset", range(1015, 1030))
+def test_long_text_is_sanitised_unchanged_whatever_the_entity_boundary(offset: int) -> None:
+    text = "a" * offset + "&eacute;&amp;&#233;&nbsp;" + "b & c " * 500
+    expected = "a" * offset + "é&amp;é&nbsp;" + "b &amp; c " * 500
+    assert sanitize(f"<p>{text}</p>") == f"<p>{expected}</p>"
+
+
+def test_long_text_in_a_raw_html_attribute_is_left_whole() -> None:
+    title = "x" * 3000
+    assert sanitize(f'<abbr title="{title}">y</abbr>') == f'<abbr title="{title}">y</abbr>'
