@@ -127,14 +127,15 @@ def _diagnose(
         yield diag(f"expected one term, found {describe(value)}")
     elif kind == "enum":
         terms = [str(t) for t in wanted]
-        shown = shorten(value) if isinstance(value, str) else describe(value)
-        yield diag(f"'{shown}' is not a known term", suggestion=suggest(str(value), terms))
+        shown = f"'{shorten(value)}'" if isinstance(value, str) else describe(value)
+        yield diag(f"{shown} is not a known term", suggestion=suggest(str(value), terms))
     elif kind == "type":
         want = expected or _TYPE_NAMES.get(str(wanted), str(wanted))
         yield diag(f"expected {want}, found {describe(value)}")
     elif kind in ("format", "pattern", "minimum", "maximum", "minLength", "maxLength"):
         want = expected or f"a value matching {wanted}"
-        shown = shorten(str(value)) if isinstance(value, str | int) else describe(value)
-        yield diag(f"'{shown}' is not {want}")
+        shown = (f"'{shorten(str(value))}'" if isinstance(value, str | int)
+                 and not isinstance(value, bool) else describe(value))
+        yield diag(f"{shown} is not {want}")
     else:
         yield diag(error.message)
