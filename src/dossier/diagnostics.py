@@ -62,6 +62,10 @@ class DossierError(Exception):
         self.diagnostics = sort_diagnostics(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
+    def __reduce__(self) -> tuple[type[DossierError], tuple[list[Diagnostic]]]:
+        # Raised in a worker process, it travels to the parent by pickle.
+        return DossierError, (self.diagnostics,)
+
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sort by path, then line and column, without duplicates."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -150,3 +151,10 @@ def test_a_long_value_is_shortened_in_the_message() -> None:
     d = Diagnostic("x.md", 1, 1, "error", long, f"'{shorten(long)}' is not a known term")
     assert len(str(d)) < 250
 
+
+
+def test_an_error_raised_in_a_worker_process_reaches_the_parent_whole() -> None:
+    error = DossierError([TERM, WARNING])
+    again = pickle.loads(pickle.dumps(error))
+    assert again.diagnostics == error.diagnostics
+    assert str(again) == str(error)
