@@ -164,9 +164,7 @@ def collection_files(content: Path, collection: str,
     folder = content / collection
     rel_folder = f"content/{collection}"
     if folder.is_symlink() and not _inside(folder, content):
-        problems.append(Diagnostic(rel_folder, 1, 1, "error", "",
-                                   "symbolic link points outside the content folder; "
-                                   "it is not read"))
+        problems.append(Diagnostic(rel_folder, 1, 1, "error", "", _OUTSIDE))
         return []
     if not folder.is_dir():
         return []
@@ -211,14 +209,16 @@ def links_leaving(folder: Path, rel_folder: str) -> list[Diagnostic]:
     return found
 
 
+_OUTSIDE = "symbolic link points outside the content folder; it is not read"
+_SUBFOLDER = "subfolders are not read; move its records up one level"
+
+
 def _entry_problem(entry: os.DirEntry[str], rel: str, content: Path) -> Diagnostic | None:
     """A symlink out of the content folder, a subfolder or a device is not read."""
     if entry.is_symlink() and not _inside(Path(entry.path), content):
-        return Diagnostic(rel, 1, 1, "error", "",
-                          "symbolic link points outside the content folder; it is not read")
+        return Diagnostic(rel, 1, 1, "error", "", _OUTSIDE)
     if entry.is_dir():
-        return Diagnostic(rel, 1, 1, "warning", "",
-                          "subfolders are not read; move its records up one level")
+        return Diagnostic(rel, 1, 1, "warning", "", _SUBFOLDER)
     if not entry.is_file():
         return Diagnostic(rel, 1, 1, "error", "", "not a regular file; it is not read")
     return None
@@ -226,17 +226,15 @@ def _entry_problem(entry: os.DirEntry[str], rel: str, content: Path) -> Diagnost
 
 def _other_file_problem(entry: os.DirEntry[str], rel: str,
                         content: Path) -> Iterable[Diagnostic]:
-    """Other files are skipped; a record saved with a capitalised or long suffix is named."""
+    """Other files are skipped unopened; a record saved with an odd suffix is named."""
     suffix = os.path.splitext(entry.name)[1]
     if suffix.lower() in (*RECORD_SUFFIXES, ".markdown"):
         yield Diagnostic(rel, 1, 1, "warning", "",
                          f"not read: record files end in .md, .yml or .yaml, not {suffix}")
     elif entry.is_symlink() and not _inside(Path(entry.path), content):
-        yield Diagnostic(rel, 1, 1, "error", "",
-                         "symbolic link points outside the content folder; it is not read")
+        yield Diagnostic(rel, 1, 1, "error", "", _OUTSIDE)
     elif entry.is_dir():
-        yield Diagnostic(rel, 1, 1, "warning", "",
-                         "subfolders are not read; move its records up one level")
+        yield Diagnostic(rel, 1, 1, "warning", "", _SUBFOLDER)
 
 
 def _valid_names(files: list[tuple[Path, str]],
