@@ -111,3 +111,22 @@ def test_refuses_to_replace_a_folder_it_did_not_make(base_site: Path, tmp_path: 
     assert result.exit_code == 1
     assert "was not made by dossier build" in result.stderr
     assert (precious / "brief.txt").read_text() == "niet weggooien"
+
+
+def test_a_base_url_that_would_need_escaping_is_wrong_usage(base_site: Path) -> None:
+    for url in ('https://x.nl/"><script>alert(1)</script>/', "javascript:alert(1)//",
+                "https://x.nl/a b/"):
+        result = CliRunner().invoke(main, ["build", str(base_site), "--base-url", url])
+        assert result.exit_code == 2
+        assert "absolute web address" in result.output
+    assert not (base_site / "build").exists()
+
+
+def test_a_base_url_in_site_yml_that_would_need_escaping_is_an_error(base_site: Path) -> None:
+    site_yml = base_site / "content" / "site.yml"
+    site_yml.write_text(site_yml.read_text().replace(
+        "base_url: https://databank.example.org/test/",
+        "base_url: 'https://databank.example.org/\"><x/'"))
+    result = CliRunner().invoke(main, ["check", str(base_site)])
+    assert result.exit_code == 1
+    assert "content/site.yml:5:11: error: base_url: " in result.stderr

@@ -32,7 +32,7 @@ from dossier.feeds import discovery_warnings
 from dossier.jobs import Job, plan_jobs
 from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
-from dossier.loader import load_documents, read_text
+from dossier.loader import links_leaving, load_documents, read_text
 from dossier.model import Site, link
 from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
@@ -190,6 +190,7 @@ def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
 def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
                timings: dict[str, float], store: DocumentStore | None) -> Site:
     with _timed(timings, "load"):
+        problems.extend(links_leaving(site_dir / "templates", "templates"))
         config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
         schema = _attempt(lambda: load_schema(site_dir), problems)
         if schema is None:
@@ -234,6 +235,9 @@ def _read_yaml(site_dir: Path, rel: str) -> Tree:
     file = site_dir / rel
     if not file.is_file():
         raise DossierError([Diagnostic(rel, 1, 1, "error", "", "file is missing")])
+    if not file.resolve().is_relative_to((site_dir / "content").resolve()):
+        raise DossierError([Diagnostic(rel, 1, 1, "error", "", "symbolic link points "
+                                       "outside the content folder; it is not read")])
     return parse(read_text(file, rel), rel)
 
 

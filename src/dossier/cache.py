@@ -11,24 +11,30 @@ the next build is then a full one). It holds two files:
 
 Both are only trusted when `generation` matches: a hash of the generator's version, the
 schema, the site settings, the templates and the build options.
+
+The files are JSON, never pickle: the cache folder sits in the site folder, where anyone
+who can propose a change to the content can also add a file, and unpickling runs code.
+A cache file that is not exactly what this module writes is ignored (a full build).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from dossier import __version__
+from dossier.diagnostics import Diagnostic
 from dossier.loader import Document
 from dossier.output import tree_stats
 from dossier.yamltree import Tree
 
 CACHE_DIR = ".dossier-cache"
-_FORMAT = 1
+_FORMAT = 2
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -44,7 +50,10 @@ def hash_files(*roots: Path) -> str:
         if not root.exists():
             continue
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        inside = (root if root.is_dir() else root.parent).resolve()
         for file in files:
+            if not file.resolve().is_relative_to(inside):
+                continue  # a link out of the site is an error of the build, never read
             digest.update(str(file.relative_to(root.parent)).encode() + b"\0")
             digest.update(file.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -68,12 +77,6 @@ class DocumentStore:
     hits: int = 0
     # What this run loaded and how it validated, to be saved for the next run.
     latest: tuple[list[Document], dict[str, tuple[Any, ...]]] | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"schema_key": self.schema_key, "entries": self.entries}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["schema_key"], state["entries"])  # type: ignore[misc]
 
     def get(self, rel: str, stat: os.stat_result) -> Document | None:
         entry = self.entries.get(rel)
@@ -99,7 +102,7 @@ class State:
 
     generation: str
     sources: dict[str, StatKey]
-    warnings: tuple[Any, ...]
+    warnings: tuple[Diagnostic, ...]
     pages: int
 
 
@@ -122,21 +125,20 @@ class BuildCache:
         # moved or copied (with its build/) keeps its cache.
         where = os.path.relpath(out.absolute(), site_dir.absolute())
         out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
-        self.manifest_path = self.folder / f"output-{out_id}.pickle"
-        self.state_path = self.folder / f"state-{out_id}.pickle"
-        self.search_path = self.folder / "search.pickle"
-        self.documents_path = self.folder / "documents.pickle"
+        self.manifest_path = self.folder / f"output-{out_id}.json"
+        self.state_path = self.folder / f"state-{out_id}.json"
+        self.search_path = self.folder / "search.json"
+        self.documents_path = self.folder / "documents.json"
 
     def documents(self, schema_key: str) -> DocumentStore:
-        stored = self._load(self.documents_path)
-        if isinstance(stored, DocumentStore) and stored.schema_key == schema_key:
-            stored.hits = 0
+        stored = _documents_from_json(self._load(self.documents_path))
+        if stored is not None and stored.schema_key == schema_key:
             return stored
         return DocumentStore(schema_key)
 
     def manifest(self, key: str) -> Manifest:
-        stored = self._load(self.manifest_path)
-        if isinstance(stored, Manifest) and stored.key == key:
+        stored = _manifest_from_json(self._load(self.manifest_path))
+        if stored is not None and stored.key == key:
             return stored
         return Manifest(key)
 
@@ -153,36 +155,51 @@ class BuildCache:
                 continue
             store.entries[doc.path] = (stat_key(stat), doc.digest, doc.tree.data, doc.body,
                                        doc.body_line, verdict)
-        self._save(self.documents_path, store)
+        self._save(self.documents_path, _documents_to_json(store))
 
     def save_manifest(self, manifest: Manifest) -> None:
-        self._save(self.manifest_path, manifest)
+        self._save(self.manifest_path, _manifest_to_json(manifest))
+
+    def state(self) -> State | None:
+        return _state_from_json(self._load(self.state_path))
+
+    def save_state(self, state: State) -> None:
+        self._save(self.state_path, {
+            "format": _FORMAT, "generation": state.generation,
+            "sources": {rel: list(stat) for rel, stat in state.sources.items()},
+            "warnings": [list(dataclasses.astuple(d)) for d in state.warnings],
+            "pages": state.pages})
 
     def search_entries(self, key: str) -> dict[str, Any]:
         """Search entries by record key, made under the same generation key."""
-        stored = self._load(self.search_path)
-        if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key:
-            return dict(stored[1])
-        return {}
+        from dossier.search import SearchEntry
+
+        raw = self._load(self.search_path)
+        try:
+            if raw["format"] != _FORMAT or raw["key"] != key:
+                return {}
+            found = {}
+            for k, e in raw["entries"].items():
+                entry = SearchEntry(str(e["url"]), str(e["content"]), dict(e["filters"]),
+                                    dict(e["meta"]), dict(e["sort"]))
+                if not all(isinstance(v, list) for v in entry.filters.values()):
+                    return {}
+                found[str(k)] = entry
+            return found
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return {}
 
     def save_search_entries(self, key: str, entries: dict[str, Any]) -> None:
-        self._save(self.search_path, (key, entries))
-
-    def state(self) -> State | None:
-        stored = self._load(self.state_path)
-        return stored if isinstance(stored, State) else None
-
-    def save_state(self, state: State) -> None:
-        self._save(self.state_path, state)
+        self._save(self.search_path, {"format": _FORMAT, "key": key, "entries": {
+            k: dataclasses.asdict(e) for k, e in entries.items()}})
 
     def _load(self, path: Path) -> Any:
         if not self.enabled:
             return None
         try:
             with open(path, "rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-                TypeError, ValueError):
+                return json.load(handle)
+        except (OSError, ValueError, RecursionError):
             return None  # a missing or damaged cache only means a full build
 
     def _save(self, path: Path, value: Any) -> None:
@@ -191,9 +208,92 @@ class BuildCache:
         try:
             self.folder.mkdir(exist_ok=True)
             (self.folder / ".gitignore").write_text("*\n")
+            for stale in self.folder.glob(f"{path.stem}.tmp-*"):  # left by a killed build
+                stale.unlink(missing_ok=True)
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             tmp = path.with_suffix(f".tmp-{os.getpid()}")
-            with open(tmp, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            tmp.write_text(text, "utf-8", errors="surrogatepass")
             os.replace(tmp, path)
-        except OSError:
+        except (OSError, TypeError, ValueError):
             pass  # the cache is an optimisation; failing to write it must not fail a build
+
+
+# --- JSON forms: checked field by field on the way in, so a forged file is just ignored ---
+
+def _documents_to_json(store: DocumentStore) -> dict[str, Any]:
+    entries = {rel: [list(stat), digest, data, body, body_line,
+                     [list(dataclasses.astuple(d)) for d in verdict]]
+               for rel, (stat, digest, data, body, body_line, verdict) in store.entries.items()}
+    return {"format": _FORMAT, "schema_key": store.schema_key, "entries": entries}
+
+
+def _documents_from_json(raw: Any) -> DocumentStore | None:
+    try:
+        if raw["format"] != _FORMAT:
+            return None
+        store = DocumentStore(str(raw["schema_key"]))
+        for rel, (stat, digest, data, body, body_line, verdict) in raw["entries"].items():
+            if not (isinstance(rel, str) and isinstance(digest, str) and isinstance(body, str)
+                    and isinstance(body_line, int) and isinstance(data, dict)):
+                return None
+            diagnostics = tuple(Diagnostic(*_strings_and_ints(row)) for row in verdict)
+            store.entries[rel] = (_stat(stat), digest, data, body, body_line, diagnostics)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return store
+
+
+def _manifest_to_json(manifest: Manifest) -> dict[str, Any]:
+    files = {rel: [key, list(stat), [list(a) for a in anchors]]
+             for rel, (key, stat, anchors) in manifest.files.items()}
+    return {"format": _FORMAT, "key": manifest.key, "files": files}
+
+
+def _manifest_from_json(raw: Any) -> Manifest | None:
+    try:
+        if raw["format"] != _FORMAT:
+            return None
+        manifest = Manifest(str(raw["key"]))
+        for rel, (key, stat, anchors) in raw["files"].items():
+            if not isinstance(rel, str) or not isinstance(key, str):
+                return None
+            triples = tuple(_anchor(a) for a in anchors)
+            manifest.files[rel] = (key, _stat(stat), triples)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    return manifest
+
+
+def _stat(raw: Any) -> StatKey:
+    size, mtime, inode = raw
+    if not all(type(n) is int for n in (size, mtime, inode)):
+        raise ValueError("not a stat key")
+    return size, mtime, inode
+
+
+def _anchor(raw: Any) -> tuple[str, str, str]:
+    href, target, fragment = raw
+    if not all(isinstance(s, str) for s in (href, target, fragment)):
+        raise ValueError("not an anchor")
+    return href, target, fragment
+
+
+def _strings_and_ints(row: Any) -> list[Any]:
+    """A diagnostic's fields: path, line, column, severity, field, message, suggestion."""
+    path, line, column, severity, name, message, suggestion = row
+    if (not all(isinstance(s, str) for s in (path, name, message, suggestion))
+            or severity not in ("error", "warning")
+            or not all(type(n) is int for n in (line, column))):
+        raise ValueError("not a diagnostic")
+    return [path, line, column, severity, name, message, suggestion]
+
+
+def _state_from_json(raw: Any) -> State | None:
+    try:
+        if raw["format"] != _FORMAT or type(raw["pages"]) is not int:
+            return None
+        sources = {str(rel): _stat(stat) for rel, stat in raw["sources"].items()}
+        warnings = tuple(Diagnostic(*_strings_and_ints(row)) for row in raw["warnings"])
+        return State(str(raw["generation"]), sources, warnings, raw["pages"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -10,6 +11,7 @@ import click
 
 from dossier import __version__
 from dossier.build import BuildOptions, BuildResult, build, check, load_schema
+from dossier.config import BASE_URL_PATTERN
 from dossier.diagnostics import (
     Diagnostic,
     DossierError,
@@ -34,6 +36,14 @@ def _print_diagnostics(diagnostics: list[Diagnostic], quiet: bool = False) -> No
         click.echo(format_text(shown), err=True)
 
 
+def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--base-url must be as safe as site.yml's base_url: it is written into every page."""
+    if value is not None and not re.match(BASE_URL_PATTERN, value.rstrip("/") + "/"):
+        raise click.BadParameter("expected an absolute web address such as "
+                                 "https://example.org/databank/")
+    return value
+
+
 def _summary(diagnostics: list[Diagnostic]) -> str:
     n_err = sum(d.is_error for d in diagnostics)
     n_warn = len(diagnostics) - n_err
@@ -50,7 +60,8 @@ def main() -> None:
 @SITE
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: SITE/build).")
-@click.option("--base-url", help="Absolute URL the site is published at (overrides site.yml).")
+@click.option("--base-url", callback=_base_url,
+              help="Absolute URL the site is published at (overrides site.yml).")
 @click.option("--drafts", is_flag=True, help="Include records with 'concept: true'.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--quiet", "-q", is_flag=True, help="Print errors only.")

@@ -11,6 +11,10 @@ from dossier.loader import SLUG_RE
 from dossier.validation import check
 from dossier.yamltree import Tree
 
+# An absolute http(s) address ending in '/', without characters that would need escaping
+# in HTML or XML (it is written into canonical links, the sitemap and the feed).
+BASE_URL_PATTERN = r"^https?://[^\s/\"'<>\\`{}|^]+(/[^\s\"'<>\\`{}|^]*)?/$"
+
 SITE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["titel"],
@@ -20,7 +24,7 @@ SITE_SCHEMA: dict[str, Any] = {
         "beschrijving": {"type": "string"},
         "taal": {"enum": ["nl", "en"]},
         "base_url": {
-            "type": "string", "pattern": r"^https?://[^\s/]+(/[^\s]*)?/$",
+            "type": "string", "pattern": BASE_URL_PATTERN,
             "x-expected": "an absolute web address ending in '/' (https://…/)",
         },
         "uitgever": {"type": "string", "pattern": SLUG_RE.pattern,

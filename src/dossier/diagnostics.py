@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+MAX_SHOWN = 80  # characters of a value or field name that a diagnostic quotes
+MAX_PER_FILE = 100  # diagnostics of one kind for one file; then one that says there are more
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """A value as a diagnostic quotes it: a 10 MB value must not make a 10 MB message."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Control characters (a terminal or CI log would obey them) and lone surrogates from
+    file names, written as escapes such as \\x1b."""
+    return _UNPRINTABLE.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 @dataclass(frozen=True, order=True)
@@ -24,14 +40,15 @@ class Diagnostic:
     suggestion: str = ""
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.text}"
+        return (f"{printable(self.path)}:{self.line}:{self.column}: {self.severity}: "
+                f"{self.text}")
 
     @property
     def text(self) -> str:
         """The field, the message and the suggestion, without the location."""
-        field = f"{self.field}: " if self.field else ""
+        field = f"{shorten(self.field)}: " if self.field else ""
         hint = f"; did you mean {self.suggestion}?" if self.suggestion else ""
-        return f"{field}{self.message}{hint}"
+        return printable(f"{field}{self.message}{hint}")
 
     @property
     def is_error(self) -> bool:
@@ -44,6 +61,10 @@ class DossierError(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = sort_diagnostics(diagnostics)
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    def __reduce__(self) -> tuple[type[DossierError], tuple[list[Diagnostic]]]:
+        # Raised in a worker process, it travels to the parent by pickle.
+        return DossierError, (self.diagnostics,)
 
 
 def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -74,8 +95,9 @@ def format_json(diagnostics: Iterable[Diagnostic]) -> str:
     """A JSON array of diagnostics for CI tools."""
     rows = []
     for d in diagnostics:
-        row = asdict(d)
-        row["suggestion"] = d.suggestion.strip("'") or None
+        row = {k: printable(v) if isinstance(v, str) else v for k, v in asdict(d).items()}
+        row["field"] = shorten(row["field"])
+        row["suggestion"] = printable(d.suggestion.strip("'")) or None
         rows.append(row)
     return json.dumps(rows, ensure_ascii=False, indent=2)
 
@@ -84,12 +106,8 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
     """GitHub Actions workflow commands, so errors show on the right line."""
     lines = []
     for d in diagnostics:
-        path = _github_escape(d.path).replace(":", "%3A").replace(",", "%2C")
-        lines.append(f"::{d.severity} file={path},line={d.line},col={d.column}::"
-                     f"{_github_escape(d.text)}")
+        text = d.text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        path = printable(d.path).replace("%", "%25").replace(",", "%2C").replace(":", "%3A")
+        lines.append(f"::{d.severity} file={path},line={d.line},col={d.column}::{text}")
     return "\n".join(lines)
 
-
-def _github_escape(text: str) -> str:
-    """Escape what ends a workflow command's message; a property needs ':' and ',' too."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

@@ -13,6 +13,11 @@ from dossier.urls import absolute
 FEED_SIZE = 50
 
 
+def _attr(value: str) -> str:
+    """Text for a double-quoted XML attribute."""
+    return escape(value, {'"': "&quot;"})
+
+
 def discovery_files(site: Site, pages: Sequence[Page]) -> Iterator[tuple[str, bytes]]:
     """robots.txt always; sitemap.xml and feed.xml only with a base_url."""
     base = site.config.base_url
@@ -60,20 +65,20 @@ def atom_feed(site: Site) -> str:
            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{site.config.lang}">',
            f"<title>{escape(site.config.title)}</title>",
            f"<id>{escape(feed_url)}</id>",
-           f'<link rel="self" href="{escape(feed_url)}"/>',
-           f'<link rel="alternate" href="{escape(base)}"/>',
+           f'<link rel="self" href="{_attr(feed_url)}"/>',
+           f'<link rel="alternate" href="{_attr(base)}"/>',
            f"<updated>{updated}T00:00:00Z</updated>"]
     if site.publisher:
         out.append(f"<author><name>{escape(site.publisher.title)}</name></author>")
     else:
         out.append(f"<author><name>{escape(site.config.title)}</name></author>")
     for record in dated:
-        url = escape(absolute(base, record.url))
+        url = absolute(base, record.url)
         summary = str(record.data.get("samenvatting", "")).strip()
         out += ["<entry>",
                 f"<title>{escape(record.title)}</title>",
-                f'<link rel="alternate" href="{url}"/>',
-                f"<id>{url}</id>",
+                f'<link rel="alternate" href="{_attr(url)}"/>',
+                f"<id>{escape(url)}</id>",
                 f"<updated>{record.data['bijgewerkt']}T00:00:00Z</updated>",
                 f"<summary>{escape(summary)}</summary>",
                 "</entry>"]

@@ -16,7 +16,12 @@ from dossier.yamltree import Tree, parse
 
 RECORD_SUFFIXES = (".md", ".yml", ".yaml")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MAX_FILE_BYTES = 10 * 1024 * 1024  # one record; a larger file is almost surely a mistake
+# Explicit limits (see README, Limits): beyond them a diagnostic, never a hang or a crash.
+# Real records are a few KB; Python-Markdown slows down more than linearly on some texts
+# (many links in one paragraph, thousands of footnotes), so a record is kept small.
+MAX_FILE_BYTES = 256 * 1024  # one record file
+MAX_RECORDS = 200_000  # record files in one collection folder
+MAX_CONTENT_BYTES = 1024 * 1024 * 1024  # all record files together (held in memory)
 
 
 @dataclass(frozen=True)
@@ -40,37 +45,52 @@ def read_text(file: Path, rel_path: str) -> str:
 
 
 def read_bytes(file: Path, rel_path: str) -> bytes:
-    """The bytes of one content file, refusing files over the size limit."""
+    """The bytes of one content file, refusing files over the size limit.
+
+    Reads at most one byte more than the limit, whatever the file claims its size is.
+    """
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise DossierError([Diagnostic(
-                rel_path, 1, 1, "error", "",
-                f"file has {size:,} bytes; a record may have at most {MAX_FILE_BYTES:,} "
-                f"bytes ({MAX_FILE_BYTES // 1_048_576} MB)")])
-        return file.read_bytes()
+        with open(file, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+            size = max(os.fstat(handle.fileno()).st_size, len(data))
     except OSError as exc:
         raise DossierError(
             [Diagnostic(rel_path, 1, 1, "error", "", f"cannot read file: {exc.strerror}")]
         ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise DossierError([Diagnostic(
+            rel_path, 1, 1, "error", "",
+            f"file has {size:,} bytes; a record may have at most {MAX_FILE_BYTES:,} "
+            f"bytes ({MAX_FILE_BYTES // 1024} KB)")])
+    return data
 
 
 def decode(data: bytes, rel_path: str) -> str:
     """UTF-8 text with LF line ends, or a diagnostic pointing at the first bad byte."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DossierError([Diagnostic(
+            rel_path, 1, 1, "error", "",
+            "file is saved as UTF-16 (it starts with a UTF-16 byte order mark); "
+            "save it as UTF-8")])
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        guess = bytes([byte]).decode("cp1252", "replace")
+        hint = f", '{guess}' in Windows-1252 or Latin-1" if guess.isprintable() else ""
         raise DossierError([Diagnostic(
             rel_path, line, col, "error", "",
-            f"file is not UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8")]) from None
+            f"file is not UTF-8 (byte 0x{byte:02x}{hint}); save it as UTF-8")]) from None
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
         raise DossierError([Diagnostic(
-            rel_path, line, 1, "error", "", "file contains NUL bytes; is it a text file?")])
+            rel_path, line, col, "error", "", "file contains NUL bytes; is it a text file?")])
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -93,6 +113,9 @@ def load_document(file: Path, rel_path: str, collection: str) -> Document:
     """Read one record file into a Document."""
     data = read_bytes(file, rel_path)
     text = decode(data, rel_path)
+    if not text.strip():
+        raise DossierError([Diagnostic(rel_path, 1, 1, "error", "",
+                                       "file is empty; fill it in or remove it")])
     if file.suffix == ".md":
         front, body, body_line = split_front_matter(text, rel_path)
         tree = parse(front, rel_path, line_offset=1)
@@ -130,17 +153,126 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def collection_files(content: Path, collection: str) -> Iterable[tuple[Path, str]]:
-    """Record files of one collection, sorted, with their site-relative paths."""
+def collection_files(content: Path, collection: str,
+                     problems: list[Diagnostic]) -> list[tuple[Path, str]]:
+    """Record files of one collection, sorted, with their site-relative paths.
+
+    Everything else in the folder is skipped without being opened; what is odd about it
+    (a link out of the content folder, a subfolder, a name that is not a slug, two names
+    for one slug) is added to `problems`.
+    """
     folder = content / collection
+    rel_folder = f"content/{collection}"
+    if folder.is_symlink() and not _inside(folder, content):
+        problems.append(Diagnostic(rel_folder, 1, 1, "error", "", _OUTSIDE))
+        return []
     if not folder.is_dir():
         return []
+    with os.scandir(folder) as entries:
+        names = sorted((e for e in entries if not is_ignored(e.name)), key=lambda e: e.name)
+    found: list[tuple[Path, str]] = []
+    for entry in names:
+        rel = f"{rel_folder}/{entry.name}"
+        if not entry.name.endswith(RECORD_SUFFIXES):
+            problems.extend(_other_file_problem(entry, rel, content))
+        elif problem := _entry_problem(entry, rel, content):
+            problems.append(problem)
+        else:
+            found.append((Path(entry.path), rel))
+    if len(found) > MAX_RECORDS:
+        raise DossierError([Diagnostic(
+            rel_folder, 1, 1, "error", "",
+            f"folder has {len(found):,} record files; a collection may have at most "
+            f"{MAX_RECORDS:,} (none was read)")])
+    return _valid_names(found, problems)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def links_leaving(folder: Path, rel_folder: str) -> list[Diagnostic]:
+    """Symbolic links under `folder` that point outside it: they are errors, not followed.
+
+    A template or static file linked to, say, /proc/self/environ would publish the
+    secrets of the machine that builds the site.
+    """
     found = []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        if is_ignored(entry.name):
-            continue
-        found.append((Path(entry.path), f"content/{collection}/{entry.name}"))
+    for root, dirs, files in os.walk(folder):
+        for name in sorted(dirs + files):
+            path = Path(root, name)
+            if path.is_symlink() and not _inside(path, folder):
+                rel = f"{rel_folder}/{path.relative_to(folder).as_posix()}"
+                found.append(Diagnostic(rel, 1, 1, "error", "",
+                                        f"symbolic link points outside {rel_folder}/; "
+                                        "it is not read"))
     return found
+
+
+_OUTSIDE = "symbolic link points outside the content folder; it is not read"
+_SUBFOLDER = "subfolders are not read; move its records up one level"
+
+
+def _entry_problem(entry: os.DirEntry[str], rel: str, content: Path) -> Diagnostic | None:
+    """A symlink out of the content folder, a subfolder or a device is not read."""
+    if entry.is_symlink() and not _inside(Path(entry.path), content):
+        return Diagnostic(rel, 1, 1, "error", "", _OUTSIDE)
+    if entry.is_dir():
+        return Diagnostic(rel, 1, 1, "warning", "", _SUBFOLDER)
+    if not entry.is_file():
+        return Diagnostic(rel, 1, 1, "error", "", "not a regular file; it is not read")
+    return None
+
+
+def _other_file_problem(entry: os.DirEntry[str], rel: str,
+                        content: Path) -> Iterable[Diagnostic]:
+    """Other files are skipped unopened; a record saved with an odd suffix is named."""
+    suffix = os.path.splitext(entry.name)[1]
+    if suffix.lower() in (*RECORD_SUFFIXES, ".markdown"):
+        yield Diagnostic(rel, 1, 1, "warning", "",
+                         f"not read: record files end in .md, .yml or .yaml, not {suffix}")
+    elif entry.is_symlink() and not _inside(Path(entry.path), content):
+        yield Diagnostic(rel, 1, 1, "error", "", _OUTSIDE)
+    elif entry.is_dir():
+        yield Diagnostic(rel, 1, 1, "warning", "", _SUBFOLDER)
+
+
+def _valid_names(files: list[tuple[Path, str]],
+                 problems: list[Diagnostic]) -> list[tuple[Path, str]]:
+    """Files whose names are slugs; two names for one slug (capitals, Unicode) are an error.
+
+    On a case-sensitive disk `Project.md` and `project.md` can both exist, and so can the
+    two Unicode spellings of `café.md` (é as one character, or as e and an accent).
+    """
+    first: dict[str, str] = {}
+    for _, rel in sorted(files, key=lambda f: (bool(slug_problem(_stem(f[1]))), f[1])):
+        first.setdefault(_folded(_stem(rel)), rel)
+    valid = []
+    for file, rel in files:
+        stem, other = _stem(rel), first[_folded(_stem(rel))]
+        if other != rel and _stem(other) != stem:
+            how = ("capitals" if unicodedata.normalize("NFC", stem)
+                   != unicodedata.normalize("NFC", _stem(other)) else "how its accents are "
+                   "encoded (Unicode NFC or NFD)")
+            problems.append(Diagnostic(
+                rel, 1, 1, "error", "",
+                f"duplicate slug '{slugify(stem) or stem}': {other} has the same name apart "
+                f"from {how}; keep one of the two files"))
+        elif reason := slug_problem(stem):
+            suggestion = slugify(stem)
+            problems.append(Diagnostic(rel, 1, 1, "error", "", reason,
+                                       f"'{suggestion}{file.suffix}'" if suggestion else ""))
+        else:
+            valid.append((file, rel))
+    return valid
+
+
+def _stem(rel: str) -> str:
+    return os.path.splitext(rel.rsplit("/", 1)[1])[0]
+
+
+def _folded(stem: str) -> str:
+    return unicodedata.normalize("NFC", stem).casefold()
 
 
 def load_documents(
@@ -155,40 +287,37 @@ def load_documents(
     documents: list[Document] = []
     unreadable: set[tuple[str, str]] = set()
     content = site_dir / "content"
-    for collection in collections:
-        for file, rel in collection_files(content, collection):
-            problem = _file_problem(file, rel, content)
-            if problem:
-                problems.append(problem)
-                continue
-            if file.suffix not in RECORD_SUFFIXES:
-                continue
-            if reason := slug_problem(file.stem):
-                problems.append(Diagnostic(
-                    rel, 1, 1, "error", "", reason,
-                    f"'{slugify(file.stem)}{file.suffix}'" if slugify(file.stem) else ""))
-                continue
-            try:
-                cached = cache.get(rel, file.stat()) if cache is not None else None
-                documents.append(cached or load_document(file, rel, collection))
-            except OSError as exc:
-                problems.append(Diagnostic(rel, 1, 1, "error", "",
-                                           f"cannot read file: {exc.strerror}"))
-            except DossierError as exc:
-                problems.extend(exc.diagnostics)
-                unreadable.add((collection, file.stem))
+    files = [(collection, file, rel) for collection in collections
+             for file, rel in collection_files(content, collection, problems)]
+    stats = _sizes(files, problems)
+    for collection, file, rel in files:
+        stat = stats.get(rel)
+        if stat is None:
+            unreadable.add((collection, file.stem))
+            continue
+        try:
+            cached = cache.get(rel, stat) if cache is not None else None
+            documents.append(cached or load_document(file, rel, collection))
+        except DossierError as exc:
+            problems.extend(exc.diagnostics)
+            unreadable.add((collection, file.stem))
     return documents, unreadable
 
 
-def _file_problem(file: Path, rel: str, content: Path) -> Diagnostic | None:
-    """A symlink out of the content folder or a subfolder is reported, not followed."""
-    if file.is_symlink():
-        target = file.resolve()
-        if not target.is_relative_to(content.resolve()):
-            return Diagnostic(rel, 1, 1, "error", "",
-                              "symbolic link points outside the content folder; it is not read")
-    if file.is_dir():
-        return Diagnostic(rel, 1, 1, "warning", "",
-                          "subfolders are not read; move its records up one level")
-    return None
-
+def _sizes(files: list[tuple[str, Path, str]],
+           problems: list[Diagnostic]) -> dict[str, os.stat_result]:
+    """The stat of every record file; all of them together must fit the content limit."""
+    stats: dict[str, os.stat_result] = {}
+    for _, file, rel in files:
+        try:
+            stats[rel] = file.stat()
+        except OSError as exc:
+            problems.append(Diagnostic(rel, 1, 1, "error", "",
+                                       f"cannot read file: {exc.strerror}"))
+    total = sum(st.st_size for st in stats.values())
+    if total > MAX_CONTENT_BYTES:
+        raise DossierError([Diagnostic(
+            "content", 1, 1, "error", "",
+            f"the record files have {total:,} bytes together; a site may have at most "
+            f"{MAX_CONTENT_BYTES:,} bytes ({MAX_CONTENT_BYTES // 1_048_576} MB) of records")])
+    return stats

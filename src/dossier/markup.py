@@ -7,6 +7,7 @@ import xml.etree.ElementTree as etree
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import markdown
 import nh3
@@ -15,9 +16,44 @@ from markdown.treeprocessors import Treeprocessor
 from markupsafe import Markup
 
 from dossier.loader import slugify
+from dossier.urls import is_external
 
 # Resolves a link found in Markdown: returns the new href, or raises LinkProblem.
 LinkResolver = Callable[[str], str]
+
+LINK_SCHEMES = ("http", "https", "mailto", "tel")
+# Classes that content may carry: those Markdown itself makes (footnotes, table alignment)
+# and any starting with `md-`, for a site's own stylesheet. Others could dress content up
+# as the theme's interface (a fake notice, a hidden skip link) or catch the eye of a
+# script that looks elements up by class, so they are dropped.
+CONTENT_CLASSES = frozenset({"footnote", "footnote-ref", "footnote-backref",
+                             "align-left", "align-center", "align-right"})
+CONTENT_CLASS_PREFIX = "md-"
+_ALIGNMENTS = ("left", "center", "right")
+
+# Limits on what Markdown text may ask of the converter and the sanitiser. Both recurse or
+# rescan per level of nesting: Python-Markdown hits Python's recursion limit at a few
+# hundred nested lists, html5ever (inside nh3) takes time proportional to tags × depth.
+MAX_NESTING = 32  # lists and block quotes inside each other
+MAX_HTML_NESTING = 100  # HTML elements inside each other (or left open)
+MAX_TAG_CHARS = 65_536  # one link, image or HTML tag
+_CONTAINERS = re.compile(r"(?:[ \t]*(?:>|[-*+][ \t]|\d{1,9}[.)][ \t]))+")
+_MARKERS = re.compile(r"([ \t]*)(>|[-*+][ \t]|\d{1,9}[.)][ \t])")
+_HTML_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^<>]*?(/?)>")
+_VOID_OR_SELF_CLOSING = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+    "source", "track", "wbr",
+    # closed by their next sibling, so they do not pile up
+    "p", "li", "dt", "dd", "tr", "td", "th", "thead", "tbody", "tfoot", "option", "optgroup",
+    "rp", "rt", "colgroup", "caption",
+})
+_LONG_TAG = re.compile(f"<[^<>]{{{MAX_TAG_CHARS},}}>")
+# Text is cut into pieces of this many characters by empty comments before sanitising:
+# nh3 takes time quadratic in the number of '&' in one text node; the sanitiser drops the
+# comments, so the output is the same.
+_TEXT_PIECE = 1024
+_SEGMENTS = re.compile(r"<[^<>]*>|[^<]+|<")
+_TEXT_UNITS = re.compile(f"(?:[^&]|&#?[A-Za-z0-9]{{1,32}};?|&){{1,{_TEXT_PIECE}}}")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details",
@@ -30,8 +66,8 @@ ALLOWED_ATTRIBUTES = {
     "*": {"id", "class", "title", "lang", "dir"},
     "a": {"href", "hreflang"},
     "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan", "style"},
-    "th": {"colspan", "rowspan", "scope", "style"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
     "ol": {"start", "reversed"},
     "ul": set(),
 }
@@ -62,10 +98,39 @@ class _LinkRewriter(Treeprocessor):
                 continue
             href = element.attrib[attr]
             try:
+                check_link(element.tag, href)
                 element.set(attr, self.owner.resolver(href))
             except LinkProblem as exc:
                 self.owner.problems.append((href, str(exc)))
                 del element.attrib[attr]  # reported once, here, not again by the link check
+
+
+def check_link(tag: str, href: str) -> None:
+    """Links may leave the site by http(s), mailto and tel only; images may not leave it."""
+    if re.search(r"^[A-Za-z]:[\\/]|\\", href):
+        raise LinkProblem(f"link '{href}' is a Windows path; write a relative link with '/', "
+                          "e.g. '../organisaties/al-amal.md'")
+    if not is_external(href):
+        return
+    if tag == "img":
+        raise LinkProblem(f"image '{href}' is on another website; pages load nothing from "
+                          "other websites, so visitors are not tracked")
+    scheme = urlsplit(href).scheme.lower()
+    if href.startswith("//") or scheme not in LINK_SCHEMES:
+        raise LinkProblem(f"link '{href}' is not allowed: a link to another website starts "
+                          "with https://, http://, mailto: or tel:")
+
+
+class _AlignClasses(Treeprocessor):
+    """Table alignment as a class, not a style attribute: the CSP allows no inline style."""
+
+    def run(self, root: etree.Element) -> None:
+        for cell in root.iter():
+            if cell.tag not in ("td", "th"):
+                continue
+            align = cell.attrib.pop("align", None)
+            if align in _ALIGNMENTS:
+                cell.set("class", f"align-{align}")
 
 
 class _Rewrite(Extension):
@@ -76,6 +141,7 @@ class _Rewrite(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After inline processing (priority 20) so links exist; before toc (5) is irrelevant.
         md.treeprocessors.register(_LinkRewriter(md, self.owner), "dossier-links", 15)
+        md.treeprocessors.register(_AlignClasses(md), "dossier-align", 14)
 
 
 def _identity(href: str) -> str:
@@ -94,17 +160,55 @@ class MarkdownRenderer:
                 "toc": {"slugify": lambda value, sep: slugify(value) or "sectie",
                         "toc_depth": "2-3"},
                 "footnotes": {"BACKLINK_TITLE": backlink_title},
+                "tables": {"use_align_attribute": True},
             },
             output_format="html",
         )
 
     def convert(self, text: str, resolver: LinkResolver = _identity) -> Rendered:
-        """Markdown text → sanitised HTML with rewritten links."""
+        """Markdown text → sanitised HTML with rewritten links.
+
+        Texts beyond the nesting limits are refused by validation (`nesting_problem`);
+        should one come through anyway, it is a problem, not a crash.
+        """
         self.md.reset()
         self.resolver, self.problems = resolver, []
-        html = sanitize(self.md.convert(text))
+        try:
+            html = self.md.convert(text)
+        except RecursionError:
+            return Rendered("", [], [("", f"text is nested too deeply (lists and quotes "
+                                         f"at most {MAX_NESTING} levels)")])
+        if _LONG_TAG.search(html):
+            return Rendered("", [], [("", f"a link, image or HTML tag is longer than "
+                                         f"{MAX_TAG_CHARS:,} characters")])
         toc = list(getattr(self.md, "toc_tokens", []))
-        return Rendered(html, toc, self.problems)
+        return Rendered(sanitize(html), toc, self.problems)
+
+
+def nesting_problem(text: str) -> tuple[int, str] | None:
+    """The first line (1-based) of a Markdown text nested beyond the limits, and why."""
+    depth = 0
+    for number, line in enumerate(text.split("\n"), 1):
+        prefix = _CONTAINERS.match(line)
+        if prefix and _levels(prefix[0]) > MAX_NESTING:
+            return number, (f"lists and quotes are nested more than {MAX_NESTING} levels "
+                            "deep here")
+        for tag in _HTML_TAG.finditer(line):
+            closing, name, self_closing = tag[1], tag[2].lower(), tag[3]
+            if name in _VOID_OR_SELF_CLOSING or self_closing:
+                continue
+            depth = max(0, depth - 1) if closing else depth + 1
+            if depth > MAX_HTML_NESTING:
+                return number, (f"HTML elements are nested more than {MAX_HTML_NESTING} "
+                                "levels deep here (or many are left open)")
+    return None
+
+
+def _levels(prefix: str) -> int:
+    """Nesting of a line's list and quote markers: one per marker, one more per 4 columns
+    of indentation before a marker."""
+    marks = _MARKERS.findall(prefix)
+    return len(marks) + sum(len(space.replace("\t", "    ")) // 4 for space, _ in marks)
 
 
 _ID_OR_ANCHOR_RE = re.compile(r'(?<=\s)(id="|href="#)([^"]*)"')
@@ -123,12 +227,31 @@ def nest(html: str, prefix: str, levels: int = 1) -> Markup:
 def sanitize(html: str) -> str:
     """Keep only an allowlist of tags, attributes and URL schemes (no scripts, no handlers)."""
     cleaned: str = nh3.clean(
-        html,
+        _SEGMENTS.sub(_cut_long_text, html),
         tags=ALLOWED_TAGS,
         clean_content_tags={"script", "style"},
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
+        url_schemes=set(LINK_SCHEMES),
         link_rel=None,
-        filter_style_properties={"text-align"},
+        attribute_filter=_filter_attribute,
     )
     return cleaned
+
+
+def _cut_long_text(segment: re.Match[str]) -> str:
+    """A long run of text, cut into pieces by empty comments (never inside an entity)."""
+    text = segment[0]
+    if text[0] == "<" or len(text) <= _TEXT_PIECE:
+        return text
+    return "<!---->".join(_TEXT_UNITS.findall(text))
+
+
+def _filter_attribute(tag: str, name: str, value: str) -> str | None:
+    """Drop classes the theme owns, and images from other websites (raw HTML)."""
+    if name == "class":
+        kept = [c for c in value.split() if c in CONTENT_CLASSES
+                or (c.startswith(CONTENT_CLASS_PREFIX) and len(c) > len(CONTENT_CLASS_PREFIX))]
+        return " ".join(kept) or None
+    if tag == "img" and name == "src" and is_external(value.strip()):
+        return None
+    return value

@@ -174,10 +174,19 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         slugs: set[str] = set()
         for key in keys:
             label = schema.term_label(leaf.vocabulary, key, lang) if leaf.type == "enum" else key
-            slug = _unique(key if leaf.type == "enum" else slugify(key) or "leeg", slugs)
+            slug = _unique(key if leaf.type == "enum" else _term_slug(key), slugs)
             facet.terms.append(FacetTerm(facet, key, label, slug, tuple(members[key])))
         result.append(facet)
     return result
+
+
+MAX_TERM_SLUG = 80  # characters of a URL folder made from a free-text facet value
+
+
+def _term_slug(value: str) -> str:
+    """The URL folder of a free-text facet value; a long value must not make a file name
+    longer than the disk allows (255 bytes)."""
+    return slugify(value)[:MAX_TERM_SLUG].rstrip("-") or "leeg"
 
 
 def _unique(slug: str, taken: set[str]) -> str:

@@ -148,9 +148,13 @@ class OutputFolder:
     def __enter__(self) -> OutputFolder:
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
         except OSError as exc:
             raise _error(self.out, f"cannot create output folder: {exc.strerror}") from None
+        try:
+            self._lock_fd = os.open(self.lock_path, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            raise _error(self.out, f"cannot write beside the output folder: "
+                         f"{exc.strerror}") from None
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from dossier.diagnostics import Diagnostic, suggest
+from dossier.diagnostics import Diagnostic, shorten, suggest
 from dossier.loader import Document
+from dossier.markup import nesting_problem
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
 from dossier.validation import check, validator_for
 from dossier.yamltree import Path, Tree, dotted
@@ -122,7 +123,21 @@ def _check_document(collection: Collection, data: Any, doc: Document,
     if isinstance(data, dict):
         found += list(_order_problems(collection.fields, data, doc))
     found += list(_section_problems(collection, doc))
+    found += list(_nesting_problems(collection, data, doc))
     return found
+
+
+def _nesting_problems(collection: Collection, data: Any, doc: Document) -> Iterator[Diagnostic]:
+    """Markdown nested beyond what the converter and sanitiser handle in bounded time."""
+    if doc.body and (problem := nesting_problem(doc.body)):
+        line, message = problem
+        yield Diagnostic(doc.path, doc.body_line + line - 1, 1, "error", "body", message)
+    if not isinstance(data, dict):
+        return
+    for f, path, value in iter_values(collection.fields, data):
+        if f.type == "text" and isinstance(value, str) and (problem := nesting_problem(value)):
+            line, col = doc.tree.position(path)
+            yield Diagnostic(doc.path, line, col, "error", dotted(path), problem[1])
 
 
 def coerce(fields: tuple[Field, ...], tree: Tree) -> Any:
@@ -213,12 +228,12 @@ def _reference_problems(published: list[tuple[Document, Record]],
             path = _path_of(record, where, collection, value)
             line, col = doc.tree.position(path)
             if (collection, value) in drafts:
-                yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"'{value}' is a draft (concept: true) and is not published")
+                yield Diagnostic(doc.path, line, col, "error", where, f"'{shorten(value)}' is a "
+                                 "draft (concept: true) and is not published")
             elif value not in existing.get(collection, set()):
                 hint = suggest(value, existing.get(collection, set()))
                 yield Diagnostic(doc.path, line, col, "error", where,
-                                 f"no record '{value}' in {collection}", hint)
+                                 f"no record '{shorten(value)}' in {collection}", hint)
 
 
 def _path_of(record: Record, where: str, collection: str, value: str) -> Path:

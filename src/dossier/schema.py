@@ -131,6 +131,9 @@ _LABEL = {
          "required": ["nl"], "additionalProperties": False},
     ]
 }
+# Field names become URL folders (facets), ids and export columns.
+_FIELD_NAMES = {"pattern": r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$",
+                "x-expected": "a field name (lowercase letters, digits, '-' or '_')"}
 _FIELD: dict[str, Any] = {
     "type": "object",
     "x-expected": "a field declaration (type, label, …)",
@@ -145,7 +148,8 @@ _FIELD: dict[str, Any] = {
         "vocabulary": {"type": "string"},
         "collection": {"type": "string"},
         "items": {"$ref": "#/$defs/field"},
-        "fields": {"type": "object", "additionalProperties": {"$ref": "#/$defs/field"}},
+        "fields": {"type": "object", "additionalProperties": {"$ref": "#/$defs/field"},
+                   "propertyNames": _FIELD_NAMES},
         "order": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
         "description": {"type": "string"},
     },
@@ -178,7 +182,9 @@ META_SCHEMA: dict[str, Any] = {
                     "title": {"type": "string"},
                     "facet_root": {"type": "boolean"},
                     "sections": {"type": "array", "items": {"type": "string"}},
-                    "fields": {"type": "object", "additionalProperties": {"$ref": "#/$defs/field"}},
+                    "fields": {"type": "object",
+                               "additionalProperties": {"$ref": "#/$defs/field"},
+                               "propertyNames": _FIELD_NAMES},
                 },
             },
         },

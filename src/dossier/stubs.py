@@ -86,7 +86,7 @@ def _scalar(value: str) -> str:
 def existing_slugs(site_dir: Path, schema: Schema) -> dict[str, list[str]]:
     """The slugs of the records each collection has, from their file names."""
     content = site_dir / "content"
-    return {c.name: [f.stem for f, _ in collection_files(content, c.name)
+    return {c.name: [f.stem for f, _ in collection_files(content, c.name, [])
                      if f.suffix in RECORD_SUFFIXES]
             for c in schema.collections}
 

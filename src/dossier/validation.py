@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from dossier.diagnostics import Diagnostic, suggest
+from dossier.diagnostics import MAX_PER_FILE, Diagnostic, shorten, suggest
 from dossier.yamltree import Path, Tree, dotted
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"':]+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
@@ -78,12 +78,21 @@ def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def check(data: Any, schema: dict[str, Any] | Draft202012Validator, tree: Tree,
-          rel_path: str) -> list[Diagnostic]:
-    """Every way `data` breaks `schema`, located in the file `tree` came from."""
+          rel_path: str, limit: int = MAX_PER_FILE) -> list[Diagnostic]:
+    """Every way `data` breaks `schema`, located in the file `tree` came from.
+
+    After `limit` diagnostics one more says that there are more: a file with 100,000
+    wrong values gets a readable report, and quickly.
+    """
     validator = schema if isinstance(schema, Draft202012Validator) else validator_for(schema)
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
         found.extend(_diagnose(error, tree, rel_path))
+        if len(found) > limit:
+            last = found[limit]
+            return [*found[:limit], Diagnostic(
+                rel_path, last.line, last.column, "error", "",
+                f"more problems from here on are not shown (at most {limit} per file)")]
     return found
 
 
@@ -103,7 +112,10 @@ def _diagnose(
         return Diagnostic(rel_path, ln, cl, "error", dotted(where), message, suggestion)
 
     kind = error.validator
-    if kind == "required":
+    if "propertyNames" in error.schema_path and isinstance(value, str):
+        want = expected or f"a name matching {wanted}"
+        yield diag(f"'{shorten(value)}' is not {want}", (*path, value), at_key=True)
+    elif kind == "required":
         missing = str(error.message).split("'")[1]
         yield Diagnostic(rel_path, line, col, "error", dotted((*path, missing)),
                          "required field is missing")
@@ -115,14 +127,15 @@ def _diagnose(
         yield diag(f"expected one term, found {describe(value)}")
     elif kind == "enum":
         terms = [str(t) for t in wanted]
-        shown = value if isinstance(value, str) else describe(value)
-        yield diag(f"'{shown}' is not a known term", suggestion=suggest(str(value), terms))
+        shown = f"'{shorten(value)}'" if isinstance(value, str) else describe(value)
+        yield diag(f"{shown} is not a known term", suggestion=suggest(str(value), terms))
     elif kind == "type":
         want = expected or _TYPE_NAMES.get(str(wanted), str(wanted))
         yield diag(f"expected {want}, found {describe(value)}")
     elif kind in ("format", "pattern", "minimum", "maximum", "minLength", "maxLength"):
         want = expected or f"a value matching {wanted}"
-        shown = str(value) if isinstance(value, str | int) else describe(value)
-        yield diag(f"'{shown}' is not {want}")
+        shown = (f"'{shorten(str(value))}'" if isinstance(value, str | int)
+                 and not isinstance(value, bool) else describe(value))
+        yield diag(f"{shown} is not {want}")
     else:
         yield diag(error.message)

@@ -7,8 +7,11 @@ output of `--jobs 2` is byte-identical to `--jobs 1`.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +54,7 @@ class _Job:
     minify: bool = False
 
 
+_PR_SET_PDEATHSIG = 1  # Linux prctl option: a signal for this process when its parent dies
 _JOB: _Job | None = None  # set in the parent just before forking; read by the workers
 
 
@@ -73,13 +77,24 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, file
             return _render_chunk(range(len(pages)))
         chunks = [range(i, min(i + 64, len(pages))) for i in range(0, len(pages), 64)]
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs) as pool:
+        with context.Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             results: list[PageResult] = []
             for part in pool.imap(_render_chunk, chunks):
                 results.extend(part)
             return results
     finally:
         _JOB = None
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed build: it would keep writing into the temporary
+    folder and hold the output folder's lock (inherited with fork), so the next build
+    would be refused as if the killed one were still running."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        ctypes.CDLL(libc_name, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def _render_chunk(indexes: range) -> list[PageResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,11 @@ Path = tuple[str | int, ...]
 # Explicit limits: a hostile file gets a diagnostic, not a hang or an out-of-memory kill.
 MAX_NODES = 200_000  # values in one document, counting every expansion of an alias
 MAX_DEPTH = 64  # nesting of lists and mappings
+
+# Characters a YAML escape ("\v", "\x00", "\ud800") can put in a value that no page may
+# hold: control characters other than tab and line ends (they make the feed invalid XML),
+# lone surrogates (no UTF-8 for them) and the non-characters U+FFFE and U+FFFF.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -87,6 +93,8 @@ class _Converter:
                 self.fail(key_node, path, "a field name must be a plain word")
                 continue
             key = key_node.value
+            if self.forbidden(key_node, (*path, key), key):
+                continue
             if key in result:
                 self.fail(key_node, (*path, key), "field appears twice")
                 continue
@@ -94,9 +102,18 @@ class _Converter:
             result[key] = self.convert(value_node, (*path, key), depth + 1)
         return result
 
+    def forbidden(self, node: yaml.Node, path: Path, text: str) -> bool:
+        """Report a character no page may hold; True when there is one."""
+        found = _FORBIDDEN.search(text)
+        if found:
+            self.fail(node, path, f"contains the invisible character U+{ord(found[0]):04X}, "
+                      "which cannot be published; remove it")
+        return found is not None
+
     def scalar(self, node: yaml.Node, path: Path) -> Any:
         if node.tag in (_STR_TAG, _TIMESTAMP_TAG):
             # Dates stay text: the schema's date/month types check them.
+            self.forbidden(node, path, node.value)
             return node.value
         value = self.scalar_constructor.construct_object(node)
         if not isinstance(value, str):
@@ -110,9 +127,44 @@ class _TooBig(Exception):
         self.message = message
 
 
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent,
+                yaml.AliasEvent)
+_START_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_END_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _count_values(text: str, rel_path: str, line_offset: int) -> None:
+    """Refuse a huge document before composing it: the node tree of a 1 MB flow list
+    takes hundreds of MB. Events stream, so counting them costs no memory."""
+    count = 0
+    # Per open collection: None in a list; in a mapping, whether a key comes next.
+    stack: list[bool | None] = []
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, _END_EVENTS):
+            stack.pop()
+            continue
+        if not isinstance(event, _NODE_EVENTS):
+            continue
+        top = stack[-1] if stack else None
+        if top is None:
+            count += 1
+        else:
+            stack[-1] = not top
+            count += not top  # a value, not a key
+        if count > MAX_NODES:
+            mark = event.start_mark
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            raise DossierError([Diagnostic(rel_path, line + line_offset, col, "error", "",
+                                           f"document has more than {MAX_NODES:,} values")])
+        if isinstance(event, _START_EVENTS):
+            stack.append(True if isinstance(event, yaml.MappingStartEvent) else None)
+
+
 def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
     """Parse one YAML document; raise DossierError with positions for anything wrong."""
     try:
+        if len(text) > 2 * MAX_NODES:  # smaller texts cannot hold more values than that
+            _count_values(text, rel_path, line_offset)
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         raise DossierError([_syntax_error(exc, text, rel_path, line_offset)]) from None

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import pickle
+from collections.abc import Callable
+
+import pytest
 
 from dossier.diagnostics import (
     Diagnostic,
@@ -11,6 +15,7 @@ from dossier.diagnostics import (
     format_github,
     format_json,
     format_text,
+    shorten,
     sort_diagnostics,
     suggest,
 )
@@ -113,7 +118,46 @@ def test_format_github_workflow_commands() -> None:
 
 def test_format_github_escapes_percent_and_newlines() -> None:
     d = Diagnostic("x.md", 2, 3, "error", "", "50% klaar\nvolgende\rregel")
-    assert format_github([d]) == "::error file=x.md,line=2,col=3::50%25 klaar%0Avolgende%0Dregel"
+    assert format_github([d]) == "::error file=x.md,line=2,col=3::50%25 klaar\\nvolgende\\rregel"
+
+
+def test_a_file_name_cannot_forge_a_github_annotation() -> None:
+    d = Diagnostic("a,line=1::x\n::error file=b.md.md", 2, 3, "error", "", "kapot")
+    [line] = format_github([d]).splitlines()
+    assert line.startswith("::error file=a%2Cline=1%3A%3Ax\\n%3A%3Aerror file=b.md.md,line=2,")
+
+
+@pytest.mark.parametrize("out", [str, format_text, format_json])
+def test_control_characters_from_content_are_printed_as_escapes(
+    out: Callable[..., str]
+) -> None:
+    d = Diagnostic("content/projecten/\x1b[2Jx.md", 1, 1, "error", "t\x07",
+                   "'\x1b]0;titel\x07' is not a known term")
+    text = out(d) if out is str else out([d])
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b" in text
+
+
+def test_a_file_name_that_is_not_utf8_can_be_printed_and_given_as_json() -> None:
+    name = b"caf\xe9.md".decode("utf-8", "surrogateescape")
+    d = Diagnostic(f"content/projecten/{name}", 1, 1, "error", "", "kapot")
+    for text in (str(d), format_json([d]), format_github([d])):
+        text.encode("utf-8")  # no lone surrogate left: printing cannot fail
+        assert "caf\\udce9.md" in text.replace("\\\\", "\\")
+
+
+def test_a_long_value_is_shortened_in_the_message() -> None:
+    long = "x" * 10_000
+    d = Diagnostic("x.md", 1, 1, "error", long, f"'{shorten(long)}' is not a known term")
+    assert len(str(d)) < 250
+
+
+
+def test_an_error_raised_in_a_worker_process_reaches_the_parent_whole() -> None:
+    error = DossierError([TERM, WARNING])
+    again = pickle.loads(pickle.dumps(error))
+    assert again.diagnostics == error.diagnostics
+    assert str(again) == str(error)
 
 
 def test_format_github_escapes_commas_and_colons_in_the_file_name() -> None:

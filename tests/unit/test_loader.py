@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.loader import (
     MAX_FILE_BYTES,
+    collection_files,
     is_ignored,
     load_document,
     load_documents,
@@ -65,7 +68,8 @@ def test_lone_cr_line_ends_become_lf(tmp_path: Path) -> None:
 def test_non_utf8_byte_is_reported_with_line_and_column(tmp_path: Path) -> None:
     problem = read_problem(tmp_path, b"---\ntitel: Caf\xe9 Tussen In\n---\n")
     assert (problem.path, problem.line, problem.column) == ("content/projecten/x.md", 2, 11)
-    assert problem.message == "file is not UTF-8 (byte 0xe9); save it as UTF-8"
+    assert problem.message == (
+        "file is not UTF-8 (byte 0xe9, 'é' in Windows-1252 or Latin-1); save it as UTF-8")
 
 
 def test_non_utf8_byte_on_first_line(tmp_path: Path) -> None:
@@ -285,3 +289,133 @@ def test_other_file_types_are_skipped_silently(tmp_path: Path) -> None:
 )
 def test_slugify(text: str, slug: str) -> None:
     assert slugify(text) == slug
+
+
+# --- hostile and odd files ---------------------------------------------------------------
+
+def test_a_file_that_claims_to_be_small_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    with pytest.raises(DossierError) as caught:
+        read_text(Path("/dev/zero"), "content/projecten/nul.md")  # endless, size 0
+    [problem] = caught.value.diagnostics
+    assert f"at most {MAX_FILE_BYTES:,} bytes" in problem.message
+
+
+def test_utf16_with_bom_is_named_as_utf16(tmp_path: Path) -> None:
+    for bom_and_text in (b"\xff\xfe" + "---\n".encode("utf-16-le"),
+                         b"\xfe\xff" + "---\n".encode("utf-16-be")):
+        problem = read_problem(tmp_path, bom_and_text)
+        assert problem.message == ("file is saved as UTF-16 (it starts with a UTF-16 byte "
+                                   "order mark); save it as UTF-8")
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\n", b"\xef\xbb\xbf\r\n"])
+@pytest.mark.parametrize("name", ["leeg.md", "leeg.yml"])
+def test_an_empty_record_is_an_error(tmp_path: Path, data: bytes, name: str) -> None:
+    make_collection(tmp_path, {"ok.md": RECORD, name: data})
+    slugs, [problem] = load(tmp_path)
+    assert slugs == ["ok"]
+    assert str(problem) == (f"content/projecten/{name}:1:1: error: file is empty; fill it in "
+                            "or remove it")
+
+
+def test_mixed_line_ends_give_the_same_document_as_lf(tmp_path: Path) -> None:
+    make_collection(tmp_path, {
+        "lf.md": b"---\ntitel: x\nplaats: y\n---\n## Aanleiding\n\nTekst.\n",
+        "mixed.md": b"---\r\ntitel: x\rplaats: y\n---\r\n## Aanleiding\r\rTekst.\r\n",
+    })
+    problems: list[Diagnostic] = []
+    lf, mixed = load_documents(tmp_path, ["projecten"], problems)[0]
+    assert problems == []
+    assert (lf.tree.data, lf.body, lf.body_line) == (mixed.tree.data, mixed.body,
+                                                     mixed.body_line)
+    assert lf.tree.positions == mixed.tree.positions
+
+
+@pytest.mark.parametrize("name", ["project.MD", "project.Md", "project.YML", "project.markdown"])
+def test_a_record_with_an_odd_suffix_is_named_not_silently_skipped(
+    tmp_path: Path, name: str
+) -> None:
+    make_collection(tmp_path, {name: RECORD})
+    slugs, [problem] = load(tmp_path)
+    assert slugs == []
+    assert problem.severity == "warning"
+    assert "record files end in .md, .yml or .yaml" in problem.message
+
+
+def test_a_symlinked_collection_folder_outside_content_is_not_read(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elders"
+    elsewhere.mkdir()
+    (elsewhere / "geheim.md").write_bytes(RECORD)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "projecten").symlink_to(elsewhere, target_is_directory=True)
+    slugs, [problem] = load(tmp_path)
+    assert slugs == []
+    assert str(problem) == ("content/projecten:1:1: error: symbolic link points outside the "
+                            "content folder; it is not read")
+
+
+def test_a_symlinked_collection_folder_inside_content_is_read(tmp_path: Path) -> None:
+    make_collection(tmp_path, {"ok.md": RECORD})
+    (tmp_path / "content" / "oude-projecten").symlink_to("projecten")
+    problems: list[Diagnostic] = []
+    documents, _ = load_documents(tmp_path, ["oude-projecten"], problems)
+    assert [d.slug for d in documents] == ["ok"]
+
+
+def test_a_symlinked_subfolder_pointing_outside_is_an_error(tmp_path: Path) -> None:
+    folder = make_collection(tmp_path, {"ok.md": RECORD})
+    (folder / "archief").symlink_to("/etc", target_is_directory=True)
+    slugs, [problem] = load(tmp_path)
+    assert slugs == ["ok"]
+    assert (problem.path, problem.severity) == ("content/projecten/archief", "error")
+
+
+def test_a_named_pipe_is_not_opened(tmp_path: Path) -> None:
+    folder = make_collection(tmp_path, {"ok.md": RECORD})
+    os.mkfifo(folder / "pijp.md")  # opening it would wait for a writer forever
+    slugs, [problem] = load(tmp_path)
+    assert slugs == ["ok"]
+    assert str(problem) == ("content/projecten/pijp.md:1:1: error: not a regular file; "
+                            "it is not read")
+
+
+def test_names_that_differ_only_in_capitals_are_a_duplicate_slug(tmp_path: Path) -> None:
+    make_collection(tmp_path, {"project.md": RECORD, "Project.md": RECORD})
+    slugs, [problem] = load(tmp_path)
+    assert slugs == ["project"]
+    assert str(problem) == (
+        "content/projecten/Project.md:1:1: error: duplicate slug 'project': "
+        "content/projecten/project.md has the same name apart from capitals; "
+        "keep one of the two files")
+
+
+def test_names_that_differ_only_in_unicode_normalisation_are_a_duplicate(
+    tmp_path: Path
+) -> None:
+    nfc, nfd = (unicodedata.normalize(form, "café") for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    make_collection(tmp_path, {f"{nfc}.md": RECORD, f"{nfd}.md": RECORD})
+    slugs, problems = load(tmp_path)
+    assert slugs == []
+    first, second = sorted(problems, key=lambda p: p.message)
+    assert "how its accents are encoded (Unicode NFC or NFD)" in first.message
+    assert first.message.startswith("duplicate slug 'cafe'")
+    assert second.message == "file name must be lowercase letters, digits and '-'"
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_can_be_printed(tmp_path: Path) -> None:
+    folder = make_collection(tmp_path, {})
+    (folder / os.fsdecode(b"caf\xe9.md")).write_bytes(RECORD)
+    slugs, [problem] = load(tmp_path)
+    assert slugs == []
+    assert str(problem).encode("utf-8").startswith(b"content/projecten/caf\\udce9.md:1:1: error")
+
+
+def test_skipped_files_are_not_even_looked_at(tmp_path: Path) -> None:
+    folder = make_collection(tmp_path, {"ok.md": RECORD})
+    for name in ("notities.txt", "foto.jpg", "x.md.swp", "x.md~"):
+        (folder / name).symlink_to("verdwenen")  # a dangling link: opening it would fail
+    problems: list[Diagnostic] = []
+    assert [rel for _, rel in collection_files(tmp_path / "content", "projecten", problems)] \
+        == ["content/projecten/ok.md"]
+    assert problems == []

@@ -22,7 +22,8 @@ def test_table(renderer: MarkdownRenderer) -> None:
     out = html(renderer, "| Jaar | Deelnemers |\n|---|---:|\n| 2010 | 42 |\n")
     assert "<table>" in out
     assert "<th>Jaar</th>" in out
-    assert '<td style="text-align:right">42</td>' in out
+    assert '<td class="align-right">42</td>' in out
+    assert "style" not in out  # the Content-Security-Policy allows no inline style
 
 
 def test_footnote_links_to_its_note(renderer: MarkdownRenderer) -> None:
@@ -33,9 +34,27 @@ def test_footnote_links_to_its_note(renderer: MarkdownRenderer) -> None:
     assert 'title="Terug naar tekst 1"' in out
 
 
-def test_attr_list_sets_id_and_class(renderer: MarkdownRenderer) -> None:
-    out = html(renderer, "## Aanpak {#werkwijze .uitgelicht}\n")
-    assert out == '<h2 class="uitgelicht" id="werkwijze">Aanpak</h2>'
+def test_attr_list_sets_id_and_an_md_class(renderer: MarkdownRenderer) -> None:
+    out = html(renderer, "## Aanpak {#werkwijze .md-uitgelicht}\n")
+    assert out == '<h2 class="md-uitgelicht" id="werkwijze">Aanpak</h2>'
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["## Aanpak {: .skip-link .md-ok }\n",
+     '<div class="skip-link md-ok facts-panel">x</div>\n'],
+)
+def test_classes_of_the_theme_are_dropped_from_content(
+    renderer: MarkdownRenderer, text: str
+) -> None:
+    out = html(renderer, text)
+    assert 'class="md-ok"' in out
+    assert "skip-link" not in out
+    assert "facts-panel" not in out
+
+
+def test_a_class_that_is_only_the_prefix_is_dropped(renderer: MarkdownRenderer) -> None:
+    assert html(renderer, "<span class=\"md-\">x</span>\n") == "<p><span>x</span></p>"
 
 
 def test_headings_get_slug_ids(renderer: MarkdownRenderer) -> None:
@@ -118,6 +137,7 @@ def test_data_url_image_loses_its_src(renderer: MarkdownRenderer) -> None:
 
 def test_ordinary_links_and_images_are_kept(renderer: MarkdownRenderer) -> None:
     out = html(renderer, "[site](https://example.org/) ![logo](logo.png) [mail](mailto:a@b.nl)")
+    assert renderer.convert("![logo](logo.png)").problems == []
     assert '<a href="https://example.org/">site</a>' in out
     assert '<img alt="logo" src="logo.png">' in out
     assert 'href="mailto:a@b.nl"' in out
@@ -128,9 +148,46 @@ def test_harmless_raw_html_is_kept(renderer: MarkdownRenderer) -> None:
     assert out == "<details><summary>Meer</summary>Tekst</details>"
 
 
-def test_sanitize_keeps_only_text_align_style() -> None:
+def test_sanitize_keeps_no_style_at_all() -> None:
     cell = '<table><tr><td style="text-align:left; color:red">x</td></tr></table>'
-    assert '<td style="text-align:left">x</td>' in sanitize(cell)
+    assert "<td>x</td>" in sanitize(cell)
+
+
+def test_raw_html_image_from_another_website_loses_its_src() -> None:
+    assert sanitize('<img src="https://example.org/pixel.gif" alt="x">') == '<img alt="x">'
+    assert sanitize('<img src="//example.org/pixel.gif">') == "<img>"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[klik](javascript:alert(1))", "is not allowed"),
+        ("[klik](data:text/html;base64,PHNjcmlwdD4=)", "is not allowed"),
+        ("[klik](//example.org/x)", "is not allowed"),
+        ("[klik](file:///etc/passwd)", "is not allowed"),
+        ("![pixel](https://example.org/pixel.gif)", "on another website"),
+        ("![logo](data:image/png;base64,iVBORw0KGgo=)", "on another website"),
+        ("[klik](C:/Users/x/project.md)", "Windows path"),
+        ("[klik](c:\\x.md)", "Windows path"),
+        ("[klik](..\\organisaties\\al-amal.md)", "Windows path"),
+    ],
+)
+def test_links_that_leave_the_site_unsafely_are_problems(
+    renderer: MarkdownRenderer, text: str, message: str
+) -> None:
+    rendered = renderer.convert(text)
+    [(_, found)] = rendered.problems
+    assert message in found
+    assert "href" not in rendered.html and "src" not in rendered.html
+
+
+@pytest.mark.parametrize(
+    "text", ["[bel](tel:+31201234567)", "[mail](mailto:a@b.nl)", "[site](https://example.org/)"]
+)
+def test_ordinary_external_links_are_no_problem(renderer: MarkdownRenderer, text: str) -> None:
+    rendered = renderer.convert(text)
+    assert rendered.problems == []
+    assert "href=" in rendered.html
 
 
 # --- link rewriting ---------------------------------------------------------------------
@@ -182,3 +239,17 @@ def test_problems_are_reset_between_texts(renderer: MarkdownRenderer) -> None:
 
 def test_default_resolver_leaves_links_alone(renderer: MarkdownRenderer) -> None:
     assert html(renderer, "[a](../a/)") == '<p><a href="../a/">a</a></p>'
+
+
+# --- long texts -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("offset", range(1015, 1030))
+def test_long_text_is_sanitised_unchanged_whatever_the_entity_boundary(offset: int) -> None:
+    text = "a" * offset + "&eacute;&amp;&#233;&nbsp;" + "b & c " * 500
+    expected = "a" * offset + "é&amp;é&nbsp;" + "b &amp; c " * 500
+    assert sanitize(f"<p>{text}</p>") == f"<p>{expected}</p>"
+
+
+def test_long_text_in_a_raw_html_attribute_is_left_whole() -> None:
+    title = "x" * 3000
+    assert sanitize(f'<abbr title="{title}">y</abbr>') == f'<abbr title="{title}">y</abbr>'

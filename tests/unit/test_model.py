@@ -175,6 +175,16 @@ def test_string_facet_values_with_one_slug_get_distinct_slugs(base_site: Path) -
     assert sorted([found["Den Haag"], found["den haag"]]) == ["den-haag", "den-haag-2"]
 
 
+def test_a_very_long_string_facet_value_gets_a_short_slug(base_site: Path) -> None:
+    long, longer = "Plaats " * 40 + "een", "Plaats " * 40 + "twee"  # alike for 280 characters
+    add_project(base_site, "lang-project", f"plaats: {long}\n")
+    add_project(base_site, "langer-project", f"plaats: {longer}\n")
+    site = load(base_site)
+    found = {t.key: t.slug for t in facet(site, "projecten", "plaats").terms}
+    assert len(found[long]) <= 80 and not found[long].endswith("-")
+    assert found[longer] == found[long] + "-2"
+
+
 def test_string_facet_terms_sort_case_insensitively(base_site: Path) -> None:
     add_project(base_site, "a-project", "plaats: amersfoort\n")
     site = load(base_site)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dossier.diagnostics import Diagnostic, DossierError
-from dossier.yamltree import MAX_DEPTH, dotted, parse
+from dossier.yamltree import MAX_DEPTH, MAX_NODES, dotted, parse
 
 RECORD = """\
 titel: Tussen In
@@ -239,3 +239,29 @@ def test_error_message_has_no_python_traceback_text() -> None:
         "content/projecten/x.md:1:5: error: "
         "YAML syntax error: mapping values are not allowed in this context"
     )
+
+
+def test_a_huge_flow_list_is_refused_before_its_tree_is_built() -> None:
+    problem = only_problem("a: [" + "x, " * (MAX_NODES + 10) + "]\n")
+    assert problem.message == f"document has more than {MAX_NODES:,} values"
+    assert problem.line == 1
+
+
+def test_many_fields_are_refused_like_many_values() -> None:
+    text = "".join(f"k{i}: 1\n" for i in range(MAX_NODES + 1))
+    assert "more than" in only_problem(text).message
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [('titel: "x\\vy"', "U+000B"), ('titel: "\\0"', "U+0000"), ('titel: "a\\x1bb"', "U+001B"),
+     ('titel: "\\uFFFE"', "U+FFFE"), ('"sleutel\\x01": 1', "U+0001")],
+)
+def test_invisible_characters_written_as_escapes_are_reported(text: str, code: str) -> None:
+    problem = only_problem(text + "\n")
+    assert code in problem.message
+    assert problem.line == 1
+
+
+def test_tabs_and_line_ends_in_values_are_fine() -> None:
+    assert parse('a: "een\\ttwee\\ndrie"\n', "x.yml").data == {"a": "een\ttwee\ndrie"}

@@ -1,0 +1,132 @@
+"""Hostile content in a real browser: no dialog fires, no request leaves localhost, and the
+browser's own reading of every page holds no script, handler or inline style from content."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from dossier.build import BuildOptions, build
+from hostile import make_hostile_site
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.browser
+
+# Run in the page after it loaded: what in the browser's DOM could run or was injected.
+DOM_AUDIT = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const attr of el.attributes) {
+      if (attr.name.startsWith('on')) found.push(el.tagName + ' ' + attr.name);
+      if (attr.name === 'style') found.push(el.tagName + ' style');
+      if (/^\\s*(javascript|vbscript|data):/i.test(attr.value))
+        found.push(el.tagName + ' ' + attr.name + ' url');
+    }
+  }
+  for (const s of document.querySelectorAll('script'))
+    if (s.type !== 'application/ld+json') found.push('script ' + s.outerHTML.slice(0, 80));
+  for (const tag of ['iframe', 'object', 'embed', 'form', 'svg', 'math', 'base', 'style'])
+    for (const el of document.querySelectorAll(tag)) found.push(tag);
+  const skipLinks = document.querySelectorAll('.skip-link').length;
+  if (skipLinks !== 1) found.push(skipLinks + ' skip links');
+  return found;
+}"""
+
+
+def _playwright() -> Any:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (install the chromium package)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the Python package playwright is not installed (pip install -e '.[test]')")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """The built site of attacks on http://127.0.0.1:PORT/, and the paths of its pages."""
+    site = make_hostile_site(tmp_path_factory.mktemp("browser"))
+    build(site, BuildOptions(cache=False))
+    root = site / "build"
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pages = _pages(root)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", pages
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _pages(root: Path) -> list[str]:
+    """Every record page (they hold the attacks) and a few pages of every other kind."""
+    pages: list[str] = []
+    seen: dict[str, int] = {}
+    for file in sorted(root.rglob("*.html")):
+        path = file.relative_to(root).as_posix().removesuffix("index.html")
+        kind = path.split("/")[0]
+        seen[kind] = seen.get(kind, 0) + 1
+        if kind in ("projecten", "organisaties", "dossiers") or seen[kind] <= 3:
+            pages.append(path)
+    return pages
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_no_attack_runs_or_calls_out_in_chromium(served: tuple[str, list[str]]) -> None:
+    base, pages = served
+    dialogs: list[str] = []
+    outside: list[str] = []
+    refused: list[str] = []
+    injected: list[str] = []
+    with _playwright()() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+
+            def route(r: Any) -> None:
+                if urlsplit(r.request.url).hostname == "127.0.0.1":
+                    r.continue_()
+                else:
+                    outside.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("dialog", lambda d: (dialogs.append(f"{page.url}: {d.message}"),
+                                         d.dismiss()))
+            page.on("console", lambda m: refused.append(f"{page.url}: {m.text}")
+                    if "Content Security Policy" in m.text else None)
+            # The test's eyes work: an unsanitised page is seen, and so is its dialog.
+            page.set_content('<p onclick="x" style="y"><img src=# onerror="alert(1)">')
+            assert len(page.evaluate(DOM_AUDIT)) == 4
+            page.wait_for_timeout(200)
+            assert len(dialogs) == 1
+            dialogs.clear()
+            for path in pages:
+                page.goto(base + path, wait_until="load")
+                page.keyboard.press("Tab")  # focus handlers, if any had survived
+                page.mouse.move(200, 300)
+                injected += [f"{path}: {x}" for x in page.evaluate(DOM_AUDIT)]
+        finally:
+            browser.close()
+    assert len(pages) > 80
+    assert dialogs == []
+    assert outside == []
+    assert refused == []  # the theme's own output fits its policy, and content adds nothing
+    assert injected == []
