@@ -135,8 +135,13 @@ def make_hostile_site(dest: Path) -> Path:
 
 # What the theme itself writes in <head>; content can add nothing there.
 _THEME_META = {"charset", "viewport", "description", "Content-Security-Policy",
-               "x-dns-prefetch-control"}
-_THEME_LINKS = {"stylesheet", "canonical", "prev", "next", "alternate"}
+               "x-dns-prefetch-control", "robots"}
+_THEME_LINKS = {"stylesheet", "canonical", "prev", "next", "alternate", "icon"}
+# The theme's own search script, and its search forms (header and search page): content
+# cannot write these (the sanitiser drops script, form, input and button), so they are the
+# only ones allowed.
+_THEME_SCRIPT = re.compile(r"^((\.\./)*|/[^:]*/)static/zoeken\.[0-9a-f]{8}\.js$")
+_THEME_FORMS = {"site-search", "search"}
 _FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "form", "input", "button",
                    "textarea", "svg", "math", "base", "frame", "frameset", "applet", "noscript",
                    "template", "video", "audio", "source", "mglyph", "animate", "x"}
@@ -160,6 +165,7 @@ class Audit(HTMLParser):
         self.ld_json: list[str] = []
         self.skip_links = 0
         self._in_ld = False
+        self._theme_form = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
@@ -167,7 +173,15 @@ class Audit(HTMLParser):
             self._in_ld = True
             self.ld_json.append("")
             return
-        if tag in _FORBIDDEN_TAGS:
+        if tag == "script" and set(values) == {"type", "src"} and values["type"] == "module" \
+                and _THEME_SCRIPT.match(values["src"]):
+            return
+        if tag == "form" and values.get("class") in _THEME_FORMS and \
+                not _scheme(values.get("action", "")) and values.get("method") == "get":
+            self._theme_form += 1
+        elif tag in ("input", "button") and self._theme_form:
+            pass
+        elif tag in _FORBIDDEN_TAGS:
             self.problems.append(f"<{tag}> element")
         if tag == "meta" and not (set(values) & {"charset", "name", "http-equiv"}):
             self.problems.append(f"<meta {values}>")
@@ -199,6 +213,8 @@ class Audit(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "script":
             self._in_ld = False
+        if tag == "form" and self._theme_form:
+            self._theme_form -= 1
 
     def handle_data(self, data: str) -> None:
         if self._in_ld:

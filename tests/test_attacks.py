@@ -63,8 +63,9 @@ def test_no_page_has_anything_that_could_run_or_load_from_outside(hostile: Path)
 def test_every_page_sends_the_content_security_policy(hostile: Path) -> None:
     for page in hostile.rglob("*.html"):
         head = page.read_text("utf-8").split("<meta", 3)
-        assert head[2].startswith(' http-equiv="Content-Security-Policy" content="default-src '
-                                  "'none'; script-src 'self'; style-src 'self'; img-src 'self';")
+        assert head[2].startswith(
+            ' http-equiv="Content-Security-Policy" content="default-src '
+            "'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self';")
 
 
 class _Heading(HTMLParser):

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from dossier.diagnostics import Diagnostic, shorten, suggest
-from dossier.loader import Document
+from dossier.loader import SLUG_RE, Document
 from dossier.markup import nesting_problem
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
 from dossier.validation import check, validator_for
@@ -42,7 +42,7 @@ class Record:
         """Every reference: (dotted field, collection, slug), in schema order."""
         return tuple((dotted(path), f.collection, value)
                      for f, path, value in iter_values(self.collection.fields, self.data)
-                     if f.type == "ref" and isinstance(value, str))
+                     if f.type == "ref" and isinstance(value, str) and SLUG_RE.match(value))
 
     def facet(self, name: str) -> tuple[str, ...]:
         """The term keys this record carries for one facet field."""
