@@ -140,7 +140,7 @@ _THEME_LINKS = {"stylesheet", "canonical", "prev", "next", "alternate", "icon"}
 # The theme's own search script, and its search forms (header and search page): content
 # cannot write these (the sanitiser drops script, form, input and button), so they are the
 # only ones allowed.
-_THEME_SCRIPT = re.compile(r"^((\.\./)*|/[^:]*/)static/zoeken\.[0-9a-f]{8}\.js$")
+_THEME_SCRIPT = re.compile(r"^((\.\./)*|/[^:]*/)static/zoeken(\.[0-9a-f]{8})?\.js$")
 _THEME_FORMS = {"site-search", "search"}
 _FORBIDDEN_TAGS = {"script", "style", "iframe", "object", "embed", "form", "input", "button",
                    "textarea", "svg", "math", "base", "frame", "frameset", "applet", "noscript",
