@@ -61,5 +61,7 @@ def test_temporary_cache_files_of_a_killed_build_are_removed(base_site: Path) ->
     cache = BuildCache(base_site, base_site / "build")
     stale = cache.documents_path.with_suffix(".tmp-99999")
     stale.write_text("half")
-    build(base_site, BuildOptions())
+    record = base_site / "content" / "projecten" / "project-drie.md"
+    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
+    build(base_site, BuildOptions())  # a build that saves the cache (not merely up to date)
     assert not stale.exists()
