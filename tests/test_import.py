@@ -184,5 +184,5 @@ def test_a_file_that_is_not_utf8_is_an_error_not_a_traceback(
     sheet.write_bytes(bad)
     result = _import(base_site, "projecten", sheet)
     assert result.exit_code == 1
-    assert "is not UTF-8" in result.stderr
+    assert "save it as UTF-8" in result.stderr
     assert "Traceback" not in result.output
