@@ -81,10 +81,12 @@ class Visit:
 
 
 def open_page(browser: Any, base: str, *, width: int = 1280, scheme: str = "light",
-              javascript: bool = True, bypass_csp: bool = False) -> Visit:
+              javascript: bool = True, bypass_csp: bool = True) -> Visit:
     """A new page in its own context; requests that would leave the test server are refused.
 
-    `bypass_csp` lets a test inject its own script (axe-core) into pages with a CSP.
+    `bypass_csp` (the default) lets the test's own scripts run in pages with a CSP: axe-core,
+    and Playwright's string predicates, which the page's policy (no eval) would refuse. The
+    policy itself is enforced in tests/test_attacks_browser.py.
     """
     context = browser.new_context(viewport={"width": width, "height": 900},
                                   color_scheme=scheme, java_script_enabled=javascript,
