@@ -73,9 +73,14 @@ MARKDOWN_ATTACKS = [
 EVERYTHING = " ".join(ATTACKS)
 
 
-def _q(text: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is a subset of YAML's)."""
-    return json.dumps(text, ensure_ascii=False)
+def yaml_string(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is a subset of YAML's); the Unicode
+    line breaks YAML would obey are written as escapes."""
+    return (json.dumps(text, ensure_ascii=False).replace("\u2028", "\\u2028")
+            .replace("\u2029", "\\u2029").replace("\x85", "\\u0085"))
+
+
+_q = yaml_string
 
 
 def _labelled(schema: str) -> str:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from conftest import make_site
 from dossier.build import BuildOptions, build
 from dossier.cli import main
-from hostile import ATTACKS, EVIL, MARKDOWN_ATTACKS, audit, make_hostile_site
+from hostile import ATTACKS, EVIL, MARKDOWN_ATTACKS, audit, make_hostile_site, yaml_string
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -154,7 +154,7 @@ def test_attacks_in_typed_fields_are_refused(tmp_path: Path) -> None:
             "projecten": "titel: Aanval\nsamenvatting: x\nuitvoerder: org-a\n"}
     for kind, (collection, line) in TYPED.items():
         for i, attack in enumerate(ATTACKS):
-            value = json.dumps(attack, ensure_ascii=False)
+            value = yaml_string(attack)
             (site / "content" / collection / f"{kind}-{i:02d}.yml").write_text(
                 base[collection] + line.format(value=value) + "\n")
     result = CliRunner().invoke(main, ["build", str(site)])

@@ -26,6 +26,10 @@ MAX_DEPTH = 64  # nesting of lists and mappings
 # lone surrogates (no UTF-8 for them) and the non-characters U+FFFE and U+FFFF.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
+# Unicode line breaks that YAML obeys but editors do not show: a title with one pasted in
+# would be cut in two, and every position after it would be a line off.
+_HIDDEN_BREAK = re.compile("[\x85\u2028\u2029]")
+
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
@@ -162,6 +166,14 @@ def _count_values(text: str, rel_path: str, line_offset: int) -> None:
 
 def parse(text: str, rel_path: str, line_offset: int = 0) -> Tree:
     """Parse one YAML document; raise DossierError with positions for anything wrong."""
+    if hidden := _HIDDEN_BREAK.search(text):
+        at = hidden.start()
+        line = text.count("\n", 0, at) + 1 + line_offset
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise DossierError([Diagnostic(
+            rel_path, line, col, "error", "",
+            f"contains the invisible line break U+{ord(hidden[0]):04X}, which YAML reads as "
+            "the end of a line; remove it")])
     try:
         if len(text) > 2 * MAX_NODES:  # smaller texts cannot hold more values than that
             _count_values(text, rel_path, line_offset)

@@ -265,3 +265,17 @@ def test_invisible_characters_written_as_escapes_are_reported(text: str, code: s
 
 def test_tabs_and_line_ends_in_values_are_fine() -> None:
     assert parse('a: "een\\ttwee\\ndrie"\n', "x.yml").data == {"a": "een\ttwee\ndrie"}
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_an_invisible_unicode_line_break_is_reported_where_the_editor_sees_it(
+    separator: str
+) -> None:
+    problem = only_problem(f"titel: x\nplaats: Den{separator}Haag\nthema: [a]\n", line_offset=1)
+    assert (problem.line, problem.column) == (3, 12)
+    assert problem.message == (f"contains the invisible line break U+{ord(separator):04X}, "
+                               "which YAML reads as the end of a line; remove it")
+
+
+def test_an_escaped_unicode_line_break_is_a_value_like_any_other() -> None:
+    assert parse('titel: "Den\\u2028Haag"\n', "x.yml").data == {"titel": "Den\u2028Haag"}
