@@ -46,6 +46,9 @@ def site(corpus: Path, tmp_path: Path) -> Path:
     """
     copy = tmp_path / "site"
     shutil.copytree(corpus, copy, copy_function=os.link)
+    # The fragment store is an SQLite file, written in place: that one is copied.
+    shutil.rmtree(copy / ".dossier-cache")
+    shutil.copytree(corpus / ".dossier-cache", copy / ".dossier-cache")
     return copy
 
 
@@ -137,3 +140,53 @@ def test_an_up_to_date_site_is_not_even_read(site: Path, monkeypatch: pytest.Mon
     result = build(site)
     assert result.unchanged and result.pages > 200
     assert "validate" not in result.timings and "render" not in result.timings
+
+
+def test_a_moved_collection_changes_the_links_in_converted_markdown(
+        site: Path, tmp_path: Path) -> None:
+    """Converted Markdown is kept between builds; a body's link to an organisation must
+    follow the organisation to its new folder, not keep the URL it had when converted."""
+    edit(site / "content" / "schema.yml", "folder: organisaties", "folder: partners")
+    build(site)
+    page = (site / "build" / "projecten" / "project-00001" / "index.html").read_text()
+    assert 'href="../../partners/org-' in page
+    assert "../../organisaties/" not in page
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_a_template_change_converts_no_markdown_again(
+        site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dossier.markup import MarkdownRenderer
+
+    converted: list[str] = []
+    original = MarkdownRenderer.convert
+
+    def counting(self: MarkdownRenderer, text: str, *args: object, **kwargs: object) -> object:
+        converted.append(text)
+        return original(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MarkdownRenderer, "convert", counting)
+    _add_template(site)
+    result = build(site, BuildOptions(jobs=1))
+    assert result.rendered == result.pages
+    assert converted == []
+
+
+def test_a_planted_fragment_cannot_put_a_script_into_a_page(site: Path, tmp_path: Path) -> None:
+    """The fragment store sits in the site folder: what it holds is used only if the
+    sanitiser would leave it exactly as it is."""
+    import sqlite3
+
+    db = sqlite3.connect(site / ".dossier-cache" / "fragments.sqlite")
+    with db:
+        rows = db.execute("SELECT key, value FROM fragment").fetchall()
+        assert rows
+        for key, value in rows:
+            planted = value.replace("<p>", "<p><script>alert(1)</script>", 1)
+            db.execute("UPDATE fragment SET value = ? WHERE key = ?", (planted, key))
+    db.close()
+    _add_template(site)  # every page is rendered again
+    build(site)
+    for page in (site / "build").rglob("*.html"):
+        assert "alert(1)" not in page.read_text()
+    assert_same_as_clean(site, tmp_path)

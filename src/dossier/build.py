@@ -29,6 +29,7 @@ from dossier.cache import (
 from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
 from dossier.feeds import discovery_warnings
+from dossier.fragments import FragmentStore
 from dossier.jobs import Job, plan_jobs
 from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
@@ -256,7 +257,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         pages = plan(site)
         problems.extend(_collisions(pages))
         _stop_on_errors(problems, strict=False)
-        renderer = make_renderer(site, site_dir)
+        renderer = make_renderer(site, site_dir, cache)
         keys = Keys(site, generation) if cache else None
         jobs = plan_jobs(site, pages, site_dir, keys)
         manifest = cache.manifest(generation) if cache else Manifest("")
@@ -294,6 +295,10 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         problems.extend(_anchor_problems(renderer, pages, anchors, output, out_label))
     problems.extend(discovery_warnings(site))
     _stop_on_errors(problems, options.strict)
+    if renderer.fragments is not None:
+        renderer.fragments.prune(lambda: {r.path: [r.body, *_strings(r.data)]
+                                          for r in site.all_records()})
+        renderer.fragments.close()
     result.rendered = len(to_render)
     result.outputs = {j.rel: (j.key, anchors.get(j.rel, ())) for j in jobs}
     if options.search:
@@ -377,11 +382,19 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
 
 
-def make_renderer(site: Site, site_dir: Path) -> Renderer:
-    """A Renderer with the site's templates layered over the theme's."""
+def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -> Renderer:
+    """A Renderer with the site's templates layered over the theme's; with a build cache,
+    converted Markdown is kept in it and taken from it."""
     templates = site_dir / "templates"
-    return Renderer(site, make_environment(templates), load_messages(site.config.lang, templates),
-                    assets.manifest(assets.collect(site_dir)))
+    messages = load_messages(site.config.lang, templates)
+    fragments = None
+    if cache is not None and cache.enabled:
+        # The converter's code and the one message it writes into HTML (footnote links).
+        code = hash_files(*(Path(__file__).parent / name for name in ("markup.py", "render.py")))
+        fragments = FragmentStore(cache.fragments_path,
+                                  f"{code}\0{messages.get('footnote.back', '')}")
+    return Renderer(site, make_environment(templates), messages,
+                    assets.manifest(assets.collect(site_dir)), fragments)
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:
@@ -406,6 +419,18 @@ def _collisions(pages: list[Page]) -> Iterator[Diagnostic]:
             yield Diagnostic(path, 1, 1, "error", "",
                              f"two pages would have the URL '{page.url}' "
                              f"({first.kind} and {page.kind}); rename one")
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a record's data (its Markdown text fields among them)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def _build_date() -> str:

@@ -129,6 +129,7 @@ class BuildCache:
         self.state_path = self.folder / f"state-{out_id}.json"
         self.search_path = self.folder / "search.json"
         self.documents_path = self.folder / "documents.json"
+        self.fragments_path = self.folder / "fragments.sqlite"  # see fragments.py
 
     def documents(self, schema_key: str) -> DocumentStore:
         stored = _documents_from_json(self._load(self.documents_path))

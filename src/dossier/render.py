@@ -9,16 +9,17 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
 import jinja2
 import yaml
 from markupsafe import Markup
 
 from dossier.diagnostics import Diagnostic, suggest
+from dossier.fragments import ROOT, FragmentStore
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest, sanitize
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -35,7 +36,11 @@ from dossier.schema import Collection, Field
 from dossier.urls import absolute, base_path, depth, is_external, relative
 
 THEME = Path(__file__).parent / "theme"
+K = TypeVar("K")
+V = TypeVar("V")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
+# A link written from the site root in converted Markdown (see fragments.py).
+_ROOT_LINK = re.compile(r'(?<=\s)(href|src)="' + re.escape(ROOT) + r'([^"]*)"')
 
 MONTHS = {
     "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
@@ -86,18 +91,25 @@ class Renderer:
     """Renders pages of one site; holds what is costly to set up (Jinja, Markdown)."""
 
     def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str],
-                 assets: Mapping[str, str] | None = None) -> None:
+                 assets: Mapping[str, str] | None = None,
+                 fragments: FragmentStore | None = None) -> None:
         self.site = site
         self.assets = assets or {}  # static file name → published (fingerprinted) path
         self.env = env
         self.messages = messages
         self.lang = site.config.lang
         self.markdown = MarkdownRenderer(messages.get("footnote.back", "Terug naar tekst %d"))
+        self.fragments = fragments  # Markdown converted in earlier builds or other workers
+        # Converted text fields of records (links from the site root), by record and text.
+        self.text_cache: Bounded[tuple[str, str], Rendered] = Bounded(4096)
         # Fragments whose HTML depends only on the page's depth, rendered once per depth.
-        self.text_cache: dict[tuple[str, int], Rendered] = {}
-        self.card_cache: dict[tuple[tuple[str, str], int], Markup] = {}
-        self.count_cache: dict[tuple[str, str, int, int],
-                               tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] = {}
+        # Bounded, so memory follows the site's metadata, not the HTML it renders.
+        self.card_cache: Bounded[tuple[tuple[str, str], int], Markup] = Bounded(50_000)
+        self.sidebar_cache: Bounded[tuple[str, str, int, int, int],
+                                    tuple[Sequence[Record], Markup]] = Bounded(256)
+        self.count_cache: Bounded[tuple[str, str, int, int],
+                                  tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] \
+            = Bounded(256)
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
@@ -158,7 +170,22 @@ class _PageContext:
                 self.r.site, collection, name, records),
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
+            "sidebar": self.sidebar,
         }
+
+    def sidebar(self, records: Sequence[Record]) -> Markup:
+        """partials/sidebar.html for a selection: the same on every page of the selection
+        (a list and its pagination), so rendered once per selection and depth."""
+        facet = self.page.facet.name if self.page.facet else ""
+        collection = self.page.collection.name if self.page.collection else ""
+        key = (collection, facet, id(records), len(records), self.depth)
+        cached = self.r.sidebar_cache.get(key)
+        if cached is None or cached[0] is not records:
+            template = self.r.env.get_template("partials/sidebar.html")
+            html = Markup(template.render(page=self.page, selection_records=records,
+                                          **self.helpers()))
+            cached = self.r.sidebar_cache[key] = (records, html)
+        return cached[1]
 
     def facet_counts(self, collection: Collection, records: Sequence[Record],
                      skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
@@ -279,27 +306,56 @@ class _PageContext:
 
     def body(self, record: Record) -> Rendered:
         """The record's Markdown body as HTML for this page."""
-        return self._convert(record.body, record, record.body_line)
+        return self._localized(self._convert(record.body, record, record.body_line))
 
     def md(self, text: str, record: Record) -> Rendered:
-        """A Markdown text field of `record` as HTML for this page (cached per depth)."""
-        key = (f"{record.path}\0{text}", self.depth)
+        """A Markdown text field of `record` as HTML for this page."""
+        key = (record.path, text)
         cached = self.r.text_cache.get(key)
         if cached is None:
             cached = self.r.text_cache[key] = self._convert(text, record, 0)
-        return cached
+        return self._localized(cached)
+
+    def _localized(self, rendered: Rendered) -> Rendered:
+        """Converted Markdown with its links from the site root made relative to this page."""
+        if ROOT not in rendered.html:
+            return rendered
+        html = _ROOT_LINK.sub(lambda m: f'{m[1]}="{self.url(m[2])}"', rendered.html)
+        return Rendered(html, rendered.toc, rendered.problems)
 
     def _convert(self, text: str, record: Record, first_line: int) -> Rendered:
-        rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record))
+        """Markdown → HTML with links from the site root; from the fragment store if it
+        has this text of this record, with its links still leading to the same pages."""
+        store = self.r.fragments
+        key = store.key(record.path, text) if store is not None else ""
+        if store is not None:
+            stored = store.get(key)
+            if stored is not None and self._still_leads(stored[2]) \
+                    and sanitize(stored[0]) == stored[0]:
+                return Rendered(stored[0], stored[1])
+        targets: list[tuple[str, str]] = []
+        rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record,
+                                                                              targets))
         for href, message in rendered.problems:
             line_in_text, col = _locate(text, href)
             line = first_line + line_in_text - 1 if first_line else 1
             self.problems.append(Diagnostic(record.path, line, col, "error",
                                             "body" if first_line else "", message,
                                             self._hint(href, record)))
+        if store is not None and not rendered.problems:
+            store.put(key, record.path, rendered.html, rendered.toc, targets)
         return rendered
 
-    def _md_link(self, href: str, record: Record) -> str:
+    def _still_leads(self, targets: list[tuple[str, str]]) -> bool:
+        """Whether every record a stored fragment links to is still published at its URL."""
+        for path, url in targets:
+            found = self.r.by_source.get(path)
+            if found is None or found.url != url:
+                return False
+        return True
+
+    def _md_link(self, href: str, record: Record, targets: list[tuple[str, str]]) -> str:
+        """A link in Markdown to another record's file → that page, from the site root."""
         if is_external(href) or href.startswith("#") or not href:
             return href
         if href.startswith("/") or _WINDOWS_PATH.search(href):
@@ -312,7 +368,8 @@ class _PageContext:
         found = self.r.by_source.get(target)
         if found is None:
             raise LinkProblem(f"link '{href}' does not lead to a published record")
-        return self.url(found.url + (f"#{fragment}" if fragment else ""))
+        targets.append((target, found.url))
+        return ROOT + quote(found.url, safe="/.-_~%") + (f"#{fragment}" if fragment else "")
 
     def _hint(self, href: str, record: Record) -> str:
         path = href.partition("#")[0]
@@ -322,6 +379,19 @@ class _PageContext:
             return ""
         rel = posixpath.relpath(close.strip("'"), posixpath.dirname(record.path))
         return f"'{rel}'"
+
+
+class Bounded(dict[K, V]):
+    """A dict that forgets its oldest entries beyond `limit` (a cache of fragments)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def __setitem__(self, key: K, value: V) -> None:
+        if len(self) >= self.limit and key not in self:
+            del self[next(iter(self))]
+        super().__setitem__(key, value)
 
 
 def is_reference_list(f: Field) -> bool:

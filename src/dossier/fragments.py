@@ -1,0 +1,150 @@
+"""Markdown converted before: the HTML of a text, kept between builds and shared by workers.
+
+Converting Markdown is the largest part of rendering a record page, and the same body is
+converted for the record's page and again for the dossier's printable page. A converted
+text does not depend on the page it is shown on: links to other pages are written from the
+site root with a marker (`ROOT`), which each page turns into its own relative link. So the
+HTML can be stored under a key of the text, the record it belongs to and the converter's
+settings, and used again for any page, in this build or a later one.
+
+A stored fragment names the pages its links lead to; it is only used while those pages
+still have the same URLs. The store is an SQLite file in the build cache folder (safe to
+delete; several worker processes read and write it at once). It sits in the site folder,
+where anyone who can propose content can also add a file, so a stored fragment is only used
+if the sanitiser leaves it exactly as it is (and the structure of the rest is checked):
+a planted fragment cannot put a script into a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from dossier import __version__
+
+ROOT = "./@root@/"  # links from the site root, in stored HTML; see `localize` in render.py
+_FORMAT = 1
+_TABLE = "fragment"
+
+
+class FragmentStore:
+    """Converted Markdown by key, in an SQLite file; every failure is only a miss."""
+
+    def __init__(self, path: Path, settings: str) -> None:
+        self.path = path
+        self.salt = "\0".join((f"fragments {_FORMAT}", f"dossier {__version__}",
+                               f"markdown {version('markdown')}", f"nh3 {version('nh3')}",
+                               settings))
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+        self.broken = False
+
+    def key(self, owner: str, text: str) -> str:
+        digest = hashlib.blake2b(digest_size=20)
+        for part in (self.salt, owner, text):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        return digest.hexdigest()
+
+    def get(self, key: str) -> tuple[str, list[Any], list[tuple[str, str]]] | None:
+        """HTML, table of contents and link targets (source path, URL) stored under `key`."""
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute(f"SELECT value FROM {_TABLE} WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            value = json.loads(row[0])
+            html, toc, targets = value["html"], value["toc"], value["targets"]
+            if not (isinstance(html, str) and _is_toc(toc) and isinstance(targets, list)):
+                return None
+            links = [(str(path), str(url)) for path, url in targets
+                     if isinstance(path, str) and isinstance(url, str)]
+            if len(links) != len(targets):
+                return None
+            return html, toc, links
+        except (sqlite3.Error, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: str, owner: str, html: str, toc: list[Any],
+            targets: Iterable[tuple[str, str]]) -> None:
+        db = self._connection()
+        if db is None:
+            return
+        value = json.dumps({"html": html, "toc": toc, "targets": sorted(set(targets))},
+                           ensure_ascii=False, separators=(",", ":"))
+        with contextlib.suppress(sqlite3.Error, ValueError):
+            db.execute(f"INSERT OR REPLACE INTO {_TABLE} (key, owner, value) VALUES (?, ?, ?)",
+                       (key, owner, value))
+
+    def prune(self, owners: Callable[[], Mapping[str, Iterable[str]]]) -> None:
+        """Forget fragments of texts that no record has any more.
+
+        `owners` gives every record's path and its texts. It is only asked for once the
+        store has grown by half since the last time, so most builds do not hash every text.
+        """
+        db = self._connection()
+        if db is None:
+            return
+        try:
+            count = db.execute(f"SELECT count(*) FROM {_TABLE}").fetchone()[0]
+            row = db.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone()
+            kept = int(row[0]) if row else 0
+            if count <= max(1000, kept * 3 // 2):
+                return
+            live = {self.key(owner, text) for owner, texts in owners().items()
+                    for text in texts}
+            stale = [(key,) for (key,) in db.execute(f"SELECT key FROM {_TABLE}")
+                     if key not in live]
+            with db:
+                db.execute("BEGIN")
+                db.executemany(f"DELETE FROM {_TABLE} WHERE key = ?", stale)
+                db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('kept', ?)",
+                           (str(count - len(stale)),))
+        except (sqlite3.Error, ValueError):
+            pass
+
+    def close(self) -> None:
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        """A connection of this process (a forked worker opens its own)."""
+        if self.broken:
+            return None
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
+                                 check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
+                       "(key TEXT PRIMARY KEY, owner TEXT NOT NULL, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        except sqlite3.Error:
+            self.broken = True  # a damaged or foreign file: build without it
+            return None
+        self._db, self._pid = db, os.getpid()
+        return db
+
+
+def _is_toc(value: Any, depth: int = 0) -> bool:
+    """A table of contents as Python-Markdown makes it: headings with ids, names, children."""
+    if not isinstance(value, list) or depth > 6:
+        return False
+    for item in value:
+        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
+                and isinstance(item.get("name"), str)
+                and _is_toc(item.get("children", []), depth + 1)):
+            return False
+    return True
