@@ -75,13 +75,18 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, file
     try:
         if jobs <= 1 or len(pages) < 50 or "fork" not in multiprocessing.get_all_start_methods():
             return _render_chunk(range(len(pages)))
-        chunks = [range(i, min(i + 64, len(pages))) for i in range(0, len(pages), 64)]
+        # Printable dossiers hold every project of a dossier: each is a job of its own, last,
+        # so they do not all fall to one worker and find their projects' Markdown converted.
+        whole = [i for i, p in enumerate(pages) if p.kind == "print"]
+        rest = [i for i, p in enumerate(pages) if p.kind != "print"]
+        chunks = [rest[i:i + 64] for i in range(0, len(rest), 64)] + [[i] for i in whole]
         context = multiprocessing.get_context("fork")
         with context.Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            results: list[PageResult] = []
-            for part in pool.imap(_render_chunk, chunks):
-                results.extend(part)
-            return results
+            results: list[PageResult | None] = [None] * len(pages)
+            for chunk, part in zip(chunks, pool.imap(_render_chunk, chunks), strict=True):
+                for index, result in zip(chunk, part, strict=True):
+                    results[index] = result
+            return [r for r in results if r is not None]
     finally:
         _JOB = None
 
@@ -97,7 +102,7 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _render_chunk(indexes: range) -> list[PageResult]:
+def _render_chunk(indexes: Sequence[int]) -> list[PageResult]:
     assert _JOB is not None
     return [_render_one(_JOB, _JOB.pages[i]) for i in indexes]
 
