@@ -23,7 +23,7 @@ def example_entries(example_site: Path) -> list:  # type: ignore[type-arg]
     site = load_site(example_site, BuildOptions(), [])
     renderer = make_renderer(site, example_site)
     page = next(p for p in plan(site) if p.kind == "search")
-    return entries(site, lambda r: renderer.card_html(r, page))
+    return list(entries(site, lambda r: renderer.card_html(r, page)))
 
 
 def test_records_with_their_own_page_are_indexed_content_pages_are_not(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from dossier.loader import slugify
@@ -116,13 +116,13 @@ def _ordered(name: str, values: dict[str, FilterValue], site: Site) -> tuple[Fil
 
 def entries(site: Site, card: Callable[[Record], str],
             memo: dict[str, SearchEntry] | None = None,
-            key: Callable[[Record], str] | None = None) -> list[SearchEntry]:
-    """The search entries of a site, in a stable order; `card` renders a record's result card.
+            key: Callable[[Record], str] | None = None) -> Iterator[SearchEntry]:
+    """The search entries of a site, one at a time in a stable order; `card` renders a
+    record's result card.
 
     With `memo` and `key` (the key of everything an entry is made from), entries of
     unchanged records come from the memo, and the memo is updated.
     """
-    result = []
     for collection in indexed_collections(site):
         for record in sorted(site.records[collection.name], key=sort_key):
             k = key(record) if key is not None and memo is not None else ""
@@ -131,8 +131,7 @@ def entries(site: Site, card: Callable[[Record], str],
                 entry = _entry(site, record, card(record))
                 if memo is not None and k:
                     memo[k] = entry
-            result.append(entry)
-    return result
+            yield entry
 
 
 def _entry(site: Site, record: Record, card: str) -> SearchEntry:

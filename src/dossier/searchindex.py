@@ -149,17 +149,31 @@ class _Service:
         return self.requests([payload])[-1]
 
     def requests(self, payloads: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Send many requests while reading their answers; raise on the first error."""
-        encoded = [self._encode(p) for p in payloads]
-        first = self.next_id - len(encoded) + 1
-        writer = threading.Thread(target=self._write, args=(encoded,), daemon=True)
+        """Send many requests while reading their answers; raise on the first error.
+
+        The payloads are made and sent by a thread while this one reads the answers, so
+        Pagefind indexes one record while the next is being made, and no more than one
+        encoded request is held at a time.
+        """
+        first = self.next_id + 1
+        sent: list[int] = []  # the last id sent, once everything is sent
+        failed: list[BaseException] = []
+        writer = threading.Thread(target=self._write, args=(payloads, sent, failed),
+                                  daemon=True)
         writer.start()
         by_id: dict[int, dict[str, Any]] = {}
-        while len(by_id) < len(encoded):
-            message_id, answer = self._read()
-            if first <= message_id <= self.next_id:
-                by_id[message_id] = answer
+        while True:
+            if len(by_id) < self.next_id - first + 1:  # an answer is due
+                message_id, answer = self._read()
+                if message_id >= first:
+                    by_id[message_id] = answer
+            elif sent:
+                break
+            else:
+                time.sleep(0.001)  # the next request is still being made
         writer.join()
+        if failed:
+            raise failed[0]
         answers = [by_id[i] for i in range(first, self.next_id + 1)]
         for answer in answers:
             if answer.get("type") == "Error":
@@ -171,12 +185,19 @@ class _Service:
         message = {"message_id": self.next_id, "payload": payload}
         return base64.b64encode(json.dumps(message).encode("utf-8")) + b","
 
-    def _write(self, messages: list[bytes]) -> None:
+    def _write(self, payloads: Iterable[dict[str, Any]], sent: list[int],
+               failed: list[BaseException]) -> None:
         assert self.process.stdin is not None
-        with contextlib.suppress(OSError):  # the reader reports a service that died
-            for message in messages:
-                self.process.stdin.write(message)
+        try:
+            for payload in payloads:
+                self.process.stdin.write(self._encode(payload))
             self.process.stdin.flush()
+        except OSError:
+            pass  # the reader reports a service that died
+        except BaseException as exc:  # making a payload failed: report it from the reader
+            failed.append(exc)
+        finally:
+            sent.append(self.next_id)
 
     def _read(self) -> tuple[int, dict[str, Any]]:
         """The next answer and the id of the request it answers."""
@@ -291,7 +312,13 @@ def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output
     started = time.perf_counter()
     page = next(p for p in pages if p.kind == "search")
     found = entries(site, lambda record: renderer.card_html(record, page), memo, key)
-    files = bundle(found, site.config.lang)
+    counted = [0]
+
+    def count(entry: SearchEntry) -> SearchEntry:
+        counted[0] += 1
+        return entry
+
+    files = bundle(map(count, found), site.config.lang)
     for rel, data in files.items():
         output.write(rel, data)
-    return SearchStats(len(found), len(files), size(files), time.perf_counter() - started)
+    return SearchStats(counted[0], len(files), size(files), time.perf_counter() - started)
