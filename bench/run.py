@@ -50,8 +50,8 @@ def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
         return seconds, usage.ru_maxrss / 1024, out.read()
 
 
-def build(site: Path) -> Run:
-    seconds, peak, out = run([*DOSSIER, "build", str(site)])
+def build(site: Path, *options: str) -> Run:
+    seconds, peak, out = run([*DOSSIER, "build", str(site), *options])
     words = out.split()
     pages = int(words[1])
     rendered = int(words[3].strip("("))
@@ -69,9 +69,14 @@ def bench_size(projects: int) -> list[tuple[str, Run]]:
     if not (site / "content").exists():
         print(f"generating {projects} projects …", file=sys.stderr)
         generate(site, projects, organisations=projects // 5)
-    for leftover in ("build", ".dossier-cache", "templates"):
+    for leftover in ("build", "build-no-search", ".dossier-cache", "templates"):
         shutil.rmtree(site / leftover, ignore_errors=True)
-    results = [("full build", build(site)), ("no-op rebuild", build(site))]
+    # Without the search index first: what Pelican does, for the comparison.
+    results = [("full build, no search",
+                build(site, "--no-search", "--out", str(site / "build-no-search")))]
+    shutil.rmtree(site / ".dossier-cache")
+    shutil.rmtree(site / "build-no-search")
+    results += [("full build", build(site)), ("no-op rebuild", build(site))]
     project = site / "content" / "projecten" / "project-00001.md"
     touch_replace(project, "## Aanpak\n", "## Aanpak\n\nEen bewerkte zin (benchmark).\n")
     results.append(("edit one project", build(site)))
