@@ -44,6 +44,7 @@ class FragmentStore:
                                settings))
         self._db: sqlite3.Connection | None = None
         self._pid = 0
+        self._inherited: list[sqlite3.Connection] = []
         self.broken = False
 
     def key(self, owner: str, text: str) -> str:
@@ -122,6 +123,10 @@ class FragmentStore:
             return None
         if self._db is not None and self._pid == os.getpid():
             return self._db
+        if self._db is not None:
+            # Opened by the parent before it forked this worker: SQLite connections must
+            # not cross a fork, and closing this copy could release the parent's locks.
+            self._inherited.append(self._db)
         try:
             self.path.parent.mkdir(exist_ok=True)
             db = sqlite3.connect(self.path, timeout=60, isolation_level=None,

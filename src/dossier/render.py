@@ -82,6 +82,7 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
+        auto_reload=False,  # templates do not change during a build: no stat per include
     )
     env.filters["nest"] = nest
     return env
