@@ -250,20 +250,27 @@ class OutputFolder:
 
 
 def tree_stats(root: Path) -> dict[str, tuple[int, int, int]]:
-    """Size, mtime and inode of every file under `root`, by relative path ('/'-separated)."""
+    """Size, mtime and inode of every file under `root`, by relative path ('/'-separated).
+
+    Symbolic links are listed as themselves, never followed.
+    """
     found: dict[str, tuple[int, int, int]] = {}
-    top = str(root)
-    if not os.path.isdir(top):
-        return found
-    for folder, _, names in os.walk(top):
-        base = os.path.relpath(folder, top)
-        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
-        for name in names:
+    folders = [(str(root), "")]
+    while folders:
+        folder, prefix = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
             try:
-                st = os.lstat(os.path.join(folder, name))
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((entry.path, f"{prefix}{entry.name}/"))
+                    continue
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            found[prefix + name] = (st.st_size, st.st_mtime_ns, st.st_ino)
+            found[prefix + entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
     return found
 
 
