@@ -42,7 +42,7 @@ from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.searchindex import SearchStats, write_search_index
 from dossier.urls import base_path, output_path
-from dossier.workers import Writer, default_jobs, iter_ids, render_pages
+from dossier.workers import Background, Writer, default_jobs, iter_ids, render_pages
 from dossier.yamltree import Tree, parse
 
 T = TypeVar("T")
@@ -253,6 +253,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     if cache is not None and store is not None and store.latest is not None:
         with _timed(timings, "load"):
             cache.save_documents(schema_key, *store.latest, site_dir)
+    store = None  # the documents, with the position of every value, are not needed now
     with _timed(timings, "plan"):
         pages = plan(site)
         problems.extend(_collisions(pages))
@@ -273,46 +274,98 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         return result
     files = {j.rel for j in jobs}
     to_render = [j.page for j in jobs if j.page is not None and j.rel not in reuse]
-    with _timed(timings, "render"):
-        results = render_pages(renderer, to_render, output.writer, files,
-                               base_path(site.config.base_url), out_label,
-                               options.jobs or default_jobs(), options.minify)
-    anchors: dict[str, tuple[tuple[str, str, str], ...]] = {}
-    for page_result in results:
-        output.record(page_result.rel, page_result.changed)
-        problems.extend(page_result.problems)
-        anchors[page_result.rel] = tuple(page_result.anchors)
-        name = f"render {page_result.template}"
-        timings[name] = timings.get(name, 0.0) + page_result.seconds
-    with _timed(timings, "write"):
-        for job in jobs:
-            if job.rel in reuse:
-                output.reuse(job.rel)
-                anchors[job.rel] = manifest.files[job.rel][2]
-            elif job.page is None and job.produce is not None:
-                output.write(job.rel, fresh[job.rel] if job.rel in fresh else job.produce())
-    with _timed(timings, "check"):
-        problems.extend(_anchor_problems(renderer, pages, anchors, output, out_label))
-    problems.extend(discovery_warnings(site))
-    _stop_on_errors(problems, options.strict)
+    workers = options.jobs or default_jobs()
+    others = [j for j in jobs if j.page is None and j.produce is not None and j.rel not in reuse]
+
+    def side_outputs() -> _SideResult:
+        """Open data and the search index: they need the records, not the pages."""
+        side = _SideResult()
+        started = time.perf_counter()
+        for job in others:
+            data = fresh[job.rel] if job.rel in fresh else job.produce()  # type: ignore[misc]
+            side.written.append((job.rel, output.writer.put(job.rel, data)))
+        side.seconds = time.perf_counter() - started
+        if options.search:
+            recorder = _Recorder(output.writer)
+            memo = cache.search_entries(generation) if cache is not None else None
+            side.search = write_search_index(
+                site, renderer, pages, recorder, memo, keys.card if keys is not None else None)
+            side.search_files = recorder.written
+            if cache is not None and memo is not None and keys is not None:
+                cache.save_search_entries(generation, {k: memo[k] for r in site.all_records()
+                                                       if (k := keys.card(r)) in memo})
+        return side
+
+    # With several workers and a real output folder, they are made by a process of their
+    # own while the pages are rendered (the search index, made by Pagefind, takes long).
+    background = Background(side_outputs) if workers > 1 and isinstance(output, OutputFolder) \
+        else None
+    try:
+        with _timed(timings, "render"):
+            results = render_pages(renderer, to_render, output.writer, files,
+                                   base_path(site.config.base_url), out_label, workers,
+                                   options.minify)
+        anchors: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        for page_result in results:
+            output.record(page_result.rel, page_result.changed)
+            problems.extend(page_result.problems)
+            anchors[page_result.rel] = tuple(page_result.anchors)
+            name = f"render {page_result.template}"
+            timings[name] = timings.get(name, 0.0) + page_result.seconds
+        with _timed(timings, "write"):
+            for job in jobs:
+                if job.rel in reuse:
+                    output.reuse(job.rel)
+                    anchors[job.rel] = manifest.files[job.rel][2]
+        with _timed(timings, "check"):
+            problems.extend(_anchor_problems(renderer, pages, anchors, output, out_label))
+        problems.extend(discovery_warnings(site))
+        _stop_on_errors(problems, options.strict)
+        with _timed(timings, "wait for open data and search index" if background else "write"):
+            side = background.result() if background is not None else side_outputs()
+    except BaseException:
+        if background is not None:
+            background.cancel()
+        raise
+    for rel, changed in side.written:
+        output.record(rel, changed)
+    timings["open data" + (" (alongside rendering)" if background else "")] = side.seconds
     if renderer.fragments is not None:
         renderer.fragments.prune(lambda: {r.path: [r.body, *_strings(r.data)]
                                           for r in site.all_records()})
         renderer.fragments.close()
     result.rendered = len(to_render)
     result.outputs = {j.rel: (j.key, anchors.get(j.rel, ())) for j in jobs}
-    if options.search:
-        with _timed(timings, "search index"):
-            before = set(output.files)
-            memo = cache.search_entries(generation) if cache is not None else None
-            result.search = write_search_index(
-                site, renderer, pages, output, memo, keys.card if keys is not None else None)
-            if cache is not None and memo is not None and keys is not None:
-                cache.save_search_entries(generation, {k: memo[k] for r in site.all_records()
-                                                       if (k := keys.card(r)) in memo})
-            result.outputs.update((rel, ("", ())) for rel in sorted(output.files - before))
+    if side.search is not None:
+        result.search = side.search
+        timings["search index" + (" (alongside rendering)" if background else "")] = \
+            side.search.seconds
+        for rel, changed in side.search_files:
+            output.record(rel, changed)
+            result.outputs[rel] = ("", ())
     result.warnings = sort_diagnostics(problems)
     return result
+
+
+@dataclass
+class _SideResult:
+    """What the outputs besides pages came to: files written (changed or not), search."""
+
+    written: list[tuple[str, bool]] = field(default_factory=list)
+    seconds: float = 0.0
+    search: SearchStats | None = None
+    search_files: list[tuple[str, bool]] = field(default_factory=list)
+
+
+@dataclass
+class _Recorder:
+    """Writes through a writer and remembers what it wrote (in another process, maybe)."""
+
+    writer: Writer
+    written: list[tuple[str, bool]] = field(default_factory=list)
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.written.append((rel, self.writer.put(rel, data)))
 
 
 def _generation(site_dir: Path, options: BuildOptions) -> tuple[str, str]:

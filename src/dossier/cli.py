@@ -95,8 +95,8 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
 
 def _profile_table(timings: dict[str, float]) -> str:
     """Seconds per stage; per-template figures add up the time of all workers."""
-    stages = ["load", "validate", "link", "plan", "exports", "render", "write", "check",
-              "search index", "swap"]
+    stages = ["load", "validate", "link", "plan", "render", "write", "check", "open data",
+              "search index", "wait for open data and search index", "swap"]
     lines = ["stage                              seconds"]
     for stage in stages:
         if stage in timings:
@@ -104,6 +104,8 @@ def _profile_table(timings: dict[str, float]) -> str:
         if stage == "render":
             for name in sorted(k for k in timings if k.startswith("render ")):
                 lines.append(f"  {name[7:]:<32} {timings[name]:8.3f}  (cpu, all workers)")
+            for name in sorted(k for k in timings if k.endswith(" (alongside rendering)")):
+                lines.append(f"  {name[:-22]:<32} {timings[name]:8.3f}  (another process)")
     return "\n".join(lines)
 
 

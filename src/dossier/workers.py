@@ -13,18 +13,22 @@ import multiprocessing
 import os
 import signal
 import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from multiprocessing.connection import Connection
+from typing import Generic, Protocol, TypeVar
 
 import jinja2
 
-from dossier.diagnostics import Diagnostic
+from dossier.diagnostics import Diagnostic, DossierError
 from dossier.linkcheck import collect, page_problems
 from dossier.minify import minify_html
 from dossier.pages import Page
 from dossier.render import Renderer
 from dossier.urls import output_path
+
+T = TypeVar("T")
 
 
 class Writer(Protocol):
@@ -89,6 +93,55 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, file
             return [r for r in results if r is not None]
     finally:
         _JOB = None
+
+
+class Background(Generic[T]):
+    """A function run in a forked process while the parent goes on (rendering pages, say).
+
+    The result comes back pickled; a DossierError raised there is raised again by
+    `result()`. Where fork is not available the function runs when its result is asked for.
+    """
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        self.function = function
+        self.process: multiprocessing.process.BaseProcess | None = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self.receive, send = context.Pipe(duplex=False)
+            self.process = context.Process(target=self._run, args=(send, os.getpid()),
+                                           daemon=True)
+            self.process.start()
+            send.close()
+
+    def _run(self, send: Connection, parent: int) -> None:
+        _die_with_parent(parent)
+        try:
+            send.send(("ok", self.function()))
+        except DossierError as exc:
+            send.send(("error", exc.diagnostics))
+        except BaseException as exc:  # a bug: shown as one, with its traceback
+            send.send(("crash", "".join(traceback.format_exception(exc))))
+
+    def result(self) -> T:
+        if self.process is None:
+            return self.function()
+        try:
+            kind, value = self.receive.recv()
+        except EOFError:
+            kind, value = "crash", f"background process ended with {self.process.exitcode}"
+        finally:
+            self.process.join()
+        if kind == "error":
+            raise DossierError(value)
+        if kind == "crash":
+            raise RuntimeError(f"in a background process:\n{value}")
+        return value  # type: ignore[no-any-return]
+
+    def cancel(self) -> None:
+        """Stop it (the build failed): what it wrote goes with the temporary folder."""
+        if self.process is not None and self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 def _die_with_parent(parent: int) -> None:
