@@ -156,11 +156,12 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=1000)
     parser.add_argument("--organisations", type=int)
     parser.add_argument("--words", type=int, default=500)
+    parser.add_argument("--dossiers", type=int, default=5)
     parser.add_argument("--drafts", type=int, default=0)
     parser.add_argument("--seed", type=int, default=2012)
     args = parser.parse_args()
-    generate(args.dest, args.projects, args.organisations, words=args.words,
-             drafts=args.drafts, seed=args.seed)
+    generate(args.dest, args.projects, args.organisations, dossiers=args.dossiers,
+             words=args.words, drafts=args.drafts, seed=args.seed)
 
 
 if __name__ == "__main__":

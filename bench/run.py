@@ -68,7 +68,8 @@ def bench_size(projects: int) -> list[tuple[str, Run]]:
     site = WORK / f"corpus-{projects}"
     if not (site / "content").exists():
         print(f"generating {projects} projects …", file=sys.stderr)
-        generate(site, projects, organisations=projects // 5)
+        # A dossier per 40 projects: the NJI's dossiers hold some 30 projects each.
+        generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40))
     for leftover in ("build", "build-no-search", ".dossier-cache", "templates"):
         shutil.rmtree(site / leftover, ignore_errors=True)
     # Without the search index first: what Pelican does, for the comparison.
