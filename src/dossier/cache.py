@@ -1,7 +1,8 @@
 """The build cache: what the previous build read and wrote, so the next one can skip work.
 
 It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is always safe,
-the next build is then a full one). It holds two files:
+the next build is then a full one). It holds these files (and the store of converted
+Markdown, see fragments.py):
 
 - documents: every valid record file by path, with the stat of the file it came from;
   a file whose size, mtime and inode are unchanged is not read, parsed or validated again;
