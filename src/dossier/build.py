@@ -33,11 +33,11 @@ from dossier.fragments import FragmentStore
 from dossier.jobs import Job, plan_jobs
 from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
-from dossier.loader import links_leaving, load_documents, read_text
+from dossier.loader import Document, links_leaving, load_documents, read_text
 from dossier.model import Site, link
 from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
-from dossier.records import Record, validate
+from dossier.records import Record, Settler, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.searchindex import SearchStats, write_search_index
@@ -196,8 +196,20 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
         schema = _attempt(lambda: load_schema(site_dir), problems)
         if schema is None:
             raise DossierError(problems)
+        settler = Settler(schema)
+        checking = [0.0]  # seconds of the per-file checks done while loading
+
+        def settle(document: Document) -> Document:
+            started = time.perf_counter()
+            try:
+                return settler(document)
+            finally:
+                checking[0] += time.perf_counter() - started
+
         documents, unreadable = load_documents(
-            site_dir, [c.name for c in schema.collections], problems, store)
+            site_dir, [c.name for c in schema.collections], problems, store, settle)
+    timings["load"] -= checking[0]
+    timings["validate"] = timings.get("validate", 0.0) + checking[0]
     with _timed(timings, "validate"):
         verdicts: dict[str, tuple[Diagnostic, ...]] = {}
         records = validate(documents, schema, options.drafts, problems, unreadable, verdicts)

@@ -26,7 +26,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from dossier import __version__
 from dossier.diagnostics import Diagnostic
@@ -212,12 +212,26 @@ class BuildCache:
             (self.folder / ".gitignore").write_text("*\n")
             for stale in self.folder.glob(f"{path.stem}.tmp-*"):  # left by a killed build
                 stale.unlink(missing_ok=True)
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
             tmp = path.with_suffix(f".tmp-{os.getpid()}")
-            tmp.write_text(text, "utf-8", errors="surrogatepass")
+            # Written as it is encoded: the documents of a large site make a file of
+            # hundreds of megabytes, which need not be held as one string first.
+            with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as handle:
+                _write_json(handle, value)
             os.replace(tmp, path)
         except (OSError, TypeError, ValueError):
             pass  # the cache is an optimisation; failing to write it must not fail a build
+
+
+def _write_json(handle: TextIO, value: Any, depth: int = 0) -> None:
+    """Compact JSON, written a member at a time for the large objects at the top."""
+    if depth < 2 and isinstance(value, dict) and len(value) > 1:
+        handle.write("{")
+        for i, (key, item) in enumerate(value.items()):
+            handle.write(("," if i else "") + json.dumps(str(key), ensure_ascii=False) + ":")
+            _write_json(handle, item, depth + 1)
+        handle.write("}")
+    else:
+        handle.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 # --- JSON forms: checked field by field on the way in, so a forged file is just ignored ---

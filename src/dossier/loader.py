@@ -6,7 +6,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -278,11 +278,13 @@ def _folded(stem: str) -> str:
 def load_documents(
     site_dir: Path, collections: Iterable[str], problems: list[Diagnostic],
     cache: DocumentCache | None = None,
+    settle: Callable[[Document], Document] | None = None,
 ) -> tuple[list[Document], set[tuple[str, str]]]:
     """Load every readable record; add what is wrong to `problems`.
 
     Also returns the (collection, slug) of records that exist but could not be read, so
-    references to them are not reported a second time as dangling.
+    references to them are not reported a second time as dangling. `settle` is applied to
+    each document as soon as it is loaded (see records.Settler).
     """
     documents: list[Document] = []
     unreadable: set[tuple[str, str]] = set()
@@ -297,7 +299,8 @@ def load_documents(
             continue
         try:
             cached = cache.get(rel, stat) if cache is not None else None
-            documents.append(cached or load_document(file, rel, collection))
+            document = cached or load_document(file, rel, collection)
+            documents.append(settle(document) if settle is not None else document)
         except DossierError as exc:
             problems.extend(exc.diagnostics)
             unreadable.add((collection, file.stem))

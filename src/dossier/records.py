@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -114,6 +114,31 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
     problems.extend(_reference_problems(published + broken, checked, documents,
                                         unreadable or set()))
     return [r for _, r in published]
+
+
+class Settler:
+    """Checks each document on its own as soon as it is loaded, and keeps of its positions
+    only those of references (what the checks between records may have to point at).
+
+    A site's documents are then never all held with the position of every value: that
+    is most of the memory a large site takes while it loads.
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        self.validators = {c.name: validator_for(json_schema(c, schema))
+                           for c in schema.collections}
+
+    def __call__(self, doc: Document) -> Document:
+        if doc.verdict is not None:
+            return doc
+        collection = self.schema.collection(doc.collection)
+        data = coerce(collection.fields, doc.tree)
+        found = _check_document(collection, data, doc, self.validators[doc.collection])
+        refs = {path: doc.tree.position(path)
+                for f, path, _ in iter_values(collection.fields, data)
+                if f.type == "ref"} if isinstance(data, dict) else {}
+        return replace(doc, tree=Tree(data, refs), verdict=tuple(found))
 
 
 def _check_document(collection: Collection, data: Any, doc: Document,
