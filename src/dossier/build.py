@@ -262,10 +262,10 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         generation, schema_key = _generation(site_dir, options)
     store = cache.documents(schema_key) if cache else None
     site = load_site(site_dir, options, problems, timings, store)
-    if cache is not None and store is not None and store.latest is not None:
+    if cache is not None and store is not None:
         with _timed(timings, "load"):
-            cache.save_documents(schema_key, *store.latest, site_dir)
-    store = None  # the documents, with the position of every value, are not needed now
+            cache.save_documents(store, site_dir)
+    store = None  # the loaded documents are not needed now
     with _timed(timings, "plan"):
         pages = plan(site)
         problems.extend(_collisions(pages))

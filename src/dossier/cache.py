@@ -4,8 +4,9 @@ It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is al
 the next build is then a full one). It holds these files (and the store of converted
 Markdown, see fragments.py):
 
-- documents: every valid record file by path, with the stat of the file it came from;
-  a file whose size, mtime and inode are unchanged is not read, parsed or validated again;
+- documents (SQLite, a row per record file): every valid record file by path, with the
+  stat of the file it came from; a file whose size, mtime and inode are unchanged is not
+  read, parsed or validated again;
 - a manifest per output folder: for every output file, the key of the inputs it was
   made from and the stat of the file written; a file whose key is unchanged and which is
   still in place untouched is taken over from the previous build instead of re-rendered.
@@ -13,9 +14,9 @@ Markdown, see fragments.py):
 Both are only trusted when `generation` matches: a hash of the generator's version, the
 schema, the site settings, the templates and the build options.
 
-The files are JSON, never pickle: the cache folder sits in the site folder, where anyone
-who can propose a change to the content can also add a file, and unpickling runs code.
-A cache file that is not exactly what this module writes is ignored (a full build).
+The files are JSON and SQLite, never pickle: the cache folder sits in the site folder,
+where anyone who can propose a change to the content can also add a file, and unpickling
+runs code. A cache file or row that is not exactly what this module writes is ignored.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -68,26 +70,113 @@ def generation(*parts: str) -> str:
     return digest.hexdigest()
 
 
-@dataclass
 class DocumentStore:
-    """Valid documents of the previous run, by site-relative path."""
+    """Valid documents of earlier runs, by site-relative path, in an SQLite file.
 
-    schema_key: str
-    entries: dict[str, tuple[StatKey, str, Any, str, int, tuple[Any, ...]]] = field(
-        default_factory=dict)
-    hits: int = 0
-    # What this run loaded and how it validated, to be saved for the next run.
-    latest: tuple[list[Document], dict[str, tuple[Any, ...]]] | None = None
+    A document is read from it only when its file's stat is unchanged, one at a time:
+    a large site's documents are never all loaded as one file, and a build after one
+    edit writes one row, not the whole store. A row that is not what this module writes
+    is ignored (that file is loaded again).
+    """
+
+    def __init__(self, path: Path | None, schema_key: str) -> None:
+        self.path = path
+        self.schema_key = schema_key
+        self.hits = 0
+        self.served: set[str] = set()  # paths taken from the store in this run
+        # What this run loaded and how it validated, to be saved for the next run.
+        self.latest: tuple[list[Document], dict[str, tuple[Any, ...]]] | None = None
+        self._db: sqlite3.Connection | None = None
+        self._usable = path is not None and path.is_file()
+        self._remade = False
+
+    def _connection(self, create: bool = False) -> sqlite3.Connection | None:
+        if self._db is not None or self.path is None or not (self._usable or create):
+            return self._db
+        try:
+            self.path.parent.mkdir(exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute("CREATE TABLE IF NOT EXISTS document (path TEXT PRIMARY KEY, "
+                       "size INTEGER, mtime INTEGER, inode INTEGER, digest TEXT, data TEXT, "
+                       "body TEXT, body_line INTEGER, verdict TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None or row[0] != f"{_FORMAT} {self.schema_key}":
+                db.execute("DELETE FROM document")  # made under another schema
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
+                           (f"{_FORMAT} {self.schema_key}",))
+        except sqlite3.Error:
+            # Damaged or not ours: read every file this time, and start the store anew.
+            self.path.unlink(missing_ok=True)
+            self._usable = False
+            if create and not self._remade:
+                self._remade = True
+                return self._connection(create=True)
+            return None
+        self._db = db
+        return db
 
     def get(self, rel: str, stat: os.stat_result) -> Document | None:
-        entry = self.entries.get(rel)
-        if entry is None or entry[0] != stat_key(stat):
+        db = self._connection()
+        if db is None:
             return None
-        _, digest, data, body, body_line, verdict = entry
+        try:
+            row = db.execute("SELECT size, mtime, inode, digest, data, body, body_line, "
+                             "verdict FROM document WHERE path = ?", (rel,)).fetchone()
+            if row is None or _stat(row[:3]) != stat_key(stat):
+                return None
+            digest, data, body, body_line = row[3], json.loads(row[4]), row[5], row[6]
+            if not (isinstance(digest, str) and isinstance(data, dict)
+                    and isinstance(body, str) and type(body_line) is int):
+                return None
+            verdict = tuple(Diagnostic(*_strings_and_ints(d)) for d in json.loads(row[7]))
+        except (sqlite3.Error, ValueError, TypeError, RecursionError):
+            return None
         collection, name = rel.split("/")[1:3]
         self.hits += 1
+        self.served.add(rel)
         return Document(collection, Path(name).stem, rel, Tree(data), body, body_line,
                         digest, verdict)
+
+    def save(self, site_dir: Path) -> None:
+        """Store what this run loaded anew; forget files that are gone or now invalid."""
+        if self.latest is None:
+            return
+        documents, verdicts = self.latest
+        db = self._connection(create=True)
+        if db is None:
+            return
+        rows, keep = [], set()
+        for doc in documents:
+            verdict = verdicts.get(doc.path)
+            if verdict is None or any(d.is_error for d in verdict):
+                continue
+            keep.add(doc.path)
+            if doc.path in self.served:
+                continue
+            try:
+                stat = stat_key((site_dir / doc.path).stat())
+                rows.append((doc.path, *stat, doc.digest, json.dumps(doc.tree.data), doc.body,
+                             doc.body_line,
+                             json.dumps([list(dataclasses.astuple(d)) for d in verdict])))
+            except (OSError, TypeError, ValueError):
+                continue
+        try:
+            with db:
+                db.execute("BEGIN")
+                gone = [(path,) for (path,) in db.execute("SELECT path FROM document")
+                        if path not in keep]
+                db.executemany("DELETE FROM document WHERE path = ?", gone)
+                db.executemany("INSERT OR REPLACE INTO document VALUES (?,?,?,?,?,?,?,?,?)",
+                               rows)
+        except (sqlite3.Error, ValueError):
+            pass  # the cache is an optimisation; failing to write it must not fail a build
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 def source_stats(site_dir: Path) -> dict[str, StatKey]:
@@ -129,14 +218,11 @@ class BuildCache:
         self.manifest_path = self.folder / f"output-{out_id}.json"
         self.state_path = self.folder / f"state-{out_id}.json"
         self.search_path = self.folder / "search.json"
-        self.documents_path = self.folder / "documents.json"
+        self.documents_path = self.folder / "documents.sqlite"  # see DocumentStore
         self.fragments_path = self.folder / "fragments.sqlite"  # see fragments.py
 
     def documents(self, schema_key: str) -> DocumentStore:
-        stored = _documents_from_json(self._load(self.documents_path))
-        if stored is not None and stored.schema_key == schema_key:
-            return stored
-        return DocumentStore(schema_key)
+        return DocumentStore(self.documents_path if self.enabled else None, schema_key)
 
     def manifest(self, key: str) -> Manifest:
         stored = _manifest_from_json(self._load(self.manifest_path))
@@ -144,20 +230,10 @@ class BuildCache:
             return stored
         return Manifest(key)
 
-    def save_documents(self, schema_key: str, documents: list[Document],
-                       verdicts: dict[str, tuple[Any, ...]], site_dir: Path) -> None:
-        store = DocumentStore(schema_key)
-        for doc in documents:
-            verdict = verdicts.get(doc.path)
-            if verdict is None or any(d.is_error for d in verdict):
-                continue
-            try:
-                stat = (site_dir / doc.path).stat()
-            except OSError:
-                continue
-            store.entries[doc.path] = (stat_key(stat), doc.digest, doc.tree.data, doc.body,
-                                       doc.body_line, verdict)
-        self._save(self.documents_path, _documents_to_json(store))
+    def save_documents(self, store: DocumentStore, site_dir: Path) -> None:
+        if self.enabled:
+            store.save(site_dir)
+        store.close()
 
     def save_manifest(self, manifest: Manifest) -> None:
         self._save(self.manifest_path, _manifest_to_json(manifest))
@@ -235,29 +311,6 @@ def _write_json(handle: TextIO, value: Any, depth: int = 0) -> None:
 
 
 # --- JSON forms: checked field by field on the way in, so a forged file is just ignored ---
-
-def _documents_to_json(store: DocumentStore) -> dict[str, Any]:
-    entries = {rel: [list(stat), digest, data, body, body_line,
-                     [list(dataclasses.astuple(d)) for d in verdict]]
-               for rel, (stat, digest, data, body, body_line, verdict) in store.entries.items()}
-    return {"format": _FORMAT, "schema_key": store.schema_key, "entries": entries}
-
-
-def _documents_from_json(raw: Any) -> DocumentStore | None:
-    try:
-        if raw["format"] != _FORMAT:
-            return None
-        store = DocumentStore(str(raw["schema_key"]))
-        for rel, (stat, digest, data, body, body_line, verdict) in raw["entries"].items():
-            if not (isinstance(rel, str) and isinstance(digest, str) and isinstance(body, str)
-                    and isinstance(body_line, int) and isinstance(data, dict)):
-                return None
-            diagnostics = tuple(Diagnostic(*_strings_and_ints(row)) for row in verdict)
-            store.entries[rel] = (_stat(stat), digest, data, body, body_line, diagnostics)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return store
-
 
 def _manifest_to_json(manifest: Manifest) -> dict[str, Any]:
     files = {rel: [key, list(stat), [list(a) for a in anchors]]

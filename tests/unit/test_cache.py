@@ -1,10 +1,13 @@
-"""The build cache: plain JSON, and a cache file planted in the site is never code."""
+"""The build cache: JSON and SQLite, and a cache file planted in the site is never code."""
 
 from __future__ import annotations
 
 import os
 import pickle
+import sqlite3
 from pathlib import Path
+
+import pytest
 
 from dossier.build import BuildOptions, build
 from dossier.cache import CACHE_DIR, BuildCache
@@ -26,7 +29,7 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_loaded(
     proof = tmp_path / "code-ran"
     cache = base_site / CACHE_DIR
     cache.mkdir()
-    for name in ("documents.pickle", "documents.json", "output-x.pickle"):
+    for name in ("documents.pickle", "documents.json", "documents.sqlite", "output-x.pickle"):
         (cache / name).write_bytes(pickle.dumps(_Planted(proof)))
     planted = BuildCache(base_site, base_site / "build")
     planted.manifest_path.write_bytes(pickle.dumps(_Planted(proof)))
@@ -35,19 +38,43 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_loaded(
     assert not proof.exists()
 
 
-def test_the_cache_is_json_and_is_used_by_the_next_build(base_site: Path) -> None:
+def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
-    assert cache.documents_path.read_text("utf-8").startswith("{")
+    assert cache.documents_path.read_bytes().startswith(b"SQLite format 3\x00")
     assert cache.manifest_path.read_text("utf-8").startswith("{")
     again = build(base_site)
     assert again.rendered == 0
 
 
+def test_an_edit_reads_only_the_edited_file_again(
+        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dossier.loader
+
+    build(base_site)
+    record = base_site / "content" / "projecten" / "project-drie.md"
+    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
+    read: list[str] = []
+    original = dossier.loader.load_document
+
+    def counting(file: Path, rel: str, collection: str) -> object:
+        read.append(rel)
+        return original(file, rel, collection)
+
+    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    build(base_site)
+    assert read == ["content/projecten/project-drie.md"]
+    assert "Andere tekst." in (base_site / "build" / "projecten" / "project-drie" /
+                               "index.html").read_text("utf-8")
+
+
 def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
-    cache.documents_path.write_text('{"format": 2, "schema_key": 1, "entries": {"x": [1]}}')
+    db = sqlite3.connect(cache.documents_path)
+    with db:
+        db.execute("UPDATE document SET data = '[1]'")
+    db.close()
     cache.manifest_path.write_text('{"format": 2, "key": "k", "files": {"index.html": 7}}')
     (base_site / "content" / "projecten" / "project-een.md").touch()
     result = build(base_site)
@@ -56,10 +83,32 @@ def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
                              "index.html").read_text("utf-8")
 
 
+def test_a_damaged_documents_store_means_reading_every_file(
+        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dossier.loader
+
+    build(base_site)
+    cache = BuildCache(base_site, base_site / "build")
+    cache.documents_path.write_bytes(b"not a database" * 100)
+    (base_site / "content" / "projecten" / "project-een.md").touch()
+    read: list[str] = []
+    original = dossier.loader.load_document
+
+    def counting(file: Path, rel: str, collection: str) -> object:
+        read.append(rel)
+        return original(file, rel, collection)
+
+    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    build(base_site)
+    records = [p for p in (base_site / "content").glob("*/*") if p.suffix in (".md", ".yml")]
+    assert len(read) == len(records) > 1
+    assert cache.documents_path.read_bytes().startswith(b"SQLite format 3\x00")
+
+
 def test_temporary_cache_files_of_a_killed_build_are_removed(base_site: Path) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
-    stale = cache.documents_path.with_suffix(".tmp-99999")
+    stale = cache.manifest_path.with_suffix(".tmp-99999")
     stale.write_text("half")
     record = base_site / "content" / "projecten" / "project-drie.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
