@@ -28,6 +28,7 @@ from dossier.cache import (
 )
 from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
+from dossier.exports import write_collection_files
 from dossier.feeds import discovery_warnings
 from dossier.fragments import FragmentStore
 from dossier.jobs import Job, plan_jobs
@@ -287,13 +288,22 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     files = {j.rel for j in jobs}
     to_render = [j.page for j in jobs if j.page is not None and j.rel not in reuse]
     workers = options.jobs or default_jobs()
-    others = [j for j in jobs if j.page is None and j.produce is not None and j.rel not in reuse]
+    others = [j for j in jobs if j.page is None and j.rel not in reuse
+              and (j.produce is not None or j.export_of is not None)]
 
     def side_outputs() -> _SideResult:
         """Open data and the search index: they need the records, not the pages."""
         side = _SideResult()
         started = time.perf_counter()
+        exported: dict[str, bool] = {}
         for job in others:
+            if job.export_of is not None:
+                if job.rel not in exported:
+                    wanted = {j.rel for j in others if j.export_of is job.export_of}
+                    exported.update(write_collection_files(site, job.export_of,
+                                                           output.writer, wanted))
+                side.written.append((job.rel, exported[job.rel]))
+                continue
             data = fresh[job.rel] if job.rel in fresh else job.produce()  # type: ignore[misc]
             side.written.append((job.rel, output.writer.put(job.rel, data)))
         side.seconds = time.perf_counter() - started

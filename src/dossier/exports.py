@@ -6,9 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, Protocol
 
 from dossier.model import Site, sort_key
+from dossier.output import Stream
 from dossier.records import Record
 from dossier.schema import Collection, Field, Schema
 from dossier.urls import absolute
@@ -218,6 +220,59 @@ def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
         f"data/{name}.csv": to_csv(collection, rows),
         f"data/schema/{name}.json": to_json(schema).encode(),
     }
+
+
+def write_collection_files(site: Site, collection: Collection, writer: Writer,
+                           wanted: set[str]) -> dict[str, bool]:
+    """Write the `wanted` export files of one collection record by record, the three data
+    files in one pass, so that a large collection is never held whole; bytes are the same
+    as `collection_files` makes. Returns per file whether it changed."""
+    name = collection.name
+    json_rel, jsonl_rel, csv_rel, schema_rel = collection_file_names(collection)
+    changed: dict[str, bool] = {}
+    with ExitStack() as stack:
+        files = {rel: stack.enter_context(writer.stream(rel))
+                 for rel in (json_rel, jsonl_rel, csv_rel) if rel in wanted}
+        sink = _Sink(files)
+        cols = columns(collection)
+        line = io.StringIO()
+        row_writer = csv.writer(line, lineterminator="\r\n")
+        sink.put(json_rel, b"[")
+        row_writer.writerow(".".join(c) for c in cols)
+        sink.put(csv_rel, "\ufeff".encode() + line.getvalue().encode())
+        for i, record in enumerate(sorted(site.records.get(name, ()), key=sort_key)):
+            row = record_data(site, record)
+            compact = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+            sink.put(json_rel, ("," if i else "").encode() + compact.encode())
+            sink.put(jsonl_rel, (json.dumps(row, ensure_ascii=False) + "\n").encode())
+            line.seek(0)
+            line.truncate()
+            row_writer.writerow(_cell(_lookup(row, c)) for c in cols)
+            sink.put(csv_rel, line.getvalue().encode())
+        sink.put(json_rel, b"]\n")
+    changed.update((rel, stream.changed) for rel, stream in files.items())
+    if schema_rel in wanted:
+        schema = export_schema(collection, site.schema, site.config.lang)
+        changed[schema_rel] = writer.put(schema_rel, to_json(schema).encode())
+    return changed
+
+
+class Writer(Protocol):
+    def put(self, rel: str, data: bytes) -> bool: ...
+
+    def stream(self, rel: str) -> Stream: ...
+
+
+class _Sink:
+    """Writes to whichever of a collection's export files are wanted."""
+
+    def __init__(self, files: dict[str, Stream]) -> None:
+        self.files = files
+
+    def put(self, rel: str, data: bytes) -> None:
+        stream = self.files.get(rel)
+        if stream is not None:
+            stream.write(data)
 
 
 def collection_file_names(collection: Collection) -> list[str]:

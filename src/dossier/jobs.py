@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from dossier import assets
 from dossier.exports import (
     collection_file_names,
-    collection_files,
     datapackage,
     record_file,
     to_json,
@@ -31,20 +30,9 @@ class Job:
     key: str = ""
     page: Page | None = None
     produce: Callable[[], bytes] | None = None
-
-
-@dataclass
-class _Once:
-    """Makes the four export files of a collection once, whichever is asked first."""
-
-    site: Site
-    collection: Collection
-    made: dict[str, bytes] = field(default_factory=dict)
-
-    def get(self, rel: str) -> bytes:
-        if not self.made:
-            self.made = collection_files(self.site, self.collection)
-        return self.made[rel]
+    # One of a collection's export files, which are written together, record by record
+    # (exports.write_collection_files), never made as bytes in memory.
+    export_of: Collection | None = None
 
 
 def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) -> list[Job]:
@@ -53,10 +41,8 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) 
     for rel, data in assets.files(assets.collect(site_dir)):
         jobs.append(Job(rel, produce=partial(bytes, data)))
     for collection in site.schema.collections:
-        once = _Once(site, collection)
         key = keys.collection_export(collection.name) if keys else ""
-        jobs += [Job(rel, key, produce=partial(once.get, rel))
-                 for rel in collection_file_names(collection)]
+        jobs += [Job(rel, key, export_of=collection) for rel in collection_file_names(collection)]
         for record in site.records.get(collection.name, ()):
             jobs.append(Job(f"{record.url}index.json", keys.record_export(record) if keys else "",
                             produce=partial(record_file, site, record)))

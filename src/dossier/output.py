@@ -17,6 +17,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from dossier.diagnostics import Diagnostic, DossierError
 
@@ -76,6 +77,16 @@ class FileWriter:
             raise _error(self.out, _explain(exc)) from None
         return True
 
+    def stream(self, rel: str) -> Stream:
+        """A file written piece by piece (a large export is never held whole); on close it
+        is replaced by a link to the previous build's file if the bytes are the same."""
+        rel = safe_relpath(rel)
+        try:
+            self._folder_for(rel)
+            return Stream(open(self.tmp / rel, "wb"), self.out / rel, self.out)
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+
     def reuse(self, rel: str) -> None:
         """Take the previous build's file as it is (its inputs did not change)."""
         rel = safe_relpath(rel)
@@ -84,6 +95,59 @@ class FileWriter:
             _link_or_copy(os.path.join(self.out, rel), os.path.join(self.tmp, rel))
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
+
+
+class Stream:
+    """One output file being written; `changed` tells, once closed, whether it differs
+    from the previous build's."""
+
+    def __init__(self, handle: BinaryIO | None, previous: Path | None, out: Path) -> None:
+        self.handle, self.previous, self.out = handle, previous, out
+        self.changed = True
+
+    def write(self, data: bytes) -> None:
+        if self.handle is not None:
+            try:
+                self.handle.write(data)
+            except OSError as exc:
+                raise _error(self.out, _explain(exc)) from None
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if self.handle is None:
+            return
+        try:
+            self.handle.close()
+        except OSError as exc:
+            if kind is None:
+                raise _error(self.out, _explain(exc)) from None
+        if kind is None and self.previous is not None:
+            target = Path(self.handle.name)
+            try:
+                if _same_files(self.previous, target):
+                    target.unlink()
+                    _link_or_copy(self.previous, target)
+                    self.changed = False
+            except OSError as exc:
+                raise _error(self.out, _explain(exc)) from None
+
+
+def _same_files(a: Path, b: Path) -> bool:
+    """Whether two files hold the same bytes (read a block at a time)."""
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as first, open(b, "rb") as second:
+            while True:
+                block = first.read(1 << 20)
+                if block != second.read(1 << 20):
+                    return False
+                if not block:
+                    return True
+    except OSError:
+        return False
 
 
 def _link_or_copy(source: str | Path, target: str | Path) -> None:
@@ -100,6 +164,10 @@ class NullWriter:
     def put(self, rel: str, data: bytes) -> bool:
         safe_relpath(rel)
         return True
+
+    def stream(self, rel: str) -> Stream:
+        safe_relpath(rel)
+        return Stream(None, None, Path(rel))
 
     def reuse(self, rel: str) -> None:
         safe_relpath(rel)

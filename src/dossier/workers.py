@@ -24,6 +24,7 @@ import jinja2
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.linkcheck import collect, page_problems
 from dossier.minify import minify_html
+from dossier.output import Stream
 from dossier.pages import Page
 from dossier.render import Renderer
 from dossier.urls import output_path
@@ -33,6 +34,8 @@ T = TypeVar("T")
 
 class Writer(Protocol):
     def put(self, rel: str, data: bytes) -> bool: ...
+
+    def stream(self, rel: str) -> Stream: ...
 
 
 @dataclass
