@@ -47,21 +47,27 @@ def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> Non
     assert again.rendered == 0
 
 
-def test_an_edit_reads_only_the_edited_file_again(
-        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record files the builds of a test read and parse (not taken from the cache)."""
     import dossier.loader
 
-    build(base_site)
-    record = base_site / "content" / "projecten" / "project-drie.md"
-    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
-    read: list[str] = []
+    files: list[str] = []
     original = dossier.loader.load_document
 
     def counting(file: Path, rel: str, collection: str) -> object:
-        read.append(rel)
+        files.append(rel)
         return original(file, rel, collection)
 
     monkeypatch.setattr(dossier.loader, "load_document", counting)
+    return files
+
+
+def test_an_edit_reads_only_the_edited_file_again(base_site: Path, read: list[str]) -> None:
+    build(base_site)
+    read.clear()
+    record = base_site / "content" / "projecten" / "project-drie.md"
+    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
     build(base_site)
     assert read == ["content/projecten/project-drie.md"]
     assert "Andere tekst." in (base_site / "build" / "projecten" / "project-drie" /
@@ -84,21 +90,12 @@ def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
 
 
 def test_a_damaged_documents_store_means_reading_every_file(
-        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import dossier.loader
-
+        base_site: Path, read: list[str]) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
     cache.documents_path.write_bytes(b"not a database" * 100)
     (base_site / "content" / "projecten" / "project-een.md").touch()
-    read: list[str] = []
-    original = dossier.loader.load_document
-
-    def counting(file: Path, rel: str, collection: str) -> object:
-        read.append(rel)
-        return original(file, rel, collection)
-
-    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    read.clear()
     build(base_site)
     records = [p for p in (base_site / "content").glob("*/*") if p.suffix in (".md", ".yml")]
     assert len(read) == len(records) > 1
