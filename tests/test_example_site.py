@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 from urllib.request import urlopen
@@ -14,6 +11,7 @@ from urllib.request import urlopen
 import pytest
 from click.testing import CliRunner
 
+from browser import serve
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
 from dossier.linkcheck import collect
@@ -101,23 +99,8 @@ def test_no_page_loads_anything_from_another_host(built: Path) -> None:
 @pytest.fixture
 def served_under_prefix(built: Path) -> Iterator[str]:
     """Serve build/ at http://127.0.0.1:PORT/databank/ and nothing else."""
-    root = built.parent / "www"
-    root.mkdir()
-    (root / "databank").symlink_to(built)
-    handler = partial(_QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/databank/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+    with serve(built, built.parent / "www") as url:
+        yield url
 
 
 def test_all_links_resolve_under_a_path_prefix(
