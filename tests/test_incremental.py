@@ -190,3 +190,14 @@ def test_a_planted_fragment_cannot_put_a_script_into_a_page(site: Path, tmp_path
     for page in (site / "build").rglob("*.html"):
         assert "alert(1)" not in page.read_text()
     assert_same_as_clean(site, tmp_path)
+
+
+def test_a_damaged_fragment_store_is_made_anew(site: Path, tmp_path: Path) -> None:
+    store = site / ".dossier-cache" / "fragments.sqlite"
+    for stale in store.parent.glob("fragments.sqlite-*"):
+        stale.unlink()
+    store.write_bytes(b"not a database" * 100)
+    _add_template(site)
+    build(site)
+    assert store.read_bytes().startswith(b"SQLite format 3\x00")
+    assert_same_as_clean(site, tmp_path)

@@ -70,6 +70,43 @@ def generation(*parts: str) -> str:
     return digest.hexdigest()
 
 
+_DOCUMENT_TABLE = ("document (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, "
+                   "inode INTEGER, digest TEXT, data TEXT, body TEXT, body_line INTEGER, "
+                   "verdict TEXT)")
+_META_TABLE = "meta (key TEXT PRIMARY KEY, value TEXT)"
+
+
+def open_store(path: Path, *tables: str) -> sqlite3.Connection | None:
+    """An SQLite file of the cache, with its tables (several processes may use it at once).
+
+    A file that is damaged or no database is removed and made anew; a store that cannot
+    be opened now (busy, unwritable) is None: the build goes on without it.
+    """
+    for _ in range(2):
+        try:
+            path.parent.mkdir(exist_ok=True)
+            db = sqlite3.connect(path, timeout=60, isolation_level=None,
+                                 check_same_thread=False)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=OFF")
+                for table in tables:
+                    db.execute(f"CREATE TABLE IF NOT EXISTS {table}")
+            except sqlite3.Error:
+                db.close()
+                raise
+            return db
+        except sqlite3.OperationalError:
+            return None  # locked or unwritable: not proof of damage
+        except sqlite3.DatabaseError:
+            for stale in (path, path.with_name(path.name + "-wal"),
+                          path.with_name(path.name + "-shm")):
+                stale.unlink(missing_ok=True)
+        except OSError:
+            return None
+    return None
+
+
 class DocumentStore:
     """Valid documents of earlier runs, by site-relative path, in an SQLite file.
 
@@ -88,31 +125,21 @@ class DocumentStore:
         self.latest: tuple[list[Document], dict[str, tuple[Any, ...]]] | None = None
         self._db: sqlite3.Connection | None = None
         self._usable = path is not None and path.is_file()
-        self._remade = False
 
     def _connection(self, create: bool = False) -> sqlite3.Connection | None:
         if self._db is not None or self.path is None or not (self._usable or create):
             return self._db
+        db = open_store(self.path, _DOCUMENT_TABLE, _META_TABLE)
+        if db is None:
+            return None
         try:
-            self.path.parent.mkdir(exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute("CREATE TABLE IF NOT EXISTS document (path TEXT PRIMARY KEY, "
-                       "size INTEGER, mtime INTEGER, inode INTEGER, digest TEXT, data TEXT, "
-                       "body TEXT, body_line INTEGER, verdict TEXT)")
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
             if row is None or row[0] != f"{_FORMAT} {self.schema_key}":
                 db.execute("DELETE FROM document")  # made under another schema
                 db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
                            (f"{_FORMAT} {self.schema_key}",))
         except sqlite3.Error:
-            # Damaged or not ours: read every file this time, and start the store anew.
-            self.path.unlink(missing_ok=True)
-            self._usable = False
-            if create and not self._remade:
-                self._remade = True
-                return self._connection(create=True)
+            db.close()
             return None
         self._db = db
         return db

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from dossier import __version__
+from dossier.cache import open_store
 
 ROOT = "./@root@/"  # links from the site root, in stored HTML; see `localize` in render.py
 _FORMAT = 1
@@ -127,17 +128,10 @@ class FragmentStore:
             # Opened by the parent before it forked this worker: SQLite connections must
             # not cross a fork, and closing this copy could release the parent's locks.
             self._inherited.append(self._db)
-        try:
-            self.path.parent.mkdir(exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=60, isolation_level=None,
-                                 check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=OFF")
-            db.execute(f"CREATE TABLE IF NOT EXISTS {_TABLE} "
-                       "(key TEXT PRIMARY KEY, owner TEXT NOT NULL, value TEXT NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
-        except sqlite3.Error:
-            self.broken = True  # a damaged or foreign file: build without it
+        db = open_store(self.path, f"{_TABLE} (key TEXT PRIMARY KEY, owner TEXT NOT NULL, "
+                        "value TEXT NOT NULL)", "meta (key TEXT PRIMARY KEY, value TEXT)")
+        if db is None:
+            self.broken = True  # cannot be opened now: build without it
             return None
         self._db, self._pid = db, os.getpid()
         return db
