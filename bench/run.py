@@ -311,7 +311,7 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     venv = install(WORK / "peers-venv") if with_peers else None
     print(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {WORK}); "
-          f"cold builds: median of {runs} runs, tools taking turns")
+          f"cold builds: median of {runs} run{'s' if runs > 1 else ''}, tools taking turns")
     print(HEADER)
     rows: list[Row] = []
     for size in measured:

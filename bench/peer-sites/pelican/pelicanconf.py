@@ -6,6 +6,7 @@ dossiers and pages are pages, and every facet term is a tag with its own paginat
 
 SITENAME = "Gegenereerde databank (benchmark)"
 SITEURL = ""
+FEED_DOMAIN = "https://databank.example.org"
 PATH = "content"
 ARTICLE_PATHS = ["projecten", "organisaties"]
 PAGE_PATHS = ["pages"]
