@@ -42,8 +42,9 @@ lint: $(TSTAMP)
 test: $(TSTAMP) $(NSTAMP) lint
 	$(BIN)/python -m pytest
 
-# Reports pages/s and peak memory on generated corpora (1k, 10k; BENCH_FULL=1 adds 100k,
-# BENCH_PEERS=1 adds Pelican on the same corpus). It reports; it never fails on a time.
+# Reports cold-build times beside Pelican and Hugo (medians of BENCH_RUNS=3 runs, tools taking
+# turns), rebuild times and peak memory on generated corpora (1k, 10k; BENCH_FULL=1 adds 100k;
+# BENCH_SIZES=1000 picks sizes; BENCH_PEERS=0 skips the peers). It never fails on a time.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

@@ -1,17 +1,29 @@
-"""`make bench`: build generated corpora and report pages per second and peak memory.
+"""`make bench`: dossier's build times and peak memory on generated corpora, beside its peers.
 
-Reports figures; it never fails on a time. Sizes: 1,000 and 10,000 projects, and 100,000
-with BENCH_FULL=1. Pelican, a peer written in Python, is timed on the same corpus when
-BENCH_PEERS=1 (it is installed into the bench's own virtual environment).
+Rows, per corpus size:
+- cold builds (no output, no cache), each the median of BENCH_RUNS runs with the tools
+  taking turns run by run: dossier without and with the search index, Pelican and Hugo on
+  the same records (bench/peers.py says what each peer builds); after all sizes, the
+  ratios dossier ÷ peer;
+- dossier's rebuilds, one run each: a no-op rebuild, after an edit of one project, of one
+  organisation and of a template, and an edit without the search index.
+
+A scenario is a function from a corpus to rows: add one to SCENARIOS. Environment:
+BENCH_SIZES (project counts, comma-separated; default 1000,10000, and 100000 with
+BENCH_FULL=1), BENCH_RUNS (default 3), BENCH_PEERS=0 (no Pelican and Hugo), BENCH_DIR (where
+corpora and peers live; default .bench). It reports; it never fails on a time.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,21 +32,66 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from corpus import generate  # noqa: E402
+from peers import Peer, install, peers  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_DIR", ROOT / ".bench"))
 DOSSIER = [sys.executable, "-m", "dossier"]
+COLD, COLD_NO_SEARCH = "cold build", "cold build, no search"
+EDIT = "\n\nEen bewerkte zin (benchmark).\n"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Run:
     seconds: float
     peak_mb: float
     pages: int
-    rendered: int
+    rendered: int | None = None  # dossier: pages rendered, not taken from its cache
 
 
-def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+@dataclass(frozen=True)
+class Row:
+    """One line of the table: a tool's scenario on a corpus, over one or more runs."""
+
+    projects: int
+    tool: str
+    scenario: str
+    runs: tuple[Run, ...]
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        """The highest of the runs' peaks: memory is what a machine must have."""
+        return max(r.peak_mb for r in self.runs)
+
+
+@dataclass
+class Corpus:
+    """A generated site and what its scenarios share."""
+
+    projects: int
+    site: Path
+    runs: int
+    peers: list[Peer]
+    fresh: str | None = None  # the dossier build (COLD or COLD_NO_SEARCH) output and cache match
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A tool's cold build: what to remove first, and the build."""
+
+    tool: str
+    scenario: str
+    clean: Callable[[], None]
+    build: Callable[[], Run]
+
+
+def run(cmd: Iterable[str], cwd: Path | None = None) -> tuple[float, float, str]:
     """Wall time, peak RSS (MB) of the largest process in the tree, and stdout."""
+    cmd = list(cmd)
     started = time.perf_counter()
     with open(WORK / "stdout.txt", "w+") as out, open(WORK / "stderr.txt", "w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
@@ -50,21 +107,138 @@ def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
         return seconds, usage.ru_maxrss / 1024, out.read()
 
 
-def build(site: Path, *options: str) -> Run:
+def dossier_build(site: Path, *options: str) -> Run:
+    """`dossier build` on the site; its summary line gives pages written and rendered."""
     seconds, peak, out = run([*DOSSIER, "build", str(site), *options])
     words = out.split()
-    pages = int(words[1])
-    rendered = int(words[3].strip("("))
-    return Run(seconds, peak, pages, rendered)
+    return Run(seconds, peak, pages=int(words[1]), rendered=int(words[3].strip("(")))
 
 
-def touch_replace(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
+def dossier_options(corpus: Corpus, scenario: str) -> tuple[str, ...]:
+    """Without the search index, dossier writes to a folder of its own."""
+    if scenario == COLD:
+        return ()
+    return ("--no-search", "--out", str(corpus.site / "build-no-search"))
+
+
+def dossier_cold(corpus: Corpus, scenario: str) -> Contender:
+    """dossier from cold: no output folder and no `.dossier-cache`."""
+    out = "build" if scenario == COLD else "build-no-search"
+
+    def clean() -> None:
+        for leftover in (out, ".dossier-cache"):
+            shutil.rmtree(corpus.site / leftover, ignore_errors=True)
+
+    def build() -> Run:
+        result = dossier_build(corpus.site, *dossier_options(corpus, scenario))
+        corpus.fresh = scenario
+        return result
+
+    return Contender("dossier", scenario, clean, build)
+
+
+def peer_cold(peer: Peer) -> Contender:
+    """A peer from cold: its output and caches removed."""
+
+    def build() -> Run:
+        seconds, peak, _ = run(peer.command, cwd=peer.site)
+        return Run(seconds, peak, peer.pages())
+
+    return Contender(peer.name, COLD, peer.clean, build)
+
+
+def cold_builds(corpus: Corpus) -> Iterator[Row]:
+    """Cold builds: the median of several runs, the tools taking turns run by run."""
+    contenders = [dossier_cold(corpus, COLD_NO_SEARCH), dossier_cold(corpus, COLD),
+                  *(peer_cold(peer) for peer in corpus.peers)]
+    runs: list[list[Run]] = [[] for _ in contenders]
+    for _ in range(corpus.runs):
+        for contender, done in zip(contenders, runs, strict=True):
+            contender.clean()
+            done.append(contender.build())
+    for contender, done in zip(contenders, runs, strict=True):
+        yield Row(corpus.projects, contender.tool, contender.scenario, tuple(done))
+
+
+def ensure_fresh(corpus: Corpus, scenario: str) -> None:
+    """Make dossier's output and cache those of a finished build (untimed), if they are not."""
+    if corpus.fresh != scenario:
+        contender = dossier_cold(corpus, scenario)
+        contender.clean()
+        contender.build()
+
+
+@contextmanager
+def edited(path: Path, old: str, new: str) -> Iterator[None]:
+    """The file with its first `old` replaced by `new`, put back as it was afterwards."""
+    text = path.read_text(encoding="utf-8")
+    if old not in text:  # the corpus is not what the scenario expects: not a silent no-op
+        raise SystemExit(f"{path}: {old!r} not found; delete the corpus to generate it anew")
+    _rewrite(path, text.replace(old, new, 1))
+    try:
+        yield
+    finally:
+        _rewrite(path, text)
+
+
+def _rewrite(path: Path, text: str) -> None:
+    # A new file rather than a rewrite in place: what an editor's save does.
     path.unlink()
-    path.write_text(text.replace(old, new, 1))
+    path.write_text(text, encoding="utf-8")
 
 
-def bench_size(projects: int) -> list[tuple[str, Run]]:
+@contextmanager
+def site_template(site: Path) -> Iterator[None]:
+    """A site template that overrides the theme's footer, removed afterwards."""
+    theme_footer = ROOT / "src" / "dossier" / "theme" / "templates" / "partials" / "footer.html"
+    override = site / "templates" / "partials" / "footer.html"
+    override.parent.mkdir(parents=True)
+    footer = theme_footer.read_text(encoding="utf-8")
+    override.write_text(footer.replace("</footer>", "<!-- bench --></footer>"), encoding="utf-8")
+    try:
+        yield
+    finally:
+        shutil.rmtree(site / "templates")
+
+
+def rebuilds(corpus: Corpus) -> Iterator[Row]:
+    """dossier's rebuilds after a full build: no change, then edits of a project, an
+    organisation and a template, one on top of the other."""
+    ensure_fresh(corpus, COLD)
+    site = corpus.site
+
+    def row(scenario: str) -> Row:
+        return Row(corpus.projects, "dossier", scenario, (dossier_build(site),))
+
+    corpus.fresh = None  # from here on the output shows edits that are undone afterwards
+    yield row("no-op rebuild")
+    with edited(site / "content" / "projecten" / "project-00001.md", "## Aanpak\n",
+                "## Aanpak" + EDIT):
+        yield row("edit one project")
+        name = 'naam: "Gegenereerde organisatie 0001'
+        with edited(site / "content" / "organisaties" / "org-0001.md", name, name + " (bewerkt)"):
+            yield row("edit one organisation")
+            with site_template(site):
+                yield row("template change")
+
+
+def edit_without_search(corpus: Corpus) -> Iterator[Row]:
+    """An edit without the search index: what the rest of the build costs (Pagefind indexes
+    every record again on any change)."""
+    ensure_fresh(corpus, COLD_NO_SEARCH)
+    corpus.fresh = None
+    with edited(corpus.site / "content" / "projecten" / "project-00002.md", "## Aanpak\n",
+                "## Aanpak" + EDIT):
+        result = dossier_build(corpus.site, *dossier_options(corpus, COLD_NO_SEARCH))
+    yield Row(corpus.projects, "dossier", "edit one project, no search", (result,))
+
+
+Scenario = Callable[[Corpus], Iterable[Row]]
+SCENARIOS: list[Scenario] = [cold_builds, rebuilds, edit_without_search]
+
+
+def prepare(projects: int, runs: int, venv: Path | None) -> Corpus:
+    """The generated corpus of this size (made once, then reused) and its peers' sites."""
     site = WORK / f"corpus-{projects}"
     if not (site / "content").exists():
         print(f"generating {projects} projects …", file=sys.stderr)
@@ -72,85 +246,83 @@ def bench_size(projects: int) -> list[tuple[str, Run]]:
         generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40))
     for leftover in ("build", "build-no-search", ".dossier-cache", "templates"):
         shutil.rmtree(site / leftover, ignore_errors=True)
-    # Without the search index first: what Pelican does, for the comparison.
-    no_search = ("--no-search", "--out", str(site / "build-no-search"))
-    results = [("full build, no search", build(site, *no_search))]
-    # Without the search index, an edit shows what the rest of the build costs (Pagefind
-    # indexes every record again on any change).
-    other = site / "content" / "projecten" / "project-00002.md"
-    touch_replace(other, "## Aanpak\n", "## Aanpak\n\nEen bewerkte zin (benchmark).\n")
-    results.append(("edit project, no search", build(site, *no_search)))
-    touch_replace(other, "\n\nEen bewerkte zin (benchmark).\n", "\n")
-    shutil.rmtree(site / ".dossier-cache")
-    shutil.rmtree(site / "build-no-search")
-    results += [("full build", build(site)), ("no-op rebuild", build(site))]
-    project = site / "content" / "projecten" / "project-00001.md"
-    touch_replace(project, "## Aanpak\n", "## Aanpak\n\nEen bewerkte zin (benchmark).\n")
-    results.append(("edit one project", build(site)))
-    org = site / "content" / "organisaties" / "org-0001.md"
-    touch_replace(org, "naam: \"Gegenereerde organisatie 0001",
-                  "naam: \"Gegenereerde organisatie 0001 (bewerkt)")
-    results.append(("edit one organisation", build(site)))
-    (site / "templates" / "partials").mkdir(parents=True)
-    theme_footer = ROOT / "src" / "dossier" / "theme" / "templates" / "partials" / "footer.html"
-    (site / "templates" / "partials" / "footer.html").write_text(
-        theme_footer.read_text().replace("</footer>", "<!-- benchmark --></footer>"))
-    results.append(("template change", build(site)))
-    shutil.rmtree(site / "templates")
-    # Leave the corpus as generated for the next run.
-    touch_replace(project, "\n\nEen bewerkte zin (benchmark).\n", "\n")
-    touch_replace(org, " (bewerkt)", "")
-    return results
+    found = peers(site, WORK / f"peers-{projects}", venv) if venv else []
+    return Corpus(projects, site, runs, found)
 
 
-def pelican(projects: int) -> Run | None:
-    """Pelican on the same corpus: one article per project, same Markdown bodies."""
-    venv = WORK / "pelican-venv"
-    if not (venv / "bin" / "pelican").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "pelican[markdown]"],
-                       check=True)
-    site = WORK / f"corpus-{projects}"
-    peli = WORK / f"pelican-{projects}"
-    shutil.rmtree(peli, ignore_errors=True)
-    (peli / "content").mkdir(parents=True)
-    for file in sorted((site / "content" / "projecten").glob("*.md")):
-        head, _, body = file.read_text().partition("\n---\n")
-        title = next(line for line in head.splitlines() if line.startswith("titel:"))
-        date = next((line.split()[1] for line in head.splitlines()
-                     if line.startswith("bijgewerkt:")), "2012-01-01")
-        tags = next((line.split(":", 1)[1].strip(" []") for line in head.splitlines()
-                     if line.startswith("thema:")), "")
-        (peli / "content" / file.name).write_text(
-            f"Title: {title[6:].strip().strip(chr(34))}\nDate: {date}\nTags: {tags}\n"
-            f"Category: projecten\n\n{body}")
-    (peli / "pelicanconf.py").write_text(
-        "SITENAME = 'bench'\nSITEURL = ''\nPATH = 'content'\nTIMEZONE = 'Europe/Amsterdam'\n"
-        "DEFAULT_LANG = 'nl'\nFEED_ALL_ATOM = None\nCATEGORY_FEED_ATOM = None\n"
-        "DEFAULT_PAGINATION = 20\nRELATIVE_URLS = True\n")
-    seconds, peak, _ = run([str(venv / "bin" / "pelican"), "content", "-o", "output",
-                              "-s", "pelicanconf.py", "-q"], cwd=peli)
-    pages = sum(1 for _ in (peli / "output").rglob("*.html"))
-    return Run(seconds, peak, pages, pages)
+HEADER = (f"{'projects':>9}  {'tool':<8} {'scenario':<28} {'runs':>4} {'pages':>7} "
+          f"{'rendered':>8} {'seconds':>8} {'pages/s':>8} {'peak MB':>8}")
+
+
+def line(row: Row) -> str:
+    """A row as the table prints it."""
+    rendered = row.runs[-1].rendered
+    return (f"{row.projects:>9}  {row.tool:<8} {row.scenario:<28} {len(row.runs):>4} "
+            f"{row.runs[-1].pages:>7} {'-' if rendered is None else rendered:>8} "
+            f"{row.seconds:>8.2f} {row.runs[-1].pages / row.seconds:>8.0f} "
+            f"{row.peak_mb:>8.0f}{'  ' + row.note if row.note else ''}")
+
+
+def ratio_lines(rows: list[Row]) -> Iterator[str]:
+    """dossier's cold builds divided by each peer's, in time and in peak memory."""
+    cold = {(r.projects, r.tool, r.scenario): r for r in rows
+            if r.scenario in (COLD, COLD_NO_SEARCH)}
+    tools = list(dict.fromkeys(tool for _, tool, _ in cold if tool != "dossier"))
+    if not tools:
+        return
+    yield ""
+    yield "dossier ÷ peer, cold builds (time: medians; memory: peaks; above 1: dossier needs more)"
+    yield (f"{'projects':>9}  {'dossier':<22}"
+           + "".join(f" {'time ÷ ' + t:>16}" for t in tools)
+           + "".join(f" {'memory ÷ ' + t:>18}" for t in tools))
+    for projects in sorted({p for p, _, _ in cold}):
+        for scenario, label in ((COLD_NO_SEARCH, "without search index"),
+                                (COLD, "with search index")):
+            mine = cold[(projects, "dossier", scenario)]
+            peer_rows = [cold[(projects, t, COLD)] for t in tools]
+            yield (f"{projects:>9}  {label:<22}"
+                   + "".join(f" {mine.seconds / p.seconds:>16.2f}" for p in peer_rows)
+                   + "".join(f" {mine.peak_mb / p.peak_mb:>18.2f}" for p in peer_rows))
+
+
+def sizes() -> list[int]:
+    """Project counts to measure, from BENCH_SIZES or the defaults."""
+    given = os.environ.get("BENCH_SIZES")
+    if given:
+        try:
+            return [int(size) for size in given.split(",")]
+        except ValueError:
+            raise SystemExit(
+                f"BENCH_SIZES: expected project counts like 1000,10000, got {given!r}") from None
+    return [1000, 10000] + ([100000] if os.environ.get("BENCH_FULL") else [])
+
+
+def runs_per_figure() -> int:
+    """How many cold builds each median is taken over, from BENCH_RUNS."""
+    given = os.environ.get("BENCH_RUNS", "3")
+    if not given.isdigit() or int(given) < 1:
+        raise SystemExit(f"BENCH_RUNS: expected a number of runs like 3, got {given!r}")
+    return int(given)
 
 
 def main() -> None:
-    sizes = [1000, 10000] + ([100000] if os.environ.get("BENCH_FULL") else [])
+    measured, runs = sizes(), runs_per_figure()
+    with_peers = os.environ.get("BENCH_PEERS", "1") not in ("0", "")
     WORK.mkdir(exist_ok=True)
-    print(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {WORK})")
-    print(f"{'projects':>9}  {'scenario':<22} {'pages':>7} {'rendered':>8} {'seconds':>8} "
-          f"{'pages/s':>8} {'peak MB':>8}")
-    for size in sizes:
-        for name, r in bench_size(size):
-            print(f"{size:>9}  {name:<22} {r.pages:>7} {r.rendered:>8} {r.seconds:>8.2f} "
-                  f"{r.pages / r.seconds:>8.0f} {r.peak_mb:>8.0f}", flush=True)
-        if os.environ.get("BENCH_PEERS"):
-            peer = pelican(size)
-            if peer:
-                print(f"{size:>9}  {'pelican full build':<22} {peer.pages:>7} "
-                      f"{peer.rendered:>8} {peer.seconds:>8.2f} "
-                      f"{peer.pages / peer.seconds:>8.0f} {peer.peak_mb:>8.0f}", flush=True)
-    print("peak MB: the largest single process (the build or one of its workers).")
+    venv = install(WORK / "peers-venv") if with_peers else None
+    print(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {WORK}); "
+          f"cold builds: median of {runs} run{'s' if runs > 1 else ''}, tools taking turns")
+    print(HEADER)
+    rows: list[Row] = []
+    for size in measured:
+        corpus = prepare(size, runs, venv)
+        for scenario in SCENARIOS:
+            for row in scenario(corpus):
+                print(line(row), flush=True)
+                rows.append(row)
+    for text in ratio_lines(rows):
+        print(text)
+    print("peak MB: the largest single process (the build, one of its workers, or Pagefind).")
 
 
 if __name__ == "__main__":
