@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,20 +31,21 @@ from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
 from dossier.exports import write_collection_files
 from dossier.feeds import discovery_warnings
-from dossier.fragments import FragmentStore
+from dossier.fragments import FragmentStore, PartStore
 from dossier.jobs import Job, plan_jobs
 from dossier.keys import Keys
-from dossier.linkcheck import missing_anchor
+from dossier.linkcheck import Trouble, missing_anchor
 from dossier.loader import Document, links_leaving, load_documents, read_text
 from dossier.model import Site, link
 from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
+from dossier.parts import Anchor
 from dossier.records import Record, Settler, validate
 from dossier.render import THEME, Renderer, load_messages, make_environment
 from dossier.schema import Schema, parse_schema
 from dossier.searchindex import SearchStats, write_search_index
-from dossier.urls import base_path, output_path
-from dossier.workers import Background, Writer, default_jobs, iter_ids, render_pages
+from dossier.urls import output_path
+from dossier.workers import Background, Writer, default_jobs, render_pages
 from dossier.yamltree import Tree, parse
 
 T = TypeVar("T")
@@ -97,7 +99,7 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     unchanged: bool = False  # nothing to write: the previous output is still right
-    outputs: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]] = field(
+    outputs: dict[str, tuple[str, tuple[Anchor, ...]]] = field(
         default_factory=dict)  # per file: input key and anchors it links to elsewhere
     generation: str = ""  # the key of templates, schema, settings and options
     previous_files: list[str] = field(default_factory=list)  # per the previous manifest
@@ -318,20 +320,25 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
                                                        if (k := keys.card(r)) in memo})
         return side
 
+    renderer.files = files
+    if workers > 1:
+        _share_parts(renderer, cache)
     # With several workers and a real output folder, they are made by a process of their
     # own while the pages are rendered (the search index, made by Pagefind, takes long).
     background = Background(side_outputs) if workers > 1 and isinstance(output, OutputFolder) \
         else None
     try:
         with _timed(timings, "render"):
-            results = render_pages(renderer, to_render, output.writer, files,
-                                   base_path(site.config.base_url), out_label, workers,
-                                   options.minify)
-        anchors: dict[str, tuple[tuple[str, str, str], ...]] = {}
+            results = render_pages(renderer, to_render, output.writer, workers, options.minify)
+        anchors: dict[str, tuple[Anchor, ...]] = {}
+        ids: dict[str, set[str]] = {}
+        troubles: list[Trouble] = []
         for page_result in results:
             output.record(page_result.rel, page_result.changed)
             problems.extend(page_result.problems)
             anchors[page_result.rel] = tuple(page_result.anchors)
+            ids[page_result.rel] = page_result.ids
+            troubles += page_result.troubles
             name = f"render {page_result.template}"
             timings[name] = timings.get(name, 0.0) + page_result.seconds
         with _timed(timings, "write"):
@@ -340,7 +347,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
                     output.reuse(job.rel)
                     anchors[job.rel] = manifest.files[job.rel][2]
         with _timed(timings, "check"):
-            problems.extend(_anchor_problems(renderer, pages, anchors, output, out_label))
+            troubles += _anchor_problems(renderer, pages, anchors, ids, problems)
+            problems.extend(_trouble_problems(renderer, pages, troubles))
         problems.extend(discovery_warnings(site))
         _stop_on_errors(problems, options.strict)
         with _timed(timings, "wait for open data and search index" if background else "write"):
@@ -348,14 +356,15 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     except BaseException:
         if background is not None:
             background.cancel()
+        renderer.close()
         raise
     for rel, changed in side.written:
         output.record(rel, changed)
     timings["open data" + (" (alongside rendering)" if background else "")] = side.seconds
-    if renderer.fragments is not None:
+    if renderer.fragments is not None and not renderer.fragments.temporary:
         renderer.fragments.prune(lambda: {r.path: [r.body, *_strings(r.data)]
                                           for r in site.all_records()})
-        renderer.fragments.close()
+    renderer.close()
     result.rendered = len(to_render)
     result.outputs = {j.rel: (j.key, anchors.get(j.rel, ())) for j in jobs}
     if side.search is not None:
@@ -418,7 +427,7 @@ def _nothing_to_do(jobs: list[Job], reuse: set[str], fresh: dict[str, bytes],
 
 
 def _manifest(key: str, out: Path,
-              outputs: dict[str, tuple[str, tuple[tuple[str, str, str], ...]]]) -> Manifest:
+              outputs: dict[str, tuple[str, tuple[Anchor, ...]]]) -> Manifest:
     manifest = Manifest(key)
     for rel, (job_key, anchors) in outputs.items():
         try:
@@ -429,23 +438,51 @@ def _manifest(key: str, out: Path,
 
 
 def _anchor_problems(renderer: Renderer, pages: list[Page],
-                     anchors: dict[str, tuple[tuple[str, str, str], ...]],
-                     output: Output, out_label: str) -> Iterator[Diagnostic]:
-    """Links to an #id on another page: that page must have the id."""
-    wanted: dict[str, list[tuple[str, str, str]]] = {}
-    for rel in sorted(anchors):
-        for href, target, fragment in anchors[rel]:
-            wanted.setdefault(target, []).append((rel, href, fragment))
+                     anchors: dict[str, tuple[Anchor, ...]], ids: dict[str, set[str]],
+                     problems: list[Diagnostic]) -> Iterator[Trouble]:
+    """Links to an #id on another page: that page must have the id. A content link that
+    fails is a problem of its record; one a template made, a trouble of its template."""
     by_rel = {output_path(p.url): p for p in pages}
-    for target in sorted(wanted):
-        page = by_rel.get(target)
-        if page is None:
-            continue
-        ids = set(iter_ids(renderer, page, output.read))
-        for source, href, fragment in wanted[target]:
-            if fragment not in ids:
-                label = f"{out_label}/{source}" if out_label else source
-                yield Diagnostic(label, 1, 1, "error", "", missing_anchor(href, target, fragment))
+    for rel in sorted(anchors):
+        for target, fragment, origin in anchors[rel]:
+            page = by_rel.get(target)
+            if page is None:
+                continue
+            if target not in ids:  # taken over from the previous build: render it again
+                ids[target] = renderer.render(page).ids
+            if fragment in ids[target]:
+                continue
+            message = missing_anchor(origin.href or f"{target}#{fragment}", target, fragment)
+            if not origin.in_content:
+                message = missing_anchor(f"{target}#{fragment}", target, fragment)
+            if origin.in_content:
+                place = renderer.locate(origin, origin.href or f"#{fragment}")
+                problems.append(Diagnostic(place.path, place.line, place.column, "error",
+                                           place.field, message))
+            else:
+                yield Trouble(origin, message, by_rel[rel].url if rel in by_rel else rel)
+
+
+def _trouble_problems(renderer: Renderer, pages: list[Page],
+                      troubles: list[Trouble]) -> list[Diagnostic]:
+    """Broken links that templates made, each once, with the first page that shows it."""
+    templates = {p.url: p.template[0] for p in pages}
+    grouped: dict[tuple[str, int, int, str], dict[str, str]] = {}
+    for trouble in troubles:
+        origin = trouble.origin
+        if not origin.path:
+            origin = renderer.locate_literal(origin.href, templates.get(trouble.page, ""))
+        grouped.setdefault((origin.path, origin.line, origin.column, trouble.message),
+                           {}).setdefault(trouble.page, trouble.detail)
+    found = []
+    for (path, line, column, message), on in grouped.items():
+        shown = sorted(on, key=lambda url: (url.count("/"), url))
+        detail = f": {on[shown[0]]}" if on[shown[0]] else ""
+        where = f"on page '{shown[0] or '/'}'" + (
+            f" and {len(shown) - 1} other page{'s' * (len(shown) > 2)}" if len(shown) > 1
+            else "")
+        found.append(Diagnostic(path, line, column, "error", "", f"{message}{detail} ({where})"))
+    return found
 
 
 @contextmanager
@@ -464,12 +501,28 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
     messages = load_messages(site.config.lang, templates)
     fragments = None
     if cache is not None and cache.enabled:
-        # The converter's code and the one message it writes into HTML (footnote links).
-        code = hash_files(*(Path(__file__).parent / name for name in ("markup.py", "render.py")))
-        fragments = FragmentStore(cache.fragments_path,
-                                  f"{code}\0{messages.get('footnote.back', '')}")
+        fragments = FragmentStore(cache.fragments_path, _converter_settings(messages))
     return Renderer(site, make_environment(templates), messages,
-                    assets.manifest(assets.collect(site_dir)), fragments)
+                    assets.manifest(assets.collect(site_dir)), fragments, None, site_dir)
+
+
+def _converter_settings(messages: dict[str, str]) -> str:
+    """The converter's code and the one message it writes into HTML (footnote links)."""
+    code = hash_files(*(Path(__file__).parent / name for name in ("markup.py", "render.py")))
+    return f"{code}\0{messages.get('footnote.back', '')}"
+
+
+def _share_parts(renderer: Renderer, cache: BuildCache | None) -> None:
+    """Stores through which forked workers share what one of them made (parts, and
+    converted Markdown when the build cache is not used)."""
+    if renderer.fragments is None:
+        scratch = Path(tempfile.mkdtemp(prefix="dossier-fragments-"))
+        renderer.fragments = FragmentStore(scratch / "fragments.sqlite",
+                                           _converter_settings(renderer.messages),
+                                           temporary=True)
+    folder = cache.folder if cache is not None and cache.enabled \
+        else renderer.fragments.path.parent
+    renderer.store = PartStore.create(folder)
 
 
 def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:

@@ -34,10 +34,11 @@ from dossier import __version__
 from dossier.diagnostics import Diagnostic
 from dossier.loader import Document
 from dossier.output import tree_stats
+from dossier.parts import Anchor, Origin
 from dossier.yamltree import Tree
 
 CACHE_DIR = ".dossier-cache"
-_FORMAT = 2
+_FORMAT = 3
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -225,11 +226,11 @@ class State:
 
 @dataclass
 class Manifest:
-    """Per output file: the key of its inputs and the stat of what was written."""
+    """Per output file: the key of its inputs, the stat of what was written and the ids it
+    needs on other pages (checked again when those pages change)."""
 
     key: str
-    files: dict[str, tuple[str, StatKey, tuple[tuple[str, str, str], ...]]] = field(
-        default_factory=dict)
+    files: dict[str, tuple[str, StatKey, tuple[Anchor, ...]]] = field(default_factory=dict)
 
 
 class BuildCache:
@@ -340,7 +341,9 @@ def _write_json(handle: TextIO, value: Any, depth: int = 0) -> None:
 # --- JSON forms: checked field by field on the way in, so a forged file is just ignored ---
 
 def _manifest_to_json(manifest: Manifest) -> dict[str, Any]:
-    files = {rel: [key, list(stat), [list(a) for a in anchors]]
+    files = {rel: [key, list(stat), [[target, fragment, origin.path, origin.line,
+                                       origin.column, origin.field, origin.href]
+                                      for target, fragment, origin in anchors]]
              for rel, (key, stat, anchors) in manifest.files.items()}
     return {"format": _FORMAT, "key": manifest.key, "files": files}
 
@@ -367,11 +370,12 @@ def _stat(raw: Any) -> StatKey:
     return size, mtime, inode
 
 
-def _anchor(raw: Any) -> tuple[str, str, str]:
-    href, target, fragment = raw
-    if not all(isinstance(s, str) for s in (href, target, fragment)):
+def _anchor(raw: Any) -> Anchor:
+    target, fragment, path, line, column, name, href = raw
+    if not all(isinstance(s, str) for s in (target, fragment, path, name, href)) \
+            or not all(type(n) is int for n in (line, column)):
         raise ValueError("not an anchor")
-    return href, target, fragment
+    return target, fragment, Origin(path, line, column, name, href)
 
 
 def _strings_and_ints(row: Any) -> list[Any]:

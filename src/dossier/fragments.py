@@ -18,9 +18,11 @@ a planted fragment cannot put a script into a page.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from importlib.metadata import version
@@ -29,8 +31,10 @@ from typing import Any
 
 from dossier import __version__
 from dossier.cache import open_store
+from dossier.diagnostics import Diagnostic
+from dossier.parts import ROOT, Meta, Origin, Part
 
-ROOT = "./@root@/"  # links from the site root, in stored HTML; see `localize` in render.py
+__all__ = ["ROOT", "FragmentStore", "PartStore"]
 _FORMAT = 1
 _TABLE = "fragment"
 
@@ -38,8 +42,9 @@ _TABLE = "fragment"
 class FragmentStore:
     """Converted Markdown by key, in an SQLite file; every failure is only a miss."""
 
-    def __init__(self, path: Path, settings: str) -> None:
+    def __init__(self, path: Path, settings: str, temporary: bool = False) -> None:
         self.path = path
+        self.temporary = temporary  # the file and its folder go when the store is closed
         self.salt = "\0".join((f"fragments {_FORMAT}", f"dossier {__version__}",
                                f"markdown {version('markdown')}", f"nh3 {version('nh3')}",
                                settings))
@@ -117,6 +122,8 @@ class FragmentStore:
         if self._db is not None and self._pid == os.getpid():
             self._db.close()
         self._db = None
+        if self.temporary:
+            shutil.rmtree(self.path.parent, ignore_errors=True)
 
     def _connection(self) -> sqlite3.Connection | None:
         """A connection of this process (a forked worker opens its own)."""
@@ -147,3 +154,101 @@ def _is_toc(value: Any, depth: int = 0) -> bool:
                 and _is_toc(item.get("children", []), depth + 1)):
             return False
     return True
+
+
+class PartStore:
+    """Parts made in this build (cards, facts panels), shared by its worker processes.
+
+    One temporary SQLite file per build: a part is made by whichever worker needs it
+    first and read by the others, so it is made once. Every failure is only a miss.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+        self._pid = 0
+        self._inherited: list[sqlite3.Connection] = []
+        self.broken = False
+
+    @classmethod
+    def create(cls, folder: Path) -> PartStore:
+        """A new, empty store in `folder` (a leftover of a killed build is replaced)."""
+        path = folder / f"parts-{os.getpid()}.sqlite"
+        for stale in folder.glob("parts-*.sqlite*"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+        return cls(path)
+
+    def get(self, key: tuple[Any, ...]) -> Part | None:
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value FROM part WHERE key = ?",
+                             (json.dumps(key),)).fetchone()
+            return None if row is None else _part_from_json(json.loads(row[0]))
+        except (sqlite3.Error, ValueError, TypeError, KeyError):
+            return None
+
+    def put(self, key: tuple[Any, ...], part: Part) -> None:
+        db = self._connection()
+        if db is None or part.meta is None:
+            return
+        with contextlib.suppress(sqlite3.Error, ValueError, TypeError):
+            db.execute("INSERT OR REPLACE INTO part (key, value) VALUES (?, ?)",
+                       (json.dumps(key), json.dumps(_part_to_json(part), ensure_ascii=False)))
+
+    def remove(self) -> None:
+        """Close and delete the file (the build is over)."""
+        if self._db is not None and self._pid == os.getpid():
+            self._db.close()
+        self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self.broken:
+            return None
+        if self._db is not None and self._pid == os.getpid():
+            return self._db
+        if self._db is not None:
+            self._inherited.append(self._db)  # the parent's; never closed in a worker
+        db = open_store(self.path, "part (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        if db is None:
+            self.broken = True
+            return None
+        self._db, self._pid = db, os.getpid()
+        return db
+
+
+def _origin_to_json(origin: Origin | None) -> list[Any] | None:
+    if origin is None:
+        return None
+    return [origin.path, origin.line, origin.column, origin.field, origin.href]
+
+
+def _origin_from_json(raw: Any) -> Origin | None:
+    return None if raw is None else Origin(str(raw[0]), int(raw[1]), int(raw[2]),
+                                           str(raw[3]), str(raw[4]))
+
+
+def _part_to_json(part: Part) -> dict[str, Any]:
+    meta = part.meta
+    assert meta is not None
+    return {"html": str.__str__(part), "ids": sorted(meta.ids),
+            "literal": [[n, v, _origin_to_json(o)] for n, v, o in meta.literal],
+            "anchors": [[t, f, _origin_to_json(o)] for t, f, o in meta.anchors],
+            "problems": [dataclasses.astuple(d) for d in meta.problems],
+            "suspects": {k: _origin_to_json(o) for k, o in meta.suspects.items()}}
+
+
+def _part_from_json(raw: dict[str, Any]) -> Part:
+    meta = Meta({str(i) for i in raw["ids"]},
+                [(str(n), str(v), _origin_from_json(o)) for n, v, o in raw["literal"]],
+                [(str(t), str(f), _origin_from_json(o) or Origin("", 0, 0))
+                 for t, f, o in raw["anchors"]],
+                [Diagnostic(*row) for row in raw["problems"]],
+                {str(k): _origin_from_json(o) or Origin("", 0, 0)
+                 for k, o in raw["suspects"].items()})
+    return Part.made(str(raw["html"]), meta)

@@ -1,15 +1,21 @@
-"""Check stage: every internal href/src in the output leads to a file (and #anchor to an id)."""
+"""Check stage: every internal href/src in the output leads to a file (and #anchor to an id).
+
+`collect` and `check_links` read finished HTML (tests and the example-site crawl use them);
+a build checks each page as it is made (`PageCheck`, below), without parsing it again.
+"""
 
 from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html import unescape
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from dossier.diagnostics import Diagnostic
-from dossier.urls import is_external, output_path
+from dossier.parts import LINK_ATTRS, ROOT, Anchor, Collector, Meta, Origin, assemble, scan
+from dossier.urls import depth, is_external, output_path
 
 _LINK_ATTRS = {"href", "src", "action", "poster", "data"}
 
@@ -112,3 +118,202 @@ def _resolve(path: str, link: str, files: set[str], prefix: str) -> tuple[str, s
         shown = resolved if "." in resolved.rsplit("/", 1)[-1] else target
         return "", "", f"broken link '{link}': no file {shown}"
     return target, unquote(parts.fragment), ""
+
+
+# --- checking a page as it is made ------------------------------------------------------
+#
+# Links made by `url()` and by the Markdown rewriter are written from the site root behind
+# a marker (parts.ROOT); the one pass that makes them relative to the page also checks them
+# against the set of output files. Links that templates wrote literally, and ids, come from
+# scanning the page's shell and, once, each part (parts.py). No finished page is parsed.
+
+
+_TAIL = re.compile(r"""([^"'\s<>#,]*)(#[^"'\s<>,]*)?""")  # after ROOT: path, fragment
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:.")
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A broken link that a template made: reported once, however many pages show it.
+
+    `message` is the same on every page (it groups them); `detail` says what was wrong on
+    this page (a link written relative to the page leads elsewhere on each).
+    """
+
+    origin: Origin
+    message: str
+    page: str
+    detail: str = ""
+
+
+def target_file(path: str, files: set[str]) -> str | None:
+    """The output file a site path leads to ('projecten/x/' → its index.html), if any."""
+    if path in files:
+        return path
+    target = output_path(path.rstrip("/") + "/" if path else "")
+    return target if target in files else None
+
+
+def _relative_maker(page_url: str, prefix: str) -> Callable[[str, str], str]:
+    """How a page writes a link from the site root (`urls.relative`, for quoted paths)."""
+    if page_url == "404.html":  # served at any depth: links start at the site's path
+        return lambda qpath, fragment: prefix + qpath + fragment
+    up = "../" * depth(page_url)
+    here = quote(page_url, safe="/.-_~%")
+
+    def rel(qpath: str, fragment: str) -> str:
+        if fragment and qpath == here:
+            return fragment
+        return (up + qpath or "./") + fragment
+    return rel
+
+
+def marked_links(html: str) -> Iterator[tuple[int, int, str, str, str]]:
+    """Every link from the site root in `html`: (start, end, attribute, path, fragment).
+
+    `attribute` is the name of the attribute it is the value of, in lowercase ('' outside
+    one); the later entries of a `srcset` list carry `srcset` too.
+    """
+    attribute = ""
+    at = html.find(ROOT)
+    while at >= 0:
+        tail = _TAIL.match(html, at + len(ROOT))
+        assert tail is not None
+        attribute = _attribute_before(html, at, attribute)
+        yield at, tail.end(), attribute, tail[1], tail[2] or ""
+        at = html.find(ROOT, tail.end())
+
+
+def _attribute_before(html: str, at: int, previous: str) -> str:
+    """The attribute whose value starts at `at` (a continued srcset keeps `previous`)."""
+    k = at
+    if k and html[k - 1] in "\"'":
+        k -= 1
+    while k and html[k - 1] == " ":
+        k -= 1
+    if not k or html[k - 1] != "=":
+        return previous if previous == "srcset" and html[at - 2:at].strip() == "," else ""
+    end = k - 1
+    while end and html[end - 1] == " ":
+        end -= 1
+    start = end
+    while start and html[start - 1] in _NAME_CHARS:
+        start -= 1
+    return html[start:end].lower()
+
+
+def localize(html: str, page_url: str, prefix: str) -> str:
+    """HTML with its links from the site root made relative to the page at `page_url`."""
+    if ROOT not in html:
+        return html
+    rel = _relative_maker(page_url, prefix)
+    pieces: list[str] = []
+    done = 0
+    for start, end, _, qpath, fragment in marked_links(html):
+        pieces += (html[done:start], rel(qpath, fragment))
+        done = end
+    pieces.append(html[done:])
+    return "".join(pieces)
+
+
+class PageCheck:
+    """Makes one page's links relative and checks them; collects what is wrong."""
+
+    def __init__(self, page_url: str, files: set[str] | None, prefix: str,
+                 locate: Callable[[Origin, str], Origin]) -> None:
+        self.url = page_url
+        self.rel_path = output_path(page_url)
+        self.files = files
+        self.prefix = prefix
+        self.locate = locate
+        self.problems: list[Diagnostic] = []
+        self.troubles: list[Trouble] = []
+        self.anchors: list[Anchor] = []
+        self.ids: set[str] = set()
+
+    def finish(self, shell: str, collector: Collector) -> str:
+        """The page's HTML: parts put in place, links made relative and checked."""
+        meta = collector.meta
+        scan(shell, meta)
+        for part in collector.parts:
+            assert part.meta is not None
+            meta.add(part.meta)
+        self.ids = meta.ids
+        self.problems += meta.problems
+        html = assemble(shell, collector.parts)
+        declared = {(target, fragment) for target, fragment, _ in meta.anchors}
+        for target, fragment, origin in meta.anchors:
+            if target != self.rel_path:
+                self.anchors.append((target, fragment, origin))
+            elif fragment not in self.ids:  # a content link to an id on its own page
+                place = self.locate(origin, origin.href or f"#{fragment}")
+                self.problems.append(Diagnostic(place.path, place.line, place.column, "error",
+                                                place.field, missing_anchor(
+                                                    place.href or f"#{fragment}", target,
+                                                    fragment)))
+        html = self._localize(html, meta, declared)
+        for _, value, written in meta.literal:
+            self._literal(value, written)
+        return html
+
+    def _localize(self, html: str, meta: Meta, declared: set[tuple[str, str]]) -> str:
+        if ROOT not in html:
+            return html
+        rel = _relative_maker(self.url, self.prefix)
+        pieces: list[str] = []
+        done = 0
+        checked: set[tuple[str, str]] = set()
+        for start, end, attribute, qpath, fragment in marked_links(html):
+            link = rel(qpath, fragment)
+            pieces += (html[done:start], link)
+            done = end
+            if (attribute in LINK_ATTRS or attribute == "srcset") \
+                    and (qpath, fragment) not in checked:
+                checked.add((qpath, fragment))
+                self._marked(qpath, fragment, link, meta, declared)
+        pieces.append(html[done:])
+        return "".join(pieces)
+
+    def _marked(self, qpath: str, fragment: str, link: str, meta: Meta,
+                declared: set[tuple[str, str]]) -> None:
+        """A link from the site root: its file must exist, its fragment an id there."""
+        if self.files is None:
+            return
+        path = unquote(qpath)
+        target = target_file(path, self.files)
+        origin: Origin | None = meta.suspects.get(ROOT + qpath + fragment)
+        if target is None:
+            shown = path if "." in path.rsplit("/", 1)[-1] else output_path(
+                path.rstrip("/") + "/" if path else "")
+            self._trouble(origin, f"broken link to '{path}{fragment}': no file {shown}")
+        elif fragment and target == self.rel_path:
+            if unquote(fragment[1:]) not in self.ids:
+                self._trouble(origin, missing_anchor(f"{path}{fragment}", target,
+                                                     unquote(fragment[1:])))
+        elif fragment and target.endswith(".html") and (target, fragment[1:]) not in declared:
+            self.anchors.append((target, unquote(fragment[1:]),
+                                 origin or Origin("", 0, 0, "", link)))
+
+    def _literal(self, value: str, origin: Origin | None) -> None:
+        """A link written as it is: relative to the page, or a fragment of it."""
+        if self.files is None:
+            return
+        target, fragment, message = _resolve(self.rel_path, value, self.files, self.prefix)
+        if not message and fragment and target == self.rel_path and fragment not in self.ids:
+            message = missing_anchor(value, target, fragment)
+        elif not message and fragment and target.endswith(".html"):
+            self.anchors.append((target, fragment, origin or Origin("", 0, 0, "", value)))
+        if not message:
+            return
+        if origin is not None and origin.in_content:
+            place = self.locate(origin, value)
+            self.problems.append(Diagnostic(place.path, place.line, place.column, "error",
+                                            place.field, message))
+        else:
+            detail = message.split(": ", 1)[1] if message.startswith("broken link") \
+                else message.replace(f"link '{value}' ", "")
+            self._trouble(origin or Origin("", 0, 0, "", value), f"broken link '{value}'",
+                          detail)
+
+    def _trouble(self, origin: Origin | None, message: str, detail: str = "") -> None:
+        self.troubles.append(Trouble(origin or Origin("", 0, 0), message, self.url, detail))

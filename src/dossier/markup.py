@@ -84,6 +84,9 @@ class Rendered:
     html: str
     toc: list[dict[str, Any]] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (href, message)
+    # Every attribute the sanitiser kept, as (tag, name, value): the ids and links of the
+    # HTML, known without parsing it again.
+    attributes: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 class _LinkRewriter(Treeprocessor):
@@ -99,7 +102,9 @@ class _LinkRewriter(Treeprocessor):
             href = element.attrib[attr]
             try:
                 check_link(element.tag, href)
-                element.set(attr, self.owner.resolver(href))
+                new = self.owner.resolver(href)
+                element.set(attr, new)
+                self.owner.rewritten.add(new)
             except LinkProblem as exc:
                 self.owner.problems.append((href, str(exc)))
                 del element.attrib[attr]  # reported once, here, not again by the link check
@@ -154,6 +159,7 @@ class MarkdownRenderer:
     def __init__(self, backlink_title: str = "Terug naar tekst %d") -> None:
         self.resolver: LinkResolver = _identity
         self.problems: list[tuple[str, str]] = []
+        self.rewritten: set[str] = set()  # links the rewriter wrote (raw HTML's are the rest)
         self.md = markdown.Markdown(
             extensions=["tables", "attr_list", "footnotes", "sane_lists", "toc", _Rewrite(self)],
             extension_configs={
@@ -172,7 +178,7 @@ class MarkdownRenderer:
         should one come through anyway, it is a problem, not a crash.
         """
         self.md.reset()
-        self.resolver, self.problems = resolver, []
+        self.resolver, self.problems, self.rewritten = resolver, [], set()
         try:
             html = self.md.convert(text)
         except RecursionError:
@@ -182,7 +188,21 @@ class MarkdownRenderer:
             return Rendered("", [], [("", f"a link, image or HTML tag is longer than "
                                          f"{MAX_TAG_CHARS:,} characters")])
         toc = list(getattr(self.md, "toc_tokens", []))
-        return Rendered(sanitize(html), toc, self.problems)
+        seen: list[tuple[str, str, str]] = []
+        cleaned = sanitize(html, seen, self._raw_link)
+        return Rendered(cleaned, toc, self.problems, seen)
+
+    def _raw_link(self, tag: str, href: str) -> str | None:
+        """A link in raw HTML: resolved like a Markdown link (relative to the record's file),
+        or None (and a problem) when it leads nowhere."""
+        if href in self.rewritten:
+            return href
+        try:
+            check_link(tag, href)
+            return self.resolver(href)
+        except LinkProblem as exc:
+            self.problems.append((href, str(exc)))
+            return None
 
 
 def nesting_problem(text: str) -> tuple[int, str] | None:
@@ -218,14 +238,38 @@ _HEADING_RE = re.compile(r"<(/?)h([2-5])\b")
 def nest(html: str, prefix: str, levels: int = 1) -> Markup:
     """Body HTML placed inside a page with other bodies: ids and #anchors get `prefix`, and
     headings move down `levels` (h2 → h3), so several records can share one page."""
-    html = _ID_OR_ANCHOR_RE.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', html)
+    from dossier.parts import Part
+
+    meta = getattr(html, "meta", None)
+    html = _ID_OR_ANCHOR_RE.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', str.__str__(html))
     if levels:
         html = _HEADING_RE.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + levels)}", html)
-    return Markup(html)
+    if meta is None:
+        return Markup(html)
+    return Part.made(html, meta.nested(prefix))
 
 
-def sanitize(html: str) -> str:
-    """Keep only an allowlist of tags, attributes and URL schemes (no scripts, no handlers)."""
+# A link written in raw HTML, resolved: the new value, or None to drop it.
+RawLinkResolver = Callable[[str, str], "str | None"]
+_ROOT = "./@root@/"  # links from the site root, as the link rewriter writes them (parts.py)
+
+
+def sanitize(html: str, seen: list[tuple[str, str, str]] | None = None,
+             resolve: RawLinkResolver | None = None) -> str:
+    """Keep only an allowlist of tags, attributes and URL schemes (no scripts, no handlers).
+
+    `seen` receives every attribute kept, so the caller knows the HTML's ids and links;
+    `resolve` rewrites the internal links of raw HTML (Markdown's own are rewritten before).
+    """
+    def keep(tag: str, name: str, value: str) -> str | None:
+        kept = _filter_attribute(tag, name, value)
+        if kept is not None and resolve is not None and name in ("href", "src") \
+                and tag in ("a", "img") and not _resolved(kept):
+            kept = resolve(tag, kept)
+        if kept is not None and seen is not None:
+            seen.append((tag, name, kept))
+        return kept
+
     cleaned: str = nh3.clean(
         _SEGMENTS.sub(_cut_long_text, html),
         tags=ALLOWED_TAGS,
@@ -233,9 +277,14 @@ def sanitize(html: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=set(LINK_SCHEMES),
         link_rel=None,
-        attribute_filter=_filter_attribute,
+        attribute_filter=keep if (seen is not None or resolve is not None) else _filter_attribute,
     )
     return cleaned
+
+
+def _resolved(href: str) -> bool:
+    """Links Markdown's rewriter made, external ones and fragments need no resolving."""
+    return href.startswith(("#", _ROOT)) or not href or is_external(href)
 
 
 def _cut_long_text(segment: re.Match[str]) -> str:

@@ -1,4 +1,9 @@
-"""Render stage: one page of the plan → HTML. Pure: reads only the Site and templates."""
+"""Render stage: one page of the plan → HTML. Pure: reads only the Site and templates.
+
+A page is assembled from parts made once (parts.py): a record's body, facts panel, card and
+JSON-LD, a selection's sidebar. The templates stay what a site overrides to change the look:
+the parts are rendered by templates too (partials/card.html, partials/facts.html, …).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import posixpath
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
@@ -16,8 +21,9 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from dossier.diagnostics import Diagnostic, suggest
-from dossier.fragments import ROOT, FragmentStore
+from dossier import linkcheck
+from dossier.diagnostics import Diagnostic, DossierError, suggest
+from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
 from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest, sanitize
 from dossier.model import (
@@ -31,16 +37,27 @@ from dossier.model import (
     sort_key,
 )
 from dossier.pages import Page
+from dossier.parts import (
+    ROOT,
+    Anchor,
+    Meta,
+    Origin,
+    Part,
+    collect,
+    current,
+    finalize,
+    make_part,
+    mark_safe,
+)
 from dossier.records import Record
 from dossier.schema import Collection, Field
-from dossier.urls import absolute, base_path, depth, is_external, relative
+from dossier.urls import absolute, base_path, is_external, output_path
+from dossier.yamltree import parse
 
 THEME = Path(__file__).parent / "theme"
 K = TypeVar("K")
 V = TypeVar("V")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
-# A link written from the site root in converted Markdown (see fragments.py).
-_ROOT_LINK = re.compile(r'(?<=\s)(href|src)="' + re.escape(ROOT) + r'([^"]*)"')
 
 MONTHS = {
     "nl": ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
@@ -50,13 +67,16 @@ MONTHS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class RenderedPage:
-    """A page's URL, its HTML and the problems found while rendering it."""
+    """A page's URL and HTML, the problems found while rendering it, and its links' needs."""
 
     url: str
     html: str
-    problems: tuple[Diagnostic, ...] = ()
+    problems: list[Diagnostic] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
+    anchors: list[Anchor] = field(default_factory=list)  # ids on other pages
+    troubles: list[linkcheck.Trouble] = field(default_factory=list)  # broken template links
 
 
 def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, str]:
@@ -66,6 +86,24 @@ def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, st
         if folder is not None and (folder / f"{lang}.yml").is_file():
             messages.update(yaml.safe_load((folder / f"{lang}.yml").read_text("utf-8")) or {})
     return messages
+
+
+class _Compiled(jinja2.BytecodeCache):
+    """Compiled templates kept in this process (for `dossier serve`, which builds again and
+    again); an entry is used only for the same source, which Jinja checks."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = _Compiled()
 
 
 def make_environment(site_templates: Path | None) -> jinja2.Environment:
@@ -83,9 +121,25 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.do"],
         auto_reload=False,  # templates do not change during a build: no stat per include
+        finalize=finalize,  # parts are put into pages after the shell is checked
+        bytecode_cache=_COMPILED,
     )
     env.filters["nest"] = nest
+    env.filters["safe"] = mark_safe
     return env
+
+
+class _SidebarPage:
+    """What a sidebar may know of the page it is on: it is shared by a whole selection."""
+
+    def __init__(self, page: Page) -> None:
+        self.collection = page.collection
+        self.facet = page.facet
+
+    def __getattr__(self, name: str) -> Any:
+        raise jinja2.UndefinedError(
+            f"partials/sidebar.html may only use page.collection and page.facet, not "
+            f"page.{name}: one sidebar serves every page of a selection")
 
 
 class Renderer:
@@ -93,7 +147,8 @@ class Renderer:
 
     def __init__(self, site: Site, env: jinja2.Environment, messages: dict[str, str],
                  assets: Mapping[str, str] | None = None,
-                 fragments: FragmentStore | None = None) -> None:
+                 fragments: FragmentStore | None = None,
+                 parts: PartStore | None = None, site_dir: Path | None = None) -> None:
         self.site = site
         self.assets = assets or {}  # static file name → published (fingerprinted) path
         self.env = env
@@ -101,23 +156,41 @@ class Renderer:
         self.lang = site.config.lang
         self.markdown = MarkdownRenderer(messages.get("footnote.back", "Terug naar tekst %d"))
         self.fragments = fragments  # Markdown converted in earlier builds or other workers
-        # Converted text fields of records (links from the site root), by record and text.
-        self.text_cache: Bounded[tuple[str, str], Rendered] = Bounded(4096)
-        # Fragments whose HTML depends only on the page's depth, rendered once per depth.
-        # Bounded, so memory follows the site's metadata, not the HTML it renders.
-        self.card_cache: Bounded[tuple[tuple[str, str], int], Markup] = Bounded(50_000)
-        self.sidebar_cache: Bounded[tuple[str, str, int, int, int],
-                                    tuple[Sequence[Record], Markup]] = Bounded(256)
-        self.count_cache: Bounded[tuple[str, str, int, int],
-                                  tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] \
+        self.store = parts  # parts made by other workers in this build
+        self.site_dir = site_dir
+        self.files: set[str] | None = None  # every output file, to check links against
+        self.prefix = base_path(site.config.base_url)
+        self.page: Page | None = None  # the page being rendered
+        # Parts of this process, by what they show; bounded, so memory follows the site's
+        # metadata, not the HTML it renders.
+        self.cache: Bounded[tuple[Any, ...], Part] = Bounded(50_000)
+        self.tocs: Bounded[str, list[Any]] = Bounded(50_000)  # of the bodies in `cache`
+        self.sidebars: Bounded[tuple[Any, ...], tuple[Sequence[Record], Part]] = Bounded(256)
+        self.counts: Bounded[tuple[str, str, int, int],
+                             tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] \
             = Bounded(256)
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
             for c, facets in site.facets.items() for facet in facets for term in facet.terms
         }
+        self.urls: dict[int, tuple[Any, str]] = {}  # id(target) → (target, marked URL)
         env.globals.update(site=site, config=site.config, schema=site.schema, lang=self.lang,
-                           t=self.translate, date=self.format_date)
+                           t=self.translate, date=self.format_date, **self.helpers())
+
+    def helpers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            "url": self.url, "abs_url": self.abs_url, "static": self.static,
+            "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
+            "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
+            "related": lambda record: related(self.site, record),
+            "facet_counts": self.facet_counts,
+            "group_by_term": lambda collection, name, records: group_by_term(
+                self.site, collection, name, records),
+            "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
+            "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
+            "sidebar": self.sidebar, "facts_panel": self.facts_panel,
+        }
 
     def translate(self, key: str, **values: Any) -> str:
         """An interface string in the site's language; a missing key is a theme bug."""
@@ -136,84 +209,119 @@ class Renderer:
             return f"{day} {month} {parts[0]}"
         return f"{month} {parts[0]}".strip()
 
+    # --- pages --------------------------------------------------------------------------
+
     def render(self, page: Page) -> RenderedPage:
-        """Render one page to HTML."""
-        context = _PageContext(self, page)
+        """Render one page to HTML, with its links made relative to it and checked."""
         template = self.env.select_template(list(page.template))
-        html = template.render(page=page, **context.helpers())
-        return RenderedPage(page.url, html, tuple(context.problems))
+        self.page = page
+        try:
+            shell, collector = collect(lambda: template.render(page=page))
+        finally:
+            self.page = None
+        checked = linkcheck.PageCheck(page.url, self.files, self.prefix, self.locate)
+        html = checked.finish(shell, collector)
+        return RenderedPage(page.url, html, checked.problems, checked.ids, checked.anchors,
+                            checked.troubles)
+
+    def close(self) -> None:
+        """Close the stores (a temporary one goes with its file)."""
+        if self.fragments is not None:
+            self.fragments.close()
+        if self.store is not None:
+            self.store.remove()
+
+    def locate_literal(self, href: str, fallback: str) -> Origin:
+        """The template that writes a link literally (the first that has it), else the
+        page's own template: a scan finds such a link, not the template code."""
+        loader = self.env.loader
+        assert loader is not None
+        for name in sorted(self.env.list_templates()):
+            source, filename, _ = loader.get_source(self.env, name)
+            at = source.find(href) if href else -1
+            if at >= 0:
+                line = source.count("\n", 0, at) + 1
+                col = at - (source.rfind("\n", 0, at) + 1) + 1
+                return Origin(template_path(filename, name), line, col)
+        return Origin(template_path(None, fallback), 1, 1)
 
     def card_html(self, record: Record, page: Page) -> str:
         """The card of `record` with links as they are on `page` (search results reuse it)."""
-        return str(_PageContext(self, page).card(record))
+        return linkcheck.localize(str.__str__(self.card(record)), page.url, self.prefix)
 
+    # --- parts --------------------------------------------------------------------------
 
-class _PageContext:
-    """Helpers bound to one page: every link they make is relative to it."""
+    def _part(self, key: tuple[Any, ...], make: Callable[[], Part], shared: bool = True) -> Part:
+        """A part from this process, another worker (`store`), or made now."""
+        found = self.cache.get(key)
+        if found is None:
+            found = self.store.get(key) if shared and self.store is not None else None
+            if found is None:
+                found = make()
+                if shared and self.store is not None:
+                    self.store.put(key, found)
+            self.cache[key] = found
+        return found
 
-    def __init__(self, renderer: Renderer, page: Page) -> None:
-        self.r = renderer
-        self.page = page
-        self.problems: list[Diagnostic] = []
-        # The 404 page is served at any depth, so its links start at the site's path.
-        self.prefix = base_path(renderer.site.config.base_url) if page.url == "404.html" else ""
-        # Cached fragments are shared by pages whose links look alike: same depth, no prefix.
-        self.depth = -1 if self.prefix else depth(page.url)
+    def card(self, record: Record) -> Part:
+        """The record's card (partials/card.html), made once for every page that shows it."""
+        return self._part(("card", *record.key), lambda: self._template_part(
+            "partials/card.html", record=record))
 
-    def helpers(self) -> dict[str, Callable[..., Any]]:
-        return {
-            "url": self.url, "abs_url": self.abs_url, "static": self.static,
-            "body": self.body, "md": self.md, "ref": self.ref, "term": self.term,
-            "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
-            "related": lambda record: related(self.r.site, record),
-            "facet_counts": self.facet_counts,
-            "group_by_term": lambda collection, name, records: group_by_term(
-                self.r.site, collection, name, records),
-            "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
-            "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
-            "sidebar": self.sidebar,
-        }
+    def facts_panel(self, record: Record) -> Part:
+        """The record's facts (partials/facts.html), for its page and the printable dossier."""
+        return self._part(("facts", *record.key), lambda: self._template_part(
+            "partials/facts.html", record=record))
 
-    def sidebar(self, records: Sequence[Record]) -> Markup:
+    def jsonld(self, record: Record) -> Part:
+        """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
+        def make() -> Part:
+            data = record_jsonld(self.site, record)
+            return Part.made(script_json(data) if data is not None else "", Meta())
+        return self._part(("jsonld", *record.key), make, shared=False)
+
+    def sidebar(self, records: Sequence[Record]) -> Part:
         """partials/sidebar.html for a selection: the same on every page of the selection
-        (a list and its pagination), so rendered once per selection and depth."""
-        facet = self.page.facet.name if self.page.facet else ""
-        collection = self.page.collection.name if self.page.collection else ""
-        key = (collection, facet, id(records), len(records), self.depth)
-        cached = self.r.sidebar_cache.get(key)
+        (a list and its pagination), so rendered once per selection."""
+        page = self.page
+        assert page is not None
+        facet = page.facet.name if page.facet else ""
+        collection = page.collection.name if page.collection else ""
+        key = (collection, facet, id(records), len(records))
+        cached = self.sidebars.get(key)
         if cached is None or cached[0] is not records:
-            template = self.r.env.get_template("partials/sidebar.html")
-            html = Markup(template.render(page=self.page, selection_records=records,
-                                          **self.helpers()))
-            cached = self.r.sidebar_cache[key] = (records, html)
+            part = self._template_part("partials/sidebar.html", page=_SidebarPage(page),
+                                       selection_records=records)
+            cached = self.sidebars[key] = (records, part)
         return cached[1]
+
+    def _template_part(self, name: str, **context: Any) -> Part:
+        template = self.env.get_template(name)
+        return make_part(lambda: template.render(**context))
+
+    # --- helpers for templates ----------------------------------------------------------
 
     def facet_counts(self, collection: Collection, records: Sequence[Record],
                      skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
         """Term counts within a selection; every page of a paginated list shares them."""
         key = (collection.name, skip, id(records), len(records))
-        cached = self.r.count_cache.get(key)
+        cached = self.counts.get(key)
         if cached is None or cached[0] is not records:
-            cached = (records, facet_counts(self.r.site, collection, records, skip))
-            self.r.count_cache[key] = cached
+            cached = (records, facet_counts(self.site, collection, records, skip))
+            self.counts[key] = cached
         return cached[1]
-
-    def jsonld(self, record: Record) -> Markup:
-        """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
-        data = record_jsonld(self.r.site, record)
-        return Markup(script_json(data)) if data is not None else Markup("")
 
     def recent(self, collection: str, count: int = 5) -> list[Record]:
         """The records most recently `bijgewerkt`, newest first."""
-        dated = [r for r in self.r.site.records.get(collection, ())
+        dated = [r for r in self.site.records.get(collection, ())
                  if isinstance(r.data.get("bijgewerkt"), str)]
         return sorted(dated, key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)[:count]
 
     def roles(self, record: Record, collection: str) -> list[tuple[str, list[Record]]]:
         """Records of `collection` naming `record`, grouped by the field that names it."""
-        source = self.r.site.schema.collection(collection)
+        source = self.site.schema.collection(collection)
         groups: dict[str, list[Record]] = {}
-        for link in self.r.site.backlinks.get(record.key, ()):
+        for link in self.site.backlinks.get(record.key, ()):
             if link.source.collection.name == collection:
                 members = groups.setdefault(link.field.split(".")[0], [])
                 if link.source not in members:
@@ -222,13 +330,13 @@ class _PageContext:
         for f in source.fields:
             if f.name in groups:
                 key = f"role.{f.name}"
-                label = self.r.messages.get(key) or f.label(self.r.lang)
+                label = self.messages.get(key) or f.label(self.lang)
                 result.append((label, sorted(groups[f.name], key=sort_key)))
         return result
 
     def first_paragraph(self, record: Record) -> Markup:
         """The first paragraph of a record's body, for an introduction."""
-        html = self.body(record).html
+        html = str.__str__(self.body(record).html)
         start, end = html.find("<p>"), html.find("</p>")
         return Markup(html[start:end + 4]) if 0 <= start < end else Markup("")
 
@@ -236,54 +344,55 @@ class _PageContext:
         """Records of some collections under their first letter (A–Z, then '#')."""
         groups: dict[str, list[Record]] = {}
         for name in collections:
-            for record in self.r.site.records.get(name, ()):
+            for record in self.site.records.get(name, ()):
                 first = unicodedata.normalize("NFKD", record.title[:1]).upper()[:1]
                 letter = first if "A" <= first <= "Z" else "#"
                 groups.setdefault(letter, []).append(record)
         order = sorted(groups, key=lambda letter: (letter == "#", letter))
         return [(letter, sorted(groups[letter], key=sort_key)) for letter in order]
 
-    def card(self, record: Record) -> Markup:
-        """The record's card (partials/card.html), shared by all pages of the same depth."""
-        key = (record.key, self.depth)
-        cached = self.r.card_cache.get(key)
-        if cached is None:
-            template = self.r.env.get_template("partials/card.html")
-            cached = Markup(template.render(page=self.page, record=record, **self.helpers()))
-            self.r.card_cache[key] = cached
-        return cached
+    def url(self, target: Record | FacetTerm | Facet | Collection | str) -> Markup:
+        """Link to a record, facet, collection or site path, from the site root (each page
+        makes it relative to itself)."""
+        known = self.urls.get(id(target))
+        if known is not None and known[0] is target:
+            marked = known[1]
+        else:
+            path = _target(target)
+            marked = ROOT + quote(path, safe="/.-_~%#")
+            if not isinstance(target, str):
+                self.urls[id(target)] = (target, marked)
+        if "#" in marked or not self._exists(marked):
+            self._note_origin(marked)
+        return Markup(marked)
 
-    def target(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
-        if isinstance(target, Collection):
-            return target.url("").rstrip("/") + "/" if target.folder else ""
-        if isinstance(target, str):
-            return target
-        return target.url
+    def _exists(self, marked: str) -> bool:
+        return self.files is None or linkcheck.target_file(
+            unquote(marked[len(ROOT):]), self.files) is not None
 
-    def url(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
-        """Relative link from this page to a record, facet, collection or site path."""
-        path = self.target(target)
-        if self.prefix:
-            return self.prefix + path
-        return relative(self.page.url, path)
+    def _note_origin(self, marked: str) -> None:
+        """Remember which template line made a link that may have to be reported."""
+        collector = current()
+        if collector is not None and marked not in collector.meta.suspects:
+            collector.meta.suspects[marked] = template_origin() or Origin("templates", 1, 1)
 
     def abs_url(self, target: Record | FacetTerm | Facet | Collection | str) -> str:
         """Absolute URL (needs base_url; '' without it)."""
-        base = self.r.site.config.base_url
-        return absolute(base, self.target(target)) if base else ""
+        base = self.site.config.base_url
+        return absolute(base, _target(target)) if base else ""
 
-    def static(self, path: str) -> str:
+    def static(self, path: str) -> Markup:
         """Link to a static file by its plain name; it is published under a hashed name."""
-        return self.url(self.r.assets.get(path, f"static/{path}"))
+        return self.url(self.assets.get(path, f"static/{path}"))
 
     def ref(self, f: Field, slug: str) -> Record:
-        return self.r.site.get(f.leaf.collection, slug)
+        return self.site.get(f.leaf.collection, slug)
 
     def term(self, collection: Collection, field_name: str, key: Any) -> FacetTerm | None:
-        return self.r.terms.get((collection.name, field_name, str(key)))
+        return self.terms.get((collection.name, field_name, str(key)))
 
     def facet_of(self, collection: Collection, field_name: str) -> Facet | None:
-        return next((f for f in self.r.site.facets[collection.name] if f.name == field_name),
+        return next((f for f in self.site.facets[collection.name] if f.name == field_name),
                     None)
 
     def shown_fields(self, record: Record, which: str = "all") -> list[tuple[Field, Any]]:
@@ -293,8 +402,9 @@ class _PageContext:
         (lists of titled items such as publications, shown as reference lists).
         """
         result = []
+        data = record.data
         for f in record.collection.fields:
-            if f.name == record.collection.title_field or f.name not in record.data:
+            if f.name == record.collection.title_field or f.name not in data:
                 continue
             if which == "summary" and not f.summary:
                 continue
@@ -302,62 +412,92 @@ class _PageContext:
                 continue
             if which == "references" and not is_reference_list(f):
                 continue
-            result.append((f, record.data[f.name]))
+            result.append((f, data[f.name]))
         return result
 
+    # --- Markdown -----------------------------------------------------------------------
+
     def body(self, record: Record) -> Rendered:
-        """The record's Markdown body as HTML for this page."""
-        return self._localized(self._convert(record.body, record, record.body_line))
+        """The record's Markdown body as HTML (a part), with its table of contents."""
+        key = ("body", record.path)
+        found = self.cache.get(key)
+        toc = self.tocs.get(record.path)
+        if found is None or toc is None:
+            found, toc = self._convert(record.body, record, "body")
+            self.cache[key], self.tocs[record.path] = found, toc
+        return Rendered(found, toc)
 
     def md(self, text: str, record: Record) -> Rendered:
-        """A Markdown text field of `record` as HTML for this page."""
-        key = (record.path, text)
-        cached = self.r.text_cache.get(key)
-        if cached is None:
-            cached = self.r.text_cache[key] = self._convert(text, record, 0)
-        return self._localized(cached)
+        """A Markdown text field of `record` as HTML (a part)."""
+        key = ("text", record.path, text)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache[key] = self._convert(text, record, "")[0]
+        return Rendered(found)
 
-    def _localized(self, rendered: Rendered) -> Rendered:
-        """Converted Markdown with its links from the site root made relative to this page."""
-        if ROOT not in rendered.html:
-            return rendered
-        html = _ROOT_LINK.sub(lambda m: f'{m[1]}="{self.url(m[2])}"', rendered.html)
-        return Rendered(html, rendered.toc, rendered.problems)
-
-    def _convert(self, text: str, record: Record, first_line: int) -> Rendered:
+    def _convert(self, text: str, record: Record, where: str) -> tuple[Part, list[Any]]:
         """Markdown → HTML with links from the site root; from the fragment store if it
         has this text of this record, with its links still leading to the same pages."""
-        store = self.r.fragments
+        store = self.fragments
         key = store.key(record.path, text) if store is not None else ""
+        origin = Origin(record.path, 0, 0, where or _text_field(record, text), "")
         if store is not None:
             stored = store.get(key)
-            if stored is not None and self._still_leads(stored[2]) \
-                    and sanitize(stored[0]) == stored[0]:
-                return Rendered(stored[0], stored[1])
+            if stored is not None and self._still_leads(stored[2]):
+                seen: list[tuple[str, str, str]] = []
+                if sanitize(stored[0], seen) == stored[0]:
+                    return _markdown_part(stored[0], seen, origin), stored[1]
         targets: list[tuple[str, str]] = []
-        rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record,
+        rendered = self.markdown.convert(text, lambda href: self._md_link(href, record,
                                                                               targets))
-        for href, message in rendered.problems:
-            line_in_text, col = _locate(text, href)
-            line = first_line + line_in_text - 1 if first_line else 1
-            self.problems.append(Diagnostic(record.path, line, col, "error",
-                                            "body" if first_line else "", message,
-                                            self._hint(href, record)))
-        if store is not None and not rendered.problems:
+        problems = [self._link_problem(record, text, where, href, message, n)
+                    for n, (href, message) in enumerate(rendered.problems)]
+        if store is not None and not problems:
             store.put(key, record.path, rendered.html, rendered.toc, targets)
-        return rendered
+        part = _markdown_part(rendered.html, rendered.attributes, origin)
+        assert part.meta is not None
+        part.meta.problems += problems
+        collector = current()  # reported with the page even if it never shows the text
+        if collector is not None:
+            collector.meta.problems += problems
+        return part, rendered.toc
+
+    def _link_problem(self, record: Record, text: str, where: str, href: str, message: str,
+                      index: int) -> Diagnostic:
+        line, col, name = self.position(record, text, where, href)
+        return Diagnostic(record.path, line, col, "error", name, message,
+                          self._hint(href, record))
+
+    def position(self, record: Record, text: str, where: str,
+                 href: str) -> tuple[int, int, str]:
+        """Line, column and field of `href` as the editor wrote it in a record's file."""
+        if where == "body":
+            line, col = _locate(text, href)
+            return record.body_line + line - 1, col, "body"
+        return locate_in_field(self.site_dir, record, text, href)
+
+    def locate(self, origin: Origin, href: str) -> Origin:
+        """A content link's place in its file, found when a problem has to be reported."""
+        record = self.by_source.get(origin.path)
+        if record is None or not origin.in_content:
+            return origin
+        text = record.body if origin.field == "body" else next(
+            (t for t in _texts(record) if href in t), "")
+        line, col, name = self.position(record, text, "body" if origin.field == "body"
+                                        else "", href)
+        return Origin(origin.path, line, col, name, href)
 
     def _still_leads(self, targets: list[tuple[str, str]]) -> bool:
         """Whether every record a stored fragment links to is still published at its URL."""
         for path, url in targets:
-            found = self.r.by_source.get(path)
+            found = self.by_source.get(path)
             if found is None or found.url != url:
                 return False
         return True
 
     def _md_link(self, href: str, record: Record, targets: list[tuple[str, str]]) -> str:
         """A link in Markdown to another record's file → that page, from the site root."""
-        if is_external(href) or href.startswith("#") or not href:
+        if is_external(href) or href.startswith("#") or not href or href.startswith(ROOT):
             return href
         if href.startswith("/") or _WINDOWS_PATH.search(href):
             raise LinkProblem(f"link '{href}' must be relative to this file, "
@@ -366,7 +506,7 @@ class _PageContext:
         target = posixpath.normpath(posixpath.join(posixpath.dirname(record.path), unquote(path)))
         if not target.startswith("content/"):
             raise LinkProblem(f"link '{href}' points outside the content folder")
-        found = self.r.by_source.get(target)
+        found = self.by_source.get(target)
         if found is None:
             raise LinkProblem(f"link '{href}' does not lead to a published record")
         targets.append((target, found.url))
@@ -375,11 +515,69 @@ class _PageContext:
     def _hint(self, href: str, record: Record) -> str:
         path = href.partition("#")[0]
         target = posixpath.normpath(posixpath.join(posixpath.dirname(record.path), unquote(path)))
-        close = suggest(target, self.r.by_source)
+        close = suggest(target, self.by_source)
         if not close:
             return ""
         rel = posixpath.relpath(close.strip("'"), posixpath.dirname(record.path))
         return f"'{rel}'"
+
+
+def _markdown_part(html: str, attributes: Iterable[tuple[str, str, str]],
+                   origin: Origin) -> Part:
+    """Converted Markdown as a part: its ids and links are what the sanitiser saw."""
+    meta = Meta()
+    for tag, name, value in attributes:
+        if name == "id":
+            meta.ids.add(value)
+        elif name in ("href", "src") and not value.startswith(ROOT) and not is_external(value):
+            meta.literal.append((name, value, origin))
+        elif name == "href" and value.startswith(ROOT) and "#" in value and tag == "a":
+            path, _, fragment = value[len(ROOT):].partition("#")
+            meta.anchors.append((output_path(unquote(path)), fragment, origin))
+    return Part.made(html, meta)
+
+
+def _target(target: Record | FacetTerm | Facet | Collection | str) -> str:
+    if isinstance(target, Collection):
+        return target.url("").rstrip("/") + "/" if target.folder else ""
+    if isinstance(target, str):
+        return target
+    return target.url
+
+
+def template_origin() -> Origin | None:
+    """The template file and line of the innermost template code running now."""
+    import sys
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        template = frame.f_globals.get("__jinja_template__")
+        if template is not None:
+            line = template.get_corresponding_lineno(frame.f_lineno)
+            return Origin(template_path(template.filename, template.name), line, 1)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def template_path(filename: str | None, name: str | None) -> str:
+    """A template as a diagnostic names it: relative to the site if it is the site's."""
+    if filename and "/templates/" in filename and not filename.startswith(str(THEME)):
+        return "templates/" + filename.rsplit("/templates/", 1)[1]
+    return filename or f"templates/{name}"
+
+
+def _text_field(record: Record, text: str) -> str:
+    for name, value in record.data.items():
+        if value == text:
+            return name
+    return ""
+
+
+def _texts(record: Record) -> Iterable[str]:
+    for f in record.collection.fields:
+        value = record.data.get(f.name)
+        if f.type == "text" and isinstance(value, str):
+            yield value
 
 
 class Bounded(dict[K, V]):
@@ -409,7 +607,33 @@ def _locate(text: str, href: str) -> tuple[int, int]:
     return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def render_all(renderer: Renderer, pages: Iterable[Page]) -> Iterable[RenderedPage]:
-    """Render pages one at a time (so they can be written as they come)."""
-    for page in pages:
-        yield renderer.render(page)
+def locate_in_field(site_dir: Path | None, record: Record, text: str,
+                    href: str) -> tuple[int, int, str]:
+    """Line, column and field of `href` in a text field, found in the record's file.
+
+    Records keep no positions of their texts (that is most of the memory a large site
+    would take); a problem is rare, so the file is read again to find it.
+    """
+    name = _text_field(record, text)
+    if site_dir is None:
+        return 1, 1, name
+    try:
+        source = (site_dir / record.path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1, 1, name
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    front, offset = source, 0
+    if record.path.endswith(".md") and source.startswith("---"):
+        end = source.find("\n---", 3)
+        front, offset = source[4:end if end > 0 else len(source)], 1
+    try:
+        tree = parse(front, record.path, line_offset=offset)
+    except DossierError:  # it was read before; any trouble only loses the place
+        return 1, 1, name
+    line, _ = tree.position((name,))
+    lines = source.split("\n")
+    for number in range(max(line, 1), len(lines) + 1):
+        col = lines[number - 1].find(href)
+        if col >= 0:
+            return number, col + 1, name
+    return line, 1, name

@@ -1,26 +1,29 @@
-"""Check data against a JSON Schema (with the jsonschema library) and say where it is wrong."""
+"""Check data against a JSON Schema and say where it is wrong.
+
+Valid data, which is nearly all of it, is checked by code that fastjsonschema generates
+from the schema once per build (a few microseconds a record); only data that fails is
+checked again by the jsonschema library, whose errors say everything that is wrong, each
+with its place, for the diagnostics.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft202012Validator, FormatChecker
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from dossier.diagnostics import MAX_PER_FILE, Diagnostic, shorten, suggest
 from dossier.yamltree import Path, Tree, dotted
+
+if TYPE_CHECKING:
+    import jsonschema
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"':]+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 URL_RE = re.compile(r"^((?i:https?)://[^\s/?#<>\"']+\.[^\s/?#<>\"']+(?:[/?#][^\s<>\"]*)?|(?i:mailto):[^@\s<>\"']+@[^@\s<>\"']+)$")
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
-FORMATS = FormatChecker(formats=())
 
-
-@FORMATS.checks("dossier-date")
 def _is_date(value: object) -> bool:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False
@@ -31,19 +34,81 @@ def _is_date(value: object) -> bool:
     return True
 
 
-@FORMATS.checks("dossier-month")
 def _is_month(value: object) -> bool:
     return isinstance(value, str) and bool(MONTH_RE.match(value))
 
 
-@FORMATS.checks("dossier-email")
 def _is_email(value: object) -> bool:
     return isinstance(value, str) and bool(EMAIL_RE.match(value))
 
 
-@FORMATS.checks("dossier-url")
 def _is_url(value: object) -> bool:
     return isinstance(value, str) and bool(URL_RE.match(value))
+
+
+# The formats of the schemas schema.py makes; both engines check them with these functions.
+FORMAT_CHECKS: dict[str, Callable[[object], bool]] = {
+    "dossier-date": _is_date, "dossier-month": _is_month,
+    "dossier-email": _is_email, "dossier-url": _is_url,
+}
+
+
+def __getattr__(name: str) -> Any:
+    """`FORMATS`, jsonschema's checker of these formats, made when it is first asked for
+    (importing jsonschema costs more than a build without errors needs)."""
+    if name == "FORMATS":
+        import jsonschema
+
+        checker = jsonschema.FormatChecker(formats=())
+        for format_name, function in FORMAT_CHECKS.items():
+            checker.checks(format_name)(function)
+        globals()["FORMATS"] = checker
+        return checker
+    raise AttributeError(name)
+
+
+class Validator:
+    """One schema: compiled code says whether data is valid; jsonschema explains why not."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._fast: Callable[[Any], Any] | None = None
+        self._full: jsonschema.Draft202012Validator | None = None
+
+    def is_valid(self, data: Any) -> bool:
+        if self._fast is None:
+            self._fast = _compile(self.schema)
+        try:
+            self._fast(data)
+        except Exception:  # JsonSchemaException, or a surprise: the full check is the judge
+            return False
+        return True
+
+    def iter_errors(self, data: Any) -> Iterator[jsonschema.ValidationError]:
+        if self._full is None:
+            import jsonschema
+
+            self._full = jsonschema.Draft202012Validator(
+                self.schema, format_checker=__getattr__("FORMATS"))
+        return self._full.iter_errors(data)
+
+
+_COMPILED: dict[str, Callable[[Any], Any]] = {}  # by schema, for processes that build often
+
+
+def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator of `schema` (drafts 4 to 7 cover every keyword used)."""
+    import json
+
+    import fastjsonschema
+
+    definition = {k: v for k, v in schema.items() if k != "$schema"}
+    definition["$schema"] = "http://json-schema.org/draft-07/schema#"
+    key = json.dumps(definition, sort_keys=True)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = fastjsonschema.compile(definition, formats=FORMAT_CHECKS)
+    return compiled
 
 
 _TYPE_NAMES = {
@@ -72,19 +137,21 @@ def describe(value: Any) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-def validator_for(schema: dict[str, Any]) -> Draft202012Validator:
+def validator_for(schema: dict[str, Any]) -> Validator:
     """A reusable validator (building one per record would dominate load time)."""
-    return Draft202012Validator(schema, format_checker=FORMATS)
+    return Validator(schema)
 
 
-def check(data: Any, schema: dict[str, Any] | Draft202012Validator, tree: Tree,
+def check(data: Any, schema: dict[str, Any] | Validator, tree: Tree,
           rel_path: str, limit: int = MAX_PER_FILE) -> list[Diagnostic]:
     """Every way `data` breaks `schema`, located in the file `tree` came from.
 
     After `limit` diagnostics one more says that there are more: a file with 100,000
     wrong values gets a readable report, and quickly.
     """
-    validator = schema if isinstance(schema, Draft202012Validator) else validator_for(schema)
+    validator = schema if isinstance(schema, Validator) else Validator(schema)
+    if validator.is_valid(data):
+        return []
     found: list[Diagnostic] = []
     for error in validator.iter_errors(data):
         found.extend(_diagnose(error, tree, rel_path))

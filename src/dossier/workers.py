@@ -14,7 +14,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Generic, Protocol, TypeVar
@@ -22,11 +22,12 @@ from typing import Generic, Protocol, TypeVar
 import jinja2
 
 from dossier.diagnostics import Diagnostic, DossierError
-from dossier.linkcheck import collect, page_problems
+from dossier.linkcheck import Trouble
 from dossier.minify import minify_html
 from dossier.output import Stream
 from dossier.pages import Page
-from dossier.render import Renderer
+from dossier.parts import Anchor
+from dossier.render import Renderer, template_path
 from dossier.urls import output_path
 
 T = TypeVar("T")
@@ -45,7 +46,9 @@ class PageResult:
     rel: str
     changed: bool = False
     problems: list[Diagnostic] = field(default_factory=list)
-    anchors: list[tuple[str, str, str]] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)  # ids it needs on other pages
+    ids: set[str] = field(default_factory=set)  # ids it has
+    troubles: list[Trouble] = field(default_factory=list)  # broken links templates made
     template: str = ""
     seconds: float = 0.0
 
@@ -55,9 +58,6 @@ class _Job:
     renderer: Renderer
     pages: Sequence[Page]
     writer: Writer
-    files: set[str]
-    prefix: str
-    out_label: str
     minify: bool = False
 
 
@@ -73,29 +73,47 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, files: set[str],
-                 prefix: str, out_label: str, jobs: int, minify: bool = False
-                 ) -> list[PageResult]:
-    """Render, write and link-check every page, in `jobs` processes; results in page order."""
+def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs: int,
+                 minify: bool = False) -> list[PageResult]:
+    """Render, write and link-check every page, in `jobs` processes; results in page order.
+
+    Record pages come first: they make their records' parts (body, facts, card), which
+    the other pages (lists, facet terms, printable dossiers) then take as they are.
+    """
     global _JOB
-    _JOB = _Job(renderer, pages, writer, files, prefix, out_label, minify)
+    _JOB = _Job(renderer, pages, writer, minify)
+    first = [i for i, p in enumerate(pages) if p.kind == "record"]
+    # Printable dossiers hold every project of a dossier: each is a job of its own, last,
+    # so they do not all fall to one worker.
+    whole = [i for i, p in enumerate(pages) if p.kind == "print"]
+    rest = [i for i, p in enumerate(pages) if p.kind not in ("record", "print")]
     try:
         if jobs <= 1 or len(pages) < 50 or "fork" not in multiprocessing.get_all_start_methods():
-            return _render_chunk(range(len(pages)))
-        # Printable dossiers hold every project of a dossier: each is a job of its own, last,
-        # so they do not all fall to one worker and find their projects' Markdown converted.
-        whole = [i for i, p in enumerate(pages) if p.kind == "print"]
-        rest = [i for i, p in enumerate(pages) if p.kind != "print"]
-        chunks = [rest[i:i + 64] for i in range(0, len(rest), 64)] + [[i] for i in whole]
+            return _in_order(pages, [_render_chunk(first + rest + whole)], [first + rest + whole])
         context = multiprocessing.get_context("fork")
+        results: list[list[PageResult]] = []
+        chunks: list[list[int]] = []
         with context.Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            results: list[PageResult | None] = [None] * len(pages)
-            for chunk, part in zip(chunks, pool.imap(_render_chunk, chunks), strict=True):
-                for index, result in zip(chunk, part, strict=True):
-                    results[index] = result
-            return [r for r in results if r is not None]
+            for phase in (_chunks(first, 64), _chunks(rest, 64) + [[i] for i in whole]):
+                results += pool.map(_render_chunk, phase, chunksize=1)
+                chunks += phase
+        return _in_order(pages, results, chunks)
     finally:
         _JOB = None
+
+
+def _chunks(indexes: list[int], size: int) -> list[list[int]]:
+    return [indexes[i:i + size] for i in range(0, len(indexes), size)]
+
+
+def _in_order(pages: Sequence[Page], parts: list[list[PageResult]],
+              chunks: list[list[int]]) -> list[PageResult]:
+    """Results in the order of the plan."""
+    ordered: list[PageResult | None] = [None] * len(pages)
+    for chunk, part in zip(chunks, parts, strict=True):
+        for index, result in zip(chunk, part, strict=True):
+            ordered[index] = result
+    return [r for r in ordered if r is not None]
 
 
 class Background(Generic[T]):
@@ -172,10 +190,9 @@ def _render_one(job: _Job, page: Page) -> PageResult:
     except jinja2.TemplateError as exc:
         result.problems.append(template_problem(exc, page))
         return result
-    result.problems.extend(rendered.problems)
-    messages, result.anchors = page_problems(rel, collect(rendered.html), job.files, job.prefix)
-    label = f"{job.out_label}/{rel}" if job.out_label else rel
-    result.problems.extend(Diagnostic(label, 1, 1, "error", "", m) for m in messages)
+    result.problems = rendered.problems
+    result.anchors, result.ids, result.troubles = rendered.anchors, rendered.ids, \
+        rendered.troubles
     html = minify_html(rendered.html) if job.minify else rendered.html
     result.changed = job.writer.put(rel, html.encode("utf-8"))
     result.seconds = time.perf_counter() - started
@@ -186,14 +203,8 @@ def template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:
     """A template bug as a diagnostic naming the template and the page it broke."""
     name = getattr(exc, "name", None) or getattr(exc, "filename", None) or "templates"
     line = getattr(exc, "lineno", None) or 1
-    where = f"templates/{name}" if not str(name).startswith("/") else str(name)
+    where = str(name) if str(name).startswith("/") else template_path(None, str(name))
     return Diagnostic(where, line, 1, "error", "",
                       f"template error while rendering '{page.url or '/'}': {exc.message}")
 
 
-def iter_ids(renderer: Renderer, page: Page, read: Callable[[str], str | None]) -> Iterator[str]:
-    """The ids of one page: from the written file if there is one, else rendered again."""
-    html = read(output_path(page.url))
-    if html is None:
-        html = renderer.render(page).html
-    yield from collect(html).ids
