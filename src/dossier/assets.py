@@ -13,8 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from dossier.render import THEME
-
+THEME = Path(__file__).parent / "theme"  # the built-in theme: templates, static files, texts
 HASH_LENGTH = 8
 # Files that other static files may refer to by name (a stylesheet's url(logo.png)) are
 # published under their plain name too; stylesheets and scripts only under the hashed one.

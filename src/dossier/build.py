@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from dossier import assets
+from dossier.assets import THEME
 from dossier.cache import (
     BuildCache,
     DocumentStore,
@@ -27,26 +27,25 @@ from dossier.cache import (
     source_stats,
     stat_key,
 )
-from dossier.config import SiteConfig, parse_config
 from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics, suggest
-from dossier.exports import write_collection_files
-from dossier.feeds import discovery_warnings
-from dossier.fragments import FragmentStore, PartStore
-from dossier.jobs import Job, plan_jobs
-from dossier.keys import Keys
-from dossier.linkcheck import Trouble, missing_anchor
-from dossier.loader import Document, links_leaving, load_documents, read_text
-from dossier.model import Site, link
 from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
-from dossier.pages import Page, plan
 from dossier.parts import Anchor
-from dossier.records import Record, Settler, validate
-from dossier.render import THEME, Renderer, load_messages, make_environment
-from dossier.schema import Schema, parse_schema
-from dossier.searchindex import SearchStats, write_search_index
-from dossier.urls import output_path
-from dossier.workers import Background, Writer, default_jobs, render_pages
-from dossier.yamltree import Tree, parse
+
+# The stages' own modules (Jinja, Markdown, YAML, the validators) are imported where they
+# are used: a build that finds its output up to date, or `dossier --help`, needs none.
+if TYPE_CHECKING:
+    from dossier.config import SiteConfig
+    from dossier.jobs import Job
+    from dossier.linkcheck import Trouble
+    from dossier.loader import Document
+    from dossier.model import Site
+    from dossier.pages import Page
+    from dossier.records import Record
+    from dossier.render import Renderer
+    from dossier.schema import Schema
+    from dossier.searchindex import SearchStats
+    from dossier.workers import Writer
+    from dossier.yamltree import Tree
 
 T = TypeVar("T")
 
@@ -193,6 +192,10 @@ def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
 
 def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
                timings: dict[str, float], store: DocumentStore | None) -> Site:
+    from dossier.loader import links_leaving, load_documents
+    from dossier.model import link
+    from dossier.records import Settler, validate
+
     with _timed(timings, "load"):
         problems.extend(links_leaving(site_dir / "templates", "templates"))
         config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
@@ -239,15 +242,22 @@ def _attempt(load: Callable[[], T], problems: list[Diagnostic]) -> T | None:
 
 def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
     """Read content/site.yml."""
+    from dossier.config import parse_config
+
     return parse_config(_read_yaml(site_dir, "content/site.yml"), "content/site.yml", base_url)
 
 
 def load_schema(site_dir: Path) -> Schema:
     """Read content/schema.yml."""
+    from dossier.schema import parse_schema
+
     return parse_schema(_read_yaml(site_dir, "content/schema.yml"), "content/schema.yml")
 
 
 def _read_yaml(site_dir: Path, rel: str) -> Tree:
+    from dossier.loader import read_text
+    from dossier.yamltree import parse
+
     file = site_dir / rel
     if not file.is_file():
         raise DossierError([Diagnostic(rel, 1, 1, "error", "", "file is missing")])
@@ -260,6 +270,14 @@ def _read_yaml(site_dir: Path, rel: str) -> Tree:
 def _generate(site_dir: Path, options: BuildOptions, output: Output,
               timings: dict[str, float], out_label: str,
               cache: BuildCache | None) -> BuildResult:
+    from dossier.exports import write_collection_files
+    from dossier.feeds import discovery_warnings
+    from dossier.jobs import plan_jobs
+    from dossier.keys import Keys
+    from dossier.pages import plan
+    from dossier.searchindex import write_search_index
+    from dossier.workers import Background, default_jobs, render_pages
+
     problems: list[Diagnostic] = []
     with _timed(timings, "load"):
         generation, schema_key = _generation(site_dir, options)
@@ -442,6 +460,9 @@ def _anchor_problems(renderer: Renderer, pages: list[Page],
                      problems: list[Diagnostic]) -> Iterator[Trouble]:
     """Links to an #id on another page: that page must have the id. A content link that
     fails is a problem of its record; one a template made, a trouble of its template."""
+    from dossier.linkcheck import Trouble, missing_anchor
+    from dossier.urls import output_path
+
     by_rel = {output_path(p.url): p for p in pages}
     for rel in sorted(anchors):
         for target, fragment, origin in anchors[rel]:
@@ -497,6 +518,10 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -> Renderer:
     """A Renderer with the site's templates layered over the theme's; with a build cache,
     converted Markdown is kept in it and taken from it."""
+    from dossier import assets
+    from dossier.fragments import FragmentStore
+    from dossier.render import Renderer, load_messages, make_environment
+
     templates = site_dir / "templates"
     messages = load_messages(site.config.lang, templates)
     fragments = None
@@ -515,6 +540,8 @@ def _converter_settings(messages: dict[str, str]) -> str:
 def _share_parts(renderer: Renderer, cache: BuildCache | None) -> None:
     """Stores through which forked workers share what one of them made (parts, and
     converted Markdown when the build cache is not used)."""
+    from dossier.fragments import FragmentStore, PartStore
+
     if renderer.fragments is None:
         scratch = Path(tempfile.mkdtemp(prefix="dossier-fragments-"))
         renderer.fragments = FragmentStore(scratch / "fragments.sqlite",

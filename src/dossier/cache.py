@@ -28,14 +28,15 @@ import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from dossier import __version__
 from dossier.diagnostics import Diagnostic
-from dossier.loader import Document
 from dossier.output import tree_stats
 from dossier.parts import Anchor, Origin
-from dossier.yamltree import Tree
+
+if TYPE_CHECKING:
+    from dossier.loader import Document
 
 CACHE_DIR = ".dossier-cache"
 _FORMAT = 3
@@ -161,6 +162,9 @@ class DocumentStore:
             verdict = tuple(Diagnostic(*_strings_and_ints(d)) for d in json.loads(row[7]))
         except (sqlite3.Error, ValueError, TypeError, RecursionError):
             return None
+        from dossier.loader import Document
+        from dossier.yamltree import Tree
+
         collection, name = rel.split("/")[1:3]
         self.hits += 1
         self.served.add(rel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -20,12 +20,13 @@ from dossier.diagnostics import (
     format_text,
     suggest,
 )
-from dossier.editor import SCHEMA_DIR, write_schemas
+from dossier.editor import SCHEMA_DIR
 from dossier.loader import SLUG_RE, slugify
-from dossier.preview import ListenError, serve
-from dossier.schema import Collection, Schema
-from dossier.spreadsheet import import_csv
-from dossier.stubs import init_site, new_record
+
+# Each command imports what only it needs, so that `dossier --help` and a build that finds
+# nothing to do start quickly.
+if TYPE_CHECKING:
+    from dossier.schema import Collection, Schema
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
 
@@ -213,6 +214,8 @@ def _changed(changed: list[str]) -> str:
                    "the preview.")
 def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: bool) -> None:
     """Build, serve on localhost, rebuild on every change and reload open pages."""
+    from dossier.preview import ListenError, serve
+
     _require_site(site)
     try:
         serve(site, BuildOptions(drafts=drafts, search=not no_search), host, port,
@@ -232,6 +235,8 @@ def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: boo
               show_default=True, help="The dossier site.")
 def new_command(collection: str, slug: str, titel: str, site: Path) -> None:
     """Write content/COLLECTION/SLUG.md from the schema; never overwrites."""
+    from dossier.stubs import new_record
+
     schema = _schema(site)
     chosen = _collection(schema, collection)
     if not SLUG_RE.match(slug):
@@ -251,6 +256,8 @@ def new_command(collection: str, slug: str, titel: str, site: Path) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init_command(directory: Path) -> None:
     """Start a new dossier site in DIRECTORY (new or empty)."""
+    from dossier.stubs import init_site
+
     try:
         written = init_site(directory)
     except DossierError as exc:
@@ -270,6 +277,8 @@ def init_command(directory: Path) -> None:
               show_default=True, help="The dossier site.")
 def import_command(collection: str, csv_file: Path, update: bool, site: Path) -> None:
     """Write one record per row of a CSV file; nothing is written if any row is wrong."""
+    from dossier.spreadsheet import import_csv
+
     chosen = _collection(_schema(site), collection)
     try:
         result = import_csv(site, chosen.name, csv_file, update)
@@ -285,6 +294,8 @@ def import_command(collection: str, csv_file: Path, update: bool, site: Path) ->
               help=f"Folder for the schema files (default: SITE/{SCHEMA_DIR}).")
 def schema_command(site: Path, out: Path | None) -> None:
     """Write the JSON Schema of each collection's front matter, for editors' YAML tools."""
+    from dossier.editor import write_schemas
+
     written = write_schemas(_schema(site), out or site / SCHEMA_DIR)
     for file in written:
         click.echo(str(file))

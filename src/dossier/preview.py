@@ -22,10 +22,10 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import watchfiles
 
+from dossier.assets import THEME
 from dossier.build import BuildOptions, BuildResult, build, load_config
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.loader import is_ignored
-from dossier.render import THEME
 from dossier.urls import base_path
 
 # The preview's own output folder: kept between sessions, so the build cache can reuse it

@@ -22,6 +22,7 @@ import yaml
 from markupsafe import Markup
 
 from dossier import linkcheck
+from dossier.assets import THEME
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
@@ -54,7 +55,6 @@ from dossier.schema import Collection, Field
 from dossier.urls import absolute, base_path, is_external, output_path
 from dossier.yamltree import parse
 
-THEME = Path(__file__).parent / "theme"
 K = TypeVar("K")
 V = TypeVar("V")
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]|\\")
