@@ -30,9 +30,10 @@ from dossier.model import (
     related,
     sort_key,
 )
-from dossier.pages import Page
+from dossier.pages import SEARCH_URL, Page
 from dossier.records import Record
 from dossier.schema import Collection, Field
+from dossier.search import selection_query
 from dossier.urls import absolute, base_path, depth, is_external, relative
 
 THEME = Path(__file__).parent / "theme"
@@ -171,7 +172,7 @@ class _PageContext:
                 self.r.site, collection, name, records),
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
-            "sidebar": self.sidebar,
+            "sidebar": self.sidebar, "search_url": self.search_url,
         }
 
     def sidebar(self, records: Sequence[Record]) -> Markup:
@@ -187,6 +188,11 @@ class _PageContext:
                                           **self.helpers()))
             cached = self.r.sidebar_cache[key] = (records, html)
         return cached[1]
+
+    def search_url(self, *terms: FacetTerm) -> str:
+        """The search page showing the records that carry all `terms` ('' if none can)."""
+        query = selection_query(self.r.site, terms)
+        return self.url(SEARCH_URL) + query if query else ""
 
     def facet_counts(self, collection: Collection, records: Sequence[Record],
                      skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
