@@ -60,6 +60,11 @@ ATTACKS = [
     "{{ 7 * 7 }} {% raw %}{{ config }}",
     "\u2028\u2029</script>",
     "&lt;script&gt;alert(42)&lt;/script&gt;",
+    # Entities become the characters they stand for in the search index's text, from which
+    # Pagefind makes excerpts with <mark> around the words found (its own excerpt is HTML
+    # with only < and > escaped); the search page must show them as text.
+    "&lt;/mark&gt;&lt;img src=x onerror=alert(43)&gt;&lt;mark&gt;",
+    "&amp;lt;img src=x onerror=alert(44)&amp;gt; &#60;img src=x onerror=alert(45)&#62;",
 ]
 
 # Markdown that must not be accepted in a Markdown text: each is a diagnostic there.

@@ -136,3 +136,38 @@ def test_no_attack_runs_or_calls_out_in_chromium(served: tuple[str, list[str]]) 
     assert outside == []
     assert refused == []  # the theme's own output fits its policy, and content adds nothing
     assert injected == []
+
+
+# The excerpt of a search result, as the search script builds it: text and <mark> only.
+EXCERPT_AUDIT = """() => [...document.querySelectorAll('#zoekresultaten .card-excerpt')].map(p => ({
+  text: p.textContent,
+  marks: [...p.querySelectorAll('mark')].map(m => m.textContent),
+  elements: [...p.querySelectorAll('*')].map(e => e.tagName + '.' + e.className),
+}))"""
+
+
+@pytest.mark.parametrize("query", ["onerror", "mark", "img"])
+def test_search_excerpts_show_hostile_text_as_text(
+        served: tuple[str, list[str]], query: str) -> None:
+    """Search results show excerpts of the records' text, where every attack stands: no
+    markup may come of it but the <mark> around the words found."""
+    base, _ = served
+    dialogs: list[str] = []
+    with _playwright()() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(f"{base}zoeken/?q={query}")
+            page.wait_for_selector("#zoekstatus:not(:empty)")
+            page.mouse.move(300, 400)
+            excerpts = page.evaluate(EXCERPT_AUDIT)
+            injected = page.evaluate(DOM_AUDIT)
+        finally:
+            browser.close()
+    assert len(excerpts) > 5
+    assert {e for x in excerpts for e in x["elements"]} == {"SPAN.visually-hidden", "MARK."}
+    assert all(query in mark.casefold() for x in excerpts for mark in x["marks"])
+    assert any("<img" in x["text"] for x in excerpts)  # markup in the text, shown as text
+    assert dialogs == []
+    assert injected == []

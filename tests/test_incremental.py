@@ -78,6 +78,9 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "project facet": lambda s: edit(project(s, 9), "status: lopend", "status: afgerond")
     if "status: lopend" in project(s, 9).read_text()
     else edit(project(s, 9), "status: afgerond", "status: lopend"),
+    # The newest date of all is the site's date, in the footer of every page.
+    "project date": lambda s: edit(project(s, 14), "bijgewerkt: 20",
+                                   "bijgewerkt: 2014-12-31\n# was: 20"),
     "project reference": lambda s: edit(project(s, 10), "uitvoerder: org-",
                                         "uitvoerder: org-0029\n#"),
     "organisation name": lambda s: edit(s / "content" / "organisaties" / "org-0003.md",

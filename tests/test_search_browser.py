@@ -21,7 +21,7 @@ from browser import Visit, launch, open_page, serve
 from conftest import ROOT, generated_site
 from dossier.build import BuildOptions, build, load_site
 from dossier.model import Site
-from dossier.search import indexed_collections, markdown_text, record_filters
+from dossier.search import filter_value, indexed_collections, markdown_text, record_filters
 
 pytestmark = pytest.mark.browser
 RARE_WORD = "zeldzaamheidsonderzoek"
@@ -286,3 +286,148 @@ def test_without_javascript_the_search_page_explains_and_links_to_browse_pages(
     assert example.base + "thema/" in links
     assert visit.outside == []
     visit.page.context.close()
+
+
+# --- issue 17: drill-down, excerpts, phones ---------------------------------------------
+
+def _largest_term(served: Served, facet_name: str) -> Any:
+    facet = next(f for f in served.site.facets["projecten"] if f.name == facet_name)
+    return max(facet.terms, key=lambda t: (t.count, t.key))
+
+
+def test_a_count_within_a_selection_gives_that_many_results(
+    chromium: Any, generated: Served
+) -> None:
+    """On thema/<term>/, 'Ouders (25)' leads to the 25 projects with both terms, where
+    the page of all Ouders projects has many more."""
+    term = _largest_term(generated, "thema")
+    visit = open_page(chromium, generated.base)
+    page = visit.page
+    narrower = 0
+    for facet in ("doelgroep", "plaats", "provincie", "status"):
+        page.goto(generated.base + term.url)
+        link = page.locator(f"section[aria-labelledby='side-{facet}'] a").first
+        count = int(link.locator("xpath=following-sibling::span[@class='count']")
+                    .inner_text().strip("()"))
+        assert link.get_attribute("aria-describedby") == "sidebar-search"
+        link.click()
+        page.wait_for_url(re.compile(r"/zoeken/\?"))
+        wait_for_results(visit, count)
+        chosen = {k: [v] for k, v in re.findall(r"([^?&=]+)=([^&]+)", urlsplit(page.url).query)}
+        assert chosen.keys() == {"soort", "thema", facet}
+        expected = matching(generated, chosen)
+        assert len(expected) == count
+        assert shown_results(visit, generated) == sorted(expected)
+        other = next(t for f in generated.site.facets["projecten"] if f.name == facet
+                     for t in f.terms if [filter_value(f.field, t.key)] == chosen[facet])
+        narrower += other.count > count
+    assert narrower  # the clicked count is not simply the other term's total
+    assert visit.errors == [] and visit.outside == []
+    visit.page.context.close()
+
+
+def test_without_javascript_a_count_leads_to_the_terms_own_page(
+    chromium: Any, generated: Served
+) -> None:
+    term = _largest_term(generated, "thema")
+    visit = open_page(chromium, generated.base, javascript=False)
+    page = visit.page
+    page.goto(generated.base + term.url)
+    link = page.locator("section[aria-labelledby='side-doelgroep'] a").first
+    target = urljoin(page.url, link.get_attribute("href") or "")
+    assert re.fullmatch(re.escape(generated.base) + r"doelgroep/[a-z0-9-]+/", target)
+    assert link.get_attribute("aria-describedby") is None  # it is just the term's link
+    label = link.inner_text()
+    link.click()
+    assert page.locator("h1").inner_text() == f"Doelgroep: {label}"
+    visit.page.context.close()
+
+
+def test_a_query_shows_excerpts_with_its_words_marked(visit: Visit, served: Served) -> None:
+    word, _ = rare_word(served)
+    page = visit.page
+    page.goto(f"{served.base}zoeken/?q={word}")
+    wait_for_results(visit, 1)
+    marks = page.eval_on_selector_all("#zoekresultaten .card-excerpt mark",
+                                      "marks => marks.map(m => m.textContent)")
+    assert marks and all(m.casefold().startswith(word[:-4]) for m in marks)
+    # Under the card's title and summary, before its facts.
+    order = page.eval_on_selector_all(
+        "#zoekresultaten article > *", "els => els.map(e => e.className)")
+    assert order.index("card-excerpt") > order.index("card-title")
+    assert order.index("card-excerpt") > max(
+        (i for i, c in enumerate(order) if c == "card-summary"), default=0)
+    assert order.index("card-excerpt") < order.index("card-facts")
+
+    page.goto(f"{served.base}zoeken/?q=samenwerking")
+    page.locator("#zoekstatus").filter(has_text=re.compile(r"\d")).wait_for()
+    cards = page.locator("#zoekresultaten > li").count()
+    assert cards and page.locator("#zoekresultaten .card-excerpt").count() == cards
+    marks = page.eval_on_selector_all("#zoekresultaten .card-excerpt mark",
+                                      "marks => marks.map(m => m.textContent)")
+    assert marks and all(m.casefold().startswith("samenwerk") for m in marks)
+
+
+def test_browsing_by_filters_alone_shows_the_cards_without_excerpts(
+    visit: Visit, served: Served
+) -> None:
+    group, pair, _, _ = pick_facets(served)
+    page = visit.page
+    page.goto(f"{served.base}zoeken/?{group}={pair[0]}")
+    wait_for_results(visit, len(matching(served, {group: pair[:1]})))
+    assert page.locator("#zoekresultaten > li").count() > 0
+    assert page.locator(".card-excerpt, #zoekresultaten mark").count() == 0
+
+
+def test_on_a_phone_the_results_come_right_after_one_filter_control(
+    chromium: Any, served: Served
+) -> None:
+    group, pair, other, value = pick_facets(served)
+    visit = open_page(chromium, served.base, width=375)
+    page = visit.page
+    page.goto(f"{served.base}zoeken/?q=samenwerking&{group}={pair[0]}&{other}={value}")
+    page.locator("#zoekstatus").filter(has_text=re.compile(r"\S")).wait_for()
+    panel = page.locator("#filterpaneel > summary")
+    assert re.sub(r"\s+", " ", panel.inner_text()) == "Filters (2 gekozen)"
+    first_group = page.locator(".filter-group").first
+    assert not first_group.is_visible()
+    status = page.locator("#zoekstatus").bounding_box()
+    result = page.locator("#zoekresultaten > li").first.bounding_box()
+    assert status and result and status["y"] < result["y"] < 900  # on the first screen
+
+    headings = page.eval_on_selector_all(
+        "main h1, main h2", "hs => hs.filter(h => !h.closest('[hidden]'))"
+        ".map(h => h.tagName + ' ' + h.textContent.trim())")
+    assert headings == ["H1 Zoeken", "H2 Filters", "H2 Resultaten"]
+
+    # Keyboard: search field, its button, the one filter control, then the results.
+    page.get_by_label("Zoek in de databank").focus()
+    reached = []
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("""() => {
+            const el = document.activeElement;
+            if (el.matches('#filterpaneel > summary')) return 'filters';
+            return el.closest('#zoekresultaten') ? 'result' : el.tagName.toLowerCase();
+        }"""))
+    assert reached == ["button", "filters", "result"]
+    page.locator("#filterpaneel > summary").focus()
+    page.keyboard.press("Enter")
+    expect(first_group).to_be_visible()
+    chosen = page.locator(f".filter-group:has(input[name='{group}'])")
+    assert chosen.evaluate("d => d.open")  # a group with a choice is unfolded
+    assert visit.errors == [] and visit.outside == []
+    visit.page.context.close()
+
+
+def test_on_a_wide_screen_the_filters_are_open_beside_the_results(
+    visit: Visit, served: Served
+) -> None:
+    page = visit.page
+    page.goto(served.base + "zoeken/")
+    wait_for_results(visit, len(served.filters))
+    assert page.locator(".filter-group").first.is_visible()
+    groups = page.locator(".filter-group").first.bounding_box()
+    results = page.locator("#zoekresultaten > li").first.bounding_box()
+    assert groups and results and groups["x"] < results["x"]
+    assert page.locator("#filters-actief").inner_text() == ""

@@ -35,6 +35,7 @@ PAGE_TYPES = {
     "open data": "data/",
     "content page": "toegankelijkheid/",
     "search": "zoeken/?provincie=utrecht",
+    "search with a query": "zoeken/?q=samenwerking&provincie=utrecht",  # excerpts
     "404": "404.html",
     "printable dossier": DOSSIER + "afdrukken/",
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from dossier import history
 from dossier.assets import THEME
 from dossier.cache import (
     BuildCache,
@@ -113,7 +114,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     timings: dict[str, float] = {}
     cache = BuildCache(site_dir, out, enabled=options.cache)
     with _timed(timings, "load"):
-        sources = source_stats(site_dir)  # before reading: a file saved meanwhile is seen next time
+        # Before reading: a file saved meanwhile is seen next time; so is a commit.
+        sources = source_stats(site_dir) | history.stamp(site_dir)
         done = _up_to_date(site_dir, out, options, cache, sources)
     if done is not None:
         done.out, done.timings = out, timings
@@ -225,6 +227,9 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
             raise DossierError(problems)
         problems.extend(_config_problems(config, records))
         _stop_on_errors(problems, strict=False)
+    with _timed(timings, "dates from git"):
+        records = history.dated(records, site_dir, store.path.parent
+                                if store is not None and store.path is not None else None)
     with _timed(timings, "link"):
         site = link(config, schema, records, _build_date())
     _stop_on_errors(problems, strict=False)

@@ -46,7 +46,8 @@ class Keys:
         return _hash(*(f"{r.collection.name}/{r.slug}" for r in self.site.all_records()))
 
     def _base(self, kind: str, url: str) -> list[str]:
-        return [self.generation, self.structure, kind, url]
+        # The build date is in every page's footer (it may come from a record's date).
+        return [self.generation, self.structure, self.site.build_date, kind, url]
 
     def card(self, record: Record) -> str:
         """A record as it shows on other pages: its own bytes and its references' titles."""

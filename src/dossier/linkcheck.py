@@ -128,7 +128,8 @@ def _resolve(path: str, link: str, files: set[str], prefix: str) -> tuple[str, s
 # scanning the page's shell and, once, each part (parts.py). No finished page is parsed.
 
 
-_TAIL = re.compile(r"""([^"'\s<>#,]*)(#[^"'\s<>,]*)?""")  # after ROOT: path, fragment
+# After ROOT: the path, then a query and a fragment, each perhaps empty.
+_TAIL = re.compile(r"""([^"'\s<>#,?]*)((?:\?[^"'\s<>#,]*)?(?:#[^"'\s<>,]*)?)""")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:.")
 
 
@@ -161,15 +162,16 @@ def _relative_maker(page_url: str, prefix: str) -> Callable[[str, str], str]:
     up = "../" * depth(page_url)
     here = quote(page_url, safe="/.-_~%")
 
-    def rel(qpath: str, fragment: str) -> str:
-        if fragment and qpath == here:
-            return fragment
-        return (up + qpath or "./") + fragment
+    def rel(qpath: str, suffix: str) -> str:
+        if suffix.startswith("#") and qpath == here:
+            return suffix
+        return (up + qpath or "./") + suffix
     return rel
 
 
 def marked_links(html: str) -> Iterator[tuple[int, int, str, str, str]]:
-    """Every link from the site root in `html`: (start, end, attribute, path, fragment).
+    """Every link from the site root in `html`: (start, end, attribute, path, and query
+    and fragment).
 
     `attribute` is the name of the attribute it is the value of, in lowercase ('' outside
     one); the later entries of a `srcset` list carry `srcset` too.
@@ -180,7 +182,7 @@ def marked_links(html: str) -> Iterator[tuple[int, int, str, str, str]]:
         tail = _TAIL.match(html, at + len(ROOT))
         assert tail is not None
         attribute = _attribute_before(html, at, attribute)
-        yield at, tail.end(), attribute, tail[1], tail[2] or ""
+        yield at, tail.end(), attribute, tail[1], tail[2]
         at = html.find(ROOT, tail.end())
 
 
@@ -209,8 +211,8 @@ def localize(html: str, page_url: str, prefix: str) -> str:
     rel = _relative_maker(page_url, prefix)
     pieces: list[str] = []
     done = 0
-    for start, end, _, qpath, fragment in marked_links(html):
-        pieces += (html[done:start], rel(qpath, fragment))
+    for start, end, _, qpath, suffix in marked_links(html):
+        pieces += (html[done:start], rel(qpath, suffix))
         done = end
     pieces.append(html[done:])
     return "".join(pieces)
@@ -263,13 +265,14 @@ class PageCheck:
         pieces: list[str] = []
         done = 0
         checked: set[tuple[str, str]] = set()
-        for start, end, attribute, qpath, fragment in marked_links(html):
-            link = rel(qpath, fragment)
+        for start, end, attribute, qpath, suffix in marked_links(html):
+            link = rel(qpath, suffix)
             pieces += (html[done:start], link)
             done = end
             if (attribute in LINK_ATTRS or attribute == "srcset") \
-                    and (qpath, fragment) not in checked:
-                checked.add((qpath, fragment))
+                    and (qpath, suffix) not in checked:
+                checked.add((qpath, suffix))
+                fragment = suffix[suffix.find("#"):] if "#" in suffix else ""
                 self._marked(qpath, fragment, link, meta, declared)
         pieces.append(html[done:])
         return "".join(pieces)

@@ -37,7 +37,7 @@ from dossier.model import (
     related,
     sort_key,
 )
-from dossier.pages import Page
+from dossier.pages import SEARCH_URL, Page
 from dossier.parts import (
     ROOT,
     Anchor,
@@ -52,6 +52,7 @@ from dossier.parts import (
 )
 from dossier.records import Record
 from dossier.schema import Collection, Field
+from dossier.search import selection_query
 from dossier.urls import absolute, base_path, is_external, output_path
 from dossier.yamltree import parse
 
@@ -190,6 +191,7 @@ class Renderer:
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
             "sidebar": self.sidebar, "facts_panel": self.facts_panel,
+            "search_url": self.search_url,
         }
 
     def translate(self, key: str, **values: Any) -> str:
@@ -294,6 +296,11 @@ class Renderer:
                                        selection_records=records)
             cached = self.sidebars[key] = (records, part)
         return cached[1]
+
+    def search_url(self, *terms: FacetTerm) -> str:
+        """The search page showing the records that carry all `terms` ('' if none can)."""
+        query = selection_query(self.site, terms)
+        return self.url(SEARCH_URL) + query if query else ""
 
     def _template_part(self, name: str, **context: Any) -> Part:
         template = self.env.get_template(name)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from dossier.loader import slugify
-from dossier.model import Site, facet_values, sort_key
+from dossier.model import FacetTerm, Site, facet_values, sort_key
 from dossier.records import Record
 from dossier.schema import Collection, Field
 
@@ -70,6 +71,18 @@ def indexed_collections(site: Site) -> list[Collection]:
 def filter_value(f: Field, key: str) -> str:
     """The URL form of a term: a vocabulary key as it is, free text as a slug."""
     return key if f.leaf.type == "enum" else slugify(key) or "leeg"
+
+
+def selection_query(site: Site, terms: Sequence[FacetTerm]) -> str:
+    """The search page's query (`?soort=projecten&thema=…&doelgroep=…`) whose results are
+    exactly the records of one collection that carry every one of `terms`, as
+    `zoeken.js` reads it; '' if that collection's records are not searched."""
+    collections = indexed_collections(site)
+    if not terms or terms[0].facet.collection not in collections:
+        return ""
+    pairs = [(KIND, terms[0].facet.collection.name)] if len(collections) > 1 else []
+    pairs += [(t.facet.name, filter_value(t.facet.field, t.key)) for t in terms]
+    return "?" + urlencode(pairs)
 
 
 def record_filters(site: Site, record: Record) -> dict[str, list[str]]:
@@ -137,7 +150,9 @@ def entries(site: Site, card: Callable[[Record], str],
 def _entry(site: Site, record: Record, card: str) -> SearchEntry:
     lang = site.config.lang
     texts = [markdown_text(str(value)) for f, value in _text_fields(record) if value]
-    content = " ".join([record.title, *texts, markdown_text(record.body)])
+    # Without zero-width spaces: Pagefind would take them for word breaks and number the
+    # words otherwise than zoeken.js does when it makes an excerpt.
+    content = " ".join([record.title, *texts, markdown_text(record.body)]).replace("\u200b", "")
     meta = {"title": record.title, "soort": record.collection.singular(lang), "kaart": card}
     summary = record.data.get("samenvatting")
     if summary:

@@ -3,10 +3,15 @@
 // The page works without this script: it then says that search needs JavaScript and links
 // to the browse pages. Query and filters live in the URL (?q=…&thema=…), so a search can be
 // shared and the back button works. Within one filter group terms combine with OR, across
-// groups with AND. Result cards are the list pages' cards, rendered at build time.
+// groups with AND. Result cards are the list pages' cards, rendered at build time; for a
+// query, each gets an excerpt with the words that matched.
+//
+// On term pages the script only turns the sidebar's counts into links to their selection.
 
 const PAGE_SIZE = 20;
 const TYPING_DELAY = 300;
+const EXCERPT_WORDS = 30;
+const NARROW = "(max-width: 60rem)";
 
 class SearchPage {
   constructor(form, pagefind) {
@@ -16,11 +21,14 @@ class SearchPage {
     this.status = form.querySelector("#zoekstatus");
     this.list = form.querySelector("#zoekresultaten");
     this.more = form.querySelector("#meer-resultaten");
+    this.panel = form.querySelector("#filterpaneel");
+    this.active = form.querySelector("#filters-actief");
     this.groups = [...form.querySelectorAll("fieldset[data-filter]")].map((fieldset) => ({
       name: fieldset.dataset.filter,
       boxes: [...fieldset.querySelectorAll("input[type=checkbox]")],
     }));
     this.results = [];
+    this.term = null;
     this.shown = 0;
     this.run = 0;
     this.typing = false;
@@ -125,7 +133,9 @@ class SearchPage {
     }));
     if (run !== this.run) return;
     this.groups.forEach((group, i) => this.showCounts(group, counts[i]));
+    this.showActive();
     this.results = main.results;
+    this.term = term;
     this.shown = 0;
     this.list.replaceChildren();
     await this.showMore(false);
@@ -133,13 +143,22 @@ class SearchPage {
     this.announce(this.results.length);
   }
 
-  // On a narrow screen, filter groups start folded (unless they hold a choice), so the
-  // results are not pushed far down.
+  // On a narrow screen the filters start folded behind one control, which says how many
+  // are chosen, so the results come right after it; opened, the groups without a choice
+  // are folded too.
   foldFilters() {
-    if (!window.matchMedia("(max-width: 60rem)").matches) return;
+    if (!window.matchMedia(NARROW).matches) return;
+    this.panel.open = false;
     for (const group of this.groups) {
       if (!group.boxes.some((box) => box.checked)) group.boxes[0].closest("details").open = false;
     }
+  }
+
+  // The filter control says how many filters are chosen (it may be folded over them).
+  showActive() {
+    const chosen = this.groups.flatMap((group) => group.boxes).filter((box) => box.checked);
+    const text = this.form.dataset.msgActive.replace("{count}", chosen.length);
+    this.active.textContent = chosen.length ? `(${text})` : "";
   }
 
   showCounts(group, counts) {
@@ -158,7 +177,12 @@ class SearchPage {
     for (const data of found) {
       const item = document.createElement("li");
       const card = document.createElement("template");
-      card.innerHTML = data.meta.kaart;
+      card.innerHTML = data.meta.kaart; // rendered and escaped at build time
+      if (this.term) {
+        const article = card.content.querySelector("article");
+        article?.insertBefore(excerpt(data, this.form.dataset.msgExcerpt),
+          article.querySelector(".card-facts"));
+      }
       item.append(card.content);
       this.list.append(item);
       first = first || item;
@@ -172,6 +196,65 @@ class SearchPage {
     const data = this.form.dataset;
     const text = count === 0 ? data.msgNone : count === 1 ? data.msgCountOne : data.msgCount;
     this.status.textContent = text.replace("{count}", count.toLocaleString(document.documentElement.lang));
+  }
+}
+
+// The stretch of a result's indexed text where the matched words lie closest together,
+// with those words marked. It is made of text nodes and <mark> elements from the text and
+// the word positions Pagefind returns, never parsed as HTML: Pagefind's own excerpt is HTML
+// made from the records' text with only < and > escaped.
+function excerpt(data, label) {
+  const words = data.content.split(/[\r\n\s]+/);
+  const matched = new Set(data.locations);
+  const positions = [...matched].sort((a, b) => a - b);
+  // The indexed text starts with the title and summary, which the card shows already:
+  // a match after them says more about why the record was found.
+  const shown = [data.meta.title, data.meta.samenvatting]
+    .reduce((n, text) => n + (text ? text.split(/[\r\n\s]+/).length : 0), 0);
+  const further = positions.filter((p) => p >= shown);
+  const start = excerptStart(further.length ? further : positions, words.length);
+  const end = Math.min(words.length, start + EXCERPT_WORDS);
+  const paragraph = document.createElement("p");
+  paragraph.className = "card-excerpt";
+  const hint = document.createElement("span");
+  hint.className = "visually-hidden";
+  hint.textContent = `${label} `;
+  paragraph.append(hint, start > 0 ? "… " : "");
+  for (let i = start; i < end; i++) {
+    if (i > start) paragraph.append(" ");
+    paragraph.append(...(matched.has(i) ? markedWord(words[i]) : [words[i]]));
+  }
+  if (end < words.length) paragraph.append(" …");
+  return paragraph;
+}
+
+// Where an excerpt starts: around the window of EXCERPT_WORDS words holding most matches.
+function excerptStart(positions, total) {
+  let best = 0;
+  let first = positions[0] || 0;
+  let last = first;
+  for (let i = 0, j = 0; i < positions.length; i++) {
+    while (positions[i] - positions[j] >= EXCERPT_WORDS) j++;
+    if (i - j + 1 > best) [best, first, last] = [i - j + 1, positions[j], positions[i]];
+  }
+  const start = first - Math.floor((EXCERPT_WORDS - (last - first + 1)) / 2);
+  return Math.max(0, Math.min(start, total - EXCERPT_WORDS));
+}
+
+// A matched word in a <mark>, the punctuation around it outside.
+function markedWord(word) {
+  const [, before, core, after] = word.match(/^([^\p{L}\p{N}]*)(.*?)([^\p{L}\p{N}]*)$/u);
+  const mark = document.createElement("mark");
+  mark.textContent = core || word;
+  return core ? [before, mark, after] : [mark];
+}
+
+// On a term page: a count within the selection leads to exactly that selection in the
+// search (the sidebar's data-search), so the results are as many as the count said.
+function linkSelections() {
+  for (const link of document.querySelectorAll("a[data-search]")) {
+    link.href = link.dataset.search;
+    link.setAttribute("aria-describedby", "sidebar-search");
   }
 }
 
@@ -197,3 +280,4 @@ async function start(form) {
 
 const form = document.getElementById("zoeken");
 if (form) start(form);
+linkSelections();
