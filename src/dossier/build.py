@@ -35,6 +35,8 @@ from dossier.jobs import Job, plan_jobs
 from dossier.keys import Keys
 from dossier.linkcheck import missing_anchor
 from dossier.loader import Document, links_leaving, load_documents, read_text
+from dossier.media import plan_media
+from dossier.mediaworkers import publish_media
 from dossier.model import Site, link
 from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, tree_stats
 from dossier.pages import Page, plan
@@ -271,6 +273,10 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         pages = plan(site)
         problems.extend(_collisions(pages))
         _stop_on_errors(problems, strict=False)
+    with _timed(timings, "media"):  # its problems stop the build after rendering: one pass
+        site = replace(site, media=plan_media(site_dir, site.all_records(), site.schema,
+                                              problems))
+    with _timed(timings, "plan"):
         renderer = make_renderer(site, site_dir, cache)
         keys = Keys(site, generation) if cache else None
         jobs = plan_jobs(site, pages, site_dir, keys)
@@ -280,7 +286,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     result = BuildResult(pages=len(pages), timings=timings, generation=generation,
                          previous_files=list(manifest.files))
     fresh = {j.rel: j.produce() for j in jobs if not j.key and j.produce is not None}
-    if cache is not None and _nothing_to_do(jobs, reuse, fresh, manifest, output):
+    if cache is not None and not errors(problems) \
+            and _nothing_to_do(jobs, reuse, fresh, manifest, output):
         result.unchanged = True
         result.outputs = {rel: (key, anchors) for rel, (key, _, anchors) in manifest.files.items()}
         result.warnings = sort_diagnostics(problems + discovery_warnings(site))
@@ -334,6 +341,13 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             anchors[page_result.rel] = tuple(page_result.anchors)
             name = f"render {page_result.template}"
             timings[name] = timings.get(name, 0.0) + page_result.seconds
+        with _timed(timings, "media"):
+            media = publish_media(site_dir, site.media, files - reuse, output.writer, workers,
+                                  cache.folder / "images" if cache and cache.enabled else None,
+                                  make=isinstance(output, OutputFolder))
+            problems.extend(media.problems)
+            for rel, changed in media.written:
+                output.record(rel, changed)
         with _timed(timings, "write"):
             for job in jobs:
                 if job.rel in reuse:

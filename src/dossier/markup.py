@@ -77,6 +77,10 @@ class LinkProblem(Exception):
     """A link in Markdown that does not lead to a record or file of the site."""
 
 
+class Reported(LinkProblem):
+    """A link whose problem was reported before (by the media stage): left out, silently."""
+
+
 @dataclass
 class Rendered:
     """HTML of one Markdown text, its headings for a table of contents, and bad links."""
@@ -97,11 +101,14 @@ class _LinkRewriter(Treeprocessor):
             if attr is None or attr not in element.attrib:
                 continue
             href = element.attrib[attr]
+            if self.owner.seen is not None:
+                self.owner.seen.append((element.tag, href, dict(element.attrib)))
             try:
                 check_link(element.tag, href)
                 element.set(attr, self.owner.resolver(href))
             except LinkProblem as exc:
-                self.owner.problems.append((href, str(exc)))
+                if not isinstance(exc, Reported):
+                    self.owner.problems.append((href, str(exc)))
                 del element.attrib[attr]  # reported once, here, not again by the link check
 
 
@@ -154,6 +161,7 @@ class MarkdownRenderer:
     def __init__(self, backlink_title: str = "Terug naar tekst %d") -> None:
         self.resolver: LinkResolver = _identity
         self.problems: list[tuple[str, str]] = []
+        self.seen: list[tuple[str, str, dict[str, str]]] | None = None  # see `links`
         self.md = markdown.Markdown(
             extensions=["tables", "attr_list", "footnotes", "sane_lists", "toc", _Rewrite(self)],
             extension_configs={
@@ -183,6 +191,25 @@ class MarkdownRenderer:
                                          f"{MAX_TAG_CHARS:,} characters")])
         toc = list(getattr(self.md, "toc_tokens", []))
         return Rendered(sanitize(html), toc, self.problems)
+
+
+    def links(self, text: str) -> list[tuple[str, str, dict[str, str]]]:
+        """Every link and image Markdown makes of a text: tag, href and attributes."""
+        self.seen = []
+        try:
+            self.convert(text)
+            return self.seen
+        finally:
+            self.seen = None
+
+
+def locate(text: str, href: str) -> tuple[int, int]:
+    """1-based line and column of `href` in a Markdown text (1, 1 when not found)."""
+    index = text.find(href)
+    if index < 0:
+        return 1, 1
+    line = text.count("\n", 0, index)
+    return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def nesting_problem(text: str) -> tuple[int, str] | None:

@@ -19,7 +19,7 @@ from markupsafe import Markup
 from dossier.diagnostics import Diagnostic, suggest
 from dossier.fragments import ROOT, FragmentStore
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest, sanitize
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, nest, sanitize
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -31,8 +31,9 @@ from dossier.model import (
     sort_key,
 )
 from dossier.pages import Page
+from dossier.pictures import expand_images, media_helpers
 from dossier.records import Record
-from dossier.schema import Collection, Field
+from dossier.schema import MEDIA_TYPES, Collection, Field
 from dossier.urls import absolute, base_path, depth, is_external, relative
 
 THEME = Path(__file__).parent / "theme"
@@ -172,6 +173,8 @@ class _PageContext:
             "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
             "sidebar": self.sidebar,
+            **media_helpers(self.r.site.media, self.url, self.abs_url, self.r.lang,
+                            self.r.translate),
         }
 
     def sidebar(self, records: Sequence[Record]) -> Markup:
@@ -298,7 +301,8 @@ class _PageContext:
                 continue
             if which == "summary" and not f.summary:
                 continue
-            if which == "facts" and (f.type == "text" or is_reference_list(f)):
+            if which == "facts" and (f.type == "text" or is_reference_list(f)
+                                     or f.leaf.type in MEDIA_TYPES):
                 continue
             if which == "references" and not is_reference_list(f):
                 continue
@@ -321,7 +325,8 @@ class _PageContext:
         """Converted Markdown with its links from the site root made relative to this page."""
         if ROOT not in rendered.html:
             return rendered
-        html = _ROOT_LINK.sub(lambda m: f'{m[1]}="{self.url(m[2])}"', rendered.html)
+        html = expand_images(rendered.html, self.r.site.media, self.url)
+        html = _ROOT_LINK.sub(lambda m: f'{m[1]}="{self.url(m[2])}"', html)
         return Rendered(html, rendered.toc, rendered.problems)
 
     def _convert(self, text: str, record: Record, first_line: int) -> Rendered:
@@ -338,7 +343,7 @@ class _PageContext:
         rendered = self.r.markdown.convert(text, lambda href: self._md_link(href, record,
                                                                               targets))
         for href, message in rendered.problems:
-            line_in_text, col = _locate(text, href)
+            line_in_text, col = locate(text, href)
             line = first_line + line_in_text - 1 if first_line else 1
             self.problems.append(Diagnostic(record.path, line, col, "error",
                                             "body" if first_line else "", message,
@@ -351,7 +356,7 @@ class _PageContext:
         """Whether every record a stored fragment links to is still published at its URL."""
         for path, url in targets:
             found = self.r.by_source.get(path)
-            if found is None or found.url != url:
+            if (found.url if found else self.r.site.media.url_of(path)) != url:
                 return False
         return True
 
@@ -368,7 +373,11 @@ class _PageContext:
             raise LinkProblem(f"link '{href}' points outside the content folder")
         found = self.r.by_source.get(target)
         if found is None:
-            raise LinkProblem(f"link '{href}' does not lead to a published record")
+            published = self.r.site.media.link(record.path, href)  # a file beside records
+            if published is None:
+                raise LinkProblem(f"link '{href}' does not lead to a published record")
+            targets.append((target, published))
+            return ROOT + quote(published, safe="/.-_~%") + (f"#{fragment}" if fragment else "")
         targets.append((target, found.url))
         return ROOT + quote(found.url, safe="/.-_~%") + (f"#{fragment}" if fragment else "")
 
@@ -398,15 +407,6 @@ class Bounded(dict[K, V]):
 def is_reference_list(f: Field) -> bool:
     """A list of items with a title (publications, links, sources) reads best as a list."""
     return f.items is not None and any(sub.name == "titel" for sub in f.items.fields)
-
-
-def _locate(text: str, href: str) -> tuple[int, int]:
-    """1-based line and column of `href` in a Markdown text (1, 1 when not found)."""
-    index = text.find(href)
-    if index < 0:
-        return 1, 1
-    line = text.count("\n", 0, index)
-    return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def render_all(renderer: Renderer, pages: Iterable[Page]) -> Iterable[RenderedPage]:

@@ -76,13 +76,17 @@ def test_site_schema_describes_site_yml() -> None:
 def test_vscode_settings_tie_schemas_to_content_folders() -> None:
     mapping = vscode_settings(SCHEMA)["yaml.schemas"]
     assert mapping["./.schemas/projecten.json"] == [
-        "content/projecten/*.yml", "content/projecten/*.yaml", "content/projecten/*.md"]
+        "content/projecten/*.yml", "content/projecten/*.yaml", "content/projecten/*.md",
+        "content/projecten/*/index.yml", "content/projecten/*/index.yaml",
+        "content/projecten/*/index.md"]  # records in a folder with their files
     assert mapping["./.schemas/site.json"] == ["content/site.yml"]
 
 
 def test_the_modeline_path_is_relative_to_the_record() -> None:
     assert modeline("content/projecten/x.md", "projecten") == (
         "# yaml-language-server: $schema=../../.schemas/projecten.json")
+    assert modeline("content/projecten/x/index.md", "projecten") == (
+        "# yaml-language-server: $schema=../../../.schemas/projecten.json")
 
 
 def test_schema_command_writes_one_file_per_collection(tmp_path: Path) -> None:
