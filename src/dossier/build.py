@@ -221,9 +221,12 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
         if config is None:
             raise DossierError(problems)
         problems.extend(_config_problems(config, records))
-        _stop_on_errors(problems, strict=False)
+    with _timed(timings, "media"):
+        # Its problems stay with it, so that those of rendering come in the same pass.
+        media = plan_media(site_dir, records, schema)
+    _stop_on_errors([*problems, *media.problems] if errors(problems) else [], strict=False)
     with _timed(timings, "link"):
-        site = link(config, schema, records, _build_date())
+        site = replace(link(config, schema, records, _build_date()), media=media)
     _stop_on_errors(problems, strict=False)
     return site
 
@@ -273,10 +276,6 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         pages = plan(site)
         problems.extend(_collisions(pages))
         _stop_on_errors(problems, strict=False)
-    with _timed(timings, "media"):  # its problems stop the build after rendering: one pass
-        site = replace(site, media=plan_media(site_dir, site.all_records(), site.schema,
-                                              problems))
-    with _timed(timings, "plan"):
         renderer = make_renderer(site, site_dir, cache)
         keys = Keys(site, generation) if cache else None
         jobs = plan_jobs(site, pages, site_dir, keys)
@@ -286,6 +285,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     result = BuildResult(pages=len(pages), timings=timings, generation=generation,
                          previous_files=list(manifest.files))
     fresh = {j.rel: j.produce() for j in jobs if not j.key and j.produce is not None}
+    problems.extend(site.media.problems)  # errors among them stop the build after rendering
     if cache is not None and not errors(problems) \
             and _nothing_to_do(jobs, reuse, fresh, manifest, output):
         result.unchanged = True

@@ -89,9 +89,10 @@ def probe(file: Path) -> Header:
 
 
 def _too_many_pixels(size: str = "") -> str:
-    has = f"has {size} pixels" if size else "has too many pixels"
-    return (f"{has}; an image may have at most {MAX_PIXELS:,} (such a file can be a "
-            "'decompression bomb'); save it smaller, e.g. 1920 pixels wide")
+    has = f"has {size} pixels" if size else f"has more than {MAX_PIXELS:,} pixels"
+    return (f"{has}; an image may have at most {MAX_PIXELS:,} (more can be a 'decompression "
+            "bomb' that exhausts the memory of the machine that builds): save it smaller, "
+            "e.g. 1920 pixels wide")
 
 
 def plan_variants(header: Header, base: str, kind: str) -> tuple[Variant, ...]:

@@ -101,8 +101,6 @@ class _LinkRewriter(Treeprocessor):
             if attr is None or attr not in element.attrib:
                 continue
             href = element.attrib[attr]
-            if self.owner.seen is not None:
-                self.owner.seen.append((element.tag, href, dict(element.attrib)))
             try:
                 check_link(element.tag, href)
                 element.set(attr, self.owner.resolver(href))
@@ -128,6 +126,22 @@ def check_link(tag: str, href: str) -> None:
                           "with https://, http://, mailto: or tel:")
 
 
+class _Collector(Treeprocessor):
+    """Notes every link and image with its attributes (after attr_list has added those)."""
+
+    def __init__(self, md: markdown.Markdown, owner: MarkdownRenderer) -> None:
+        super().__init__(md)
+        self.owner = owner
+
+    def run(self, root: etree.Element) -> None:
+        if self.owner.seen is None:
+            return
+        for element in root.iter():
+            attr = {"a": "href", "img": "src"}.get(element.tag)
+            if attr is not None and attr in element.attrib:
+                self.owner.seen.append((element.tag, element.attrib[attr], dict(element.attrib)))
+
+
 class _AlignClasses(Treeprocessor):
     """Table alignment as a class, not a style attribute: the CSP allows no inline style."""
 
@@ -149,6 +163,7 @@ class _Rewrite(Extension):
         # After inline processing (priority 20) so links exist; before toc (5) is irrelevant.
         md.treeprocessors.register(_LinkRewriter(md, self.owner), "dossier-links", 15)
         md.treeprocessors.register(_AlignClasses(md), "dossier-align", 14)
+        md.treeprocessors.register(_Collector(md, self.owner), "dossier-collect", 7)
 
 
 def _identity(href: str) -> str:
@@ -203,9 +218,12 @@ class MarkdownRenderer:
             self.seen = None
 
 
-def locate(text: str, href: str) -> tuple[int, int]:
-    """1-based line and column of `href` in a Markdown text (1, 1 when not found)."""
-    index = text.find(href)
+def locate(text: str, href: str, start: int = 0) -> tuple[int, int]:
+    """1-based line and column of `href` in a Markdown text, at or after `start` if it is
+    there (1, 1 when not found)."""
+    index = text.find(href, start)
+    if index < 0 < start:
+        index = text.find(href)
     if index < 0:
         return 1, 1
     line = text.count("\n", 0, index)

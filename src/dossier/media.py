@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from dossier.diagnostics import Diagnostic, shorten, suggest
+from dossier.diagnostics import Diagnostic, Severity, shorten, suggest
 from dossier.filekinds import IMAGE_WARN_BYTES, MAX_FILE_BYTES, Kind, Refused, sniff
 from dossier.images import Variant, image_key, plan_variants, probe
 from dossier.loader import RECORD_SUFFIXES, read_text, slugify, split_front_matter
@@ -83,6 +83,7 @@ class Media:
     uses: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # record → sources
     first_use: Mapping[str, Use] = field(default_factory=dict)  # source → a use of it
     reported: frozenset[tuple[str, str]] = frozenset()  # (record, href) already reported
+    problems: tuple[Diagnostic, ...] = ()  # what is wrong with the references or files
 
     def find(self, record_path: str, name: str) -> MediaFile | None:
         """The file `name` (relative to the record file) refers to, if it is published."""
@@ -146,15 +147,13 @@ class _Reference:
     alt_problem: str = ""  # a Markdown image without alternative text (or with, but decorative)
 
 
-def plan_media(site_dir: Path, records: Iterable[Record], schema: Schema,
-               problems: list[Diagnostic]) -> Media:
+def plan_media(site_dir: Path, records: Iterable[Record], schema: Schema) -> Media:
     """Check every reference of every record to a file and plan its publication."""
     planner = _Planner(site_dir, schema)
     for record in records:
         planner.add(record)
-    problems.extend(planner.problems)
     return Media(planner.found, {k: tuple(v) for k, v in planner.uses.items()},
-                 planner.first_use, frozenset(planner.reported))
+                 planner.first_use, frozenset(planner.reported), tuple(planner.problems))
 
 
 class _Planner:
@@ -200,14 +199,14 @@ class _Planner:
         self.first_use.setdefault(source, Use(ref.record.path, ref.field, ref.yaml_path,
                                               ref.line, ref.column))
 
-    def report(self, ref: _Reference, severity: str, message: str, hint: str,
+    def report(self, ref: _Reference, severity: Severity, message: str, hint: str,
                reported: bool = True) -> None:
         if ref.yaml_path is not None:
             line, col = self.tree(ref.record.path).position(ref.yaml_path)
         else:
             line, col = ref.line, ref.column
-        self.problems.append(Diagnostic(ref.record.path, line, col, severity,  # type: ignore[arg-type]
-                                        ref.field, message, hint))
+        self.problems.append(Diagnostic(ref.record.path, line, col, severity, ref.field,
+                                        message, hint))
         if reported:
             self.reported.add((ref.record.path, ref.href))
 
@@ -316,12 +315,16 @@ def _markdown(record: Record, text: str, markdown: MarkdownRenderer,
     if not any(mark in text for mark in _LINK_MARKS):
         return
     here = posixpath.dirname(record.path)
+    after: dict[str, int] = {}
     for tag, href, attrs in markdown.links(text):
         # Links that leave the content folder are the render stage's to report.
         if not is_file_link(href) or not posixpath.normpath(posixpath.join(
                 here, unquote(href.partition("#")[0]))).startswith("content/"):
             continue
-        line, col = locate(text, href)
+        # The same file may be named twice: each mention is found after the one before.
+        start = text.find(href, after.get(href, 0))
+        after[href] = start + 1 if start >= 0 else 0
+        line, col = locate(text, href, max(start, 0))
         line += record.body_line - 1 if where == "body" else 0
         problem = _alt_problem(href, attrs) if tag == "img" else ""
         yield _Reference(record, where, href, tag == "img", None, line, col, True, problem)
