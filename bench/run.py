@@ -134,6 +134,26 @@ def pelican(projects: int) -> Run | None:
     return Run(seconds, peak, pages, pages)
 
 
+def bench_images(projects: int = 1000, every: int = 10) -> None:
+    """The cost of images: one project in `every` has a generated photo; a cold build (no
+    cache), a warm one (the cache kept, the output removed: images come from the cache),
+    and a no-op rebuild; each without the search index."""
+    site = WORK / f"corpus-{projects}-photos"
+    if not (site / "content").exists():
+        print(f"generating {projects} projects, one in {every} with a photo …", file=sys.stderr)
+        generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40),
+                 photos=every)
+    for leftover in ("build", ".dossier-cache"):
+        shutil.rmtree(site / leftover, ignore_errors=True)
+    rows = [("photos: cold build", build(site, "--no-search"))]
+    shutil.rmtree(site / "build")
+    rows.append(("photos: warm build", build(site, "--no-search")))
+    rows.append(("photos: no-op rebuild", build(site, "--no-search")))
+    for name, r in rows:
+        print(f"{projects:>9}  {name:<22} {r.pages:>7} {r.rendered:>8} {r.seconds:>8.2f} "
+              f"{r.pages / r.seconds:>8.0f} {r.peak_mb:>8.0f}", flush=True)
+
+
 def main() -> None:
     sizes = [1000, 10000] + ([100000] if os.environ.get("BENCH_FULL") else [])
     WORK.mkdir(exist_ok=True)
@@ -150,6 +170,7 @@ def main() -> None:
                 print(f"{size:>9}  {'pelican full build':<22} {peer.pages:>7} "
                       f"{peer.rendered:>8} {peer.seconds:>8.2f} "
                       f"{peer.pages / peer.seconds:>8.0f} {peer.peak_mb:>8.0f}", flush=True)
+    bench_images()
     print("peak MB: the largest single process (the build or one of its workers).")
 
 
