@@ -59,7 +59,8 @@ def bundle(site: Path, slug: str = "project-vier", fields: str = "", body: str =
 def check(site: Path) -> tuple[int, list[str]]:
     result = CliRunner().invoke(main, ["check", str(site)])
     assert "Traceback" not in result.output
-    return result.exit_code, [ln for ln in result.stderr.splitlines() if not ln.startswith("check ")]
+    lines = result.stderr.splitlines()
+    return result.exit_code, [ln for ln in lines if not ln.startswith("check ")]
 
 
 def published(site: Path, folder: str) -> dict[str, bytes]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -37,7 +38,9 @@ from dossier.yamltree import Path as TreePath
 from dossier.yamltree import Tree, dotted, parse
 
 _WINDOWS_PATH = ("\\", ":\\", ":/")
-_LINK_MARKS = ("](", "]:")  # Markdown without these has no link or image to a file
+# Where Markdown may name a file: an inline link or image, or a reference definition. Texts
+# with no such target that could be a file are not converted (most link only to records).
+_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\]]+\]:\s*<?([^\s>]+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -312,7 +315,7 @@ def _markdown(record: Record, text: str, markdown: MarkdownRenderer,
               where: str) -> Iterator[_Reference]:
     """References to files in Markdown, located in the record file (bodies) or at their
     field; texts with no link at all are not converted."""
-    if not any(mark in text for mark in _LINK_MARKS):
+    if not any(is_file_link(m[1] or m[2]) for m in _TARGETS.finditer(text)):
         return
     here = posixpath.dirname(record.path)
     after: dict[str, int] = {}

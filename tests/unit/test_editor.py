@@ -96,3 +96,15 @@ def test_schema_command_writes_one_file_per_collection(tmp_path: Path) -> None:
         "dossiers.json", "organisaties.json", "paginas.json", "projecten.json", "site.json"]
     written = json.loads((tmp_path / "s" / "projecten.json").read_text())
     assert written == editor_schema(SCHEMA.collection("projecten"), SCHEMA)
+
+
+def test_image_and_document_fields_are_described_for_editors() -> None:
+    projecten = editor_schema(SCHEMA.collection("projecten"), SCHEMA)
+    foto = projecten["properties"]["foto"]
+    assert foto["description"].startswith("Foto: afbeelding naast het record")
+    assert set(foto["properties"]) == {"bestand", "alt", "decoratief", "bijschrift"}
+    assert foto["properties"]["alt"]["description"].startswith("alt: verplicht; wat de")
+    document = projecten["properties"]["documenten"]["items"]
+    assert document["required"] == ["bestand", "titel"]
+    assert _errors(projecten, {"titel": "X", "samenvatting": "Y", "uitvoerder": "a",
+                               "foto": {"bestand": "f.jpg", "alt": "Z", "kleur": "rood"}})
