@@ -87,3 +87,18 @@ def test_variants_are_no_wider_than_the_original() -> None:
     assert sorted({v.width for v in wide}) == [480, 960, 1440, 1920]
     assert {v.format for v in wide} == {"webp", "png"}
     assert all(v.height == round(v.width * 3 / 4) for v in wide)
+
+
+def test_an_animated_gif_keeps_its_frames_and_loses_its_comment(tmp_path: Path) -> None:
+    from dossier.images import metadata_blocks, probe
+
+    frames = [Image.new("RGB", (50, 40), (i * 80, 20, 200 - i * 60)) for i in range(3)]
+    path = tmp_path / "a.gif"
+    frames[0].save(path, "GIF", save_all=True, append_images=frames[1:], duration=200,
+                   comment=b"een opmerking")
+    assert metadata_blocks(path.read_bytes(), "gif") == ["comment"]
+    [variant] = plan_variants(probe(path), "x/a", "gif")
+    data = make_variants(path.read_bytes(), (variant,))[variant.rel]
+    assert metadata_blocks(data, "gif") == [] and b"een opmerking" not in data
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.n_frames == 3 and image.info["duration"] == 200
