@@ -118,9 +118,25 @@ def dossier(i: int, rng: random.Random) -> str:
             f"{_paragraph(rng, 120)}\n")
 
 
+def photo(path: Path, rng: random.Random, size: tuple[int, int] = (2000, 1333)) -> None:
+    """A generated 'photo' (bands of colour with some noise), as a phone's JPEG would be."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(40):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        draw.ellipse((x, y, x + rng.randint(80, 600), y + rng.randint(80, 600)),
+                     fill=tuple(rng.randrange(256) for _ in range(3)))
+    noise = Image.effect_noise(size, 40).convert("RGB")
+    Image.blend(image.filter(ImageFilter.GaussianBlur(3)), noise, 0.15).save(
+        path, "JPEG", quality=88)
+
+
 def generate(dest: Path, projects: int, organisations: int | None = None, dossiers: int = 5,
-             words: int = 500, drafts: int = 0, seed: int = 2012) -> Path:
-    """Write a complete site with `projects` projects (the last `drafts` are drafts)."""
+             words: int = 500, drafts: int = 0, seed: int = 2012, photos: int = 0) -> Path:
+    """Write a complete site with `projects` projects (the last `drafts` are drafts); with
+    `photos`, one project in that many is a folder with a generated photo beside it."""
     rng = random.Random(seed)
     n_orgs = organisations if organisations is not None else max(2, projects // 5)
     content = dest / "content"
@@ -146,7 +162,16 @@ def generate(dest: Path, projects: int, organisations: int | None = None, dossie
         (content / "dossiers" / f"dossier-{i:02d}.md").write_text(dossier(i, rng))
     for i in range(projects):
         text = project(i, rng, n_orgs, dossiers, words, draft=i >= projects - drafts)
-        (content / "projecten" / f"project-{i:05d}.md").write_text(text)
+        if photos and i % photos == 0:
+            folder = content / "projecten" / f"project-{i:05d}"
+            folder.mkdir()
+            photo(folder / "foto.jpg", random.Random(seed + i))
+            text = text.replace("\n---\n", "\nfoto:\n  bestand: foto.jpg\n  alt: Een "
+                                "gegenereerde foto (geen echte foto; gemaakt voor metingen)\n"
+                                "---\n", 1).replace("](../", "](../../")
+            (folder / "index.md").write_text(text)
+        else:
+            (content / "projecten" / f"project-{i:05d}.md").write_text(text)
     return dest
 
 
@@ -159,9 +184,11 @@ def main() -> None:
     parser.add_argument("--dossiers", type=int, default=5)
     parser.add_argument("--drafts", type=int, default=0)
     parser.add_argument("--seed", type=int, default=2012)
+    parser.add_argument("--photos", type=int, default=0, metavar="N",
+                        help="give one project in N a generated photo (in a folder of its own)")
     args = parser.parse_args()
     generate(args.dest, args.projects, args.organisations, dossiers=args.dossiers,
-             words=args.words, drafts=args.drafts, seed=args.seed)
+             words=args.words, drafts=args.drafts, seed=args.seed, photos=args.photos)
 
 
 if __name__ == "__main__":

@@ -305,6 +305,25 @@ def runs_per_figure() -> int:
     return int(given)
 
 
+def bench_images(projects: int = 1000, every: int = 10) -> Iterator[Row]:
+    """The cost of images: one project in `every` has a generated photo; a cold build (no
+    cache), a warm one (the cache kept, the output removed: images come from the cache),
+    and a no-op rebuild; each without the search index."""
+    site = WORK / f"corpus-{projects}-photos"
+    if not (site / "content").exists():
+        print(f"generating {projects} projects, one in {every} with a photo …", file=sys.stderr)
+        generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40),
+                 photos=every)
+    for leftover in ("build", ".dossier-cache"):
+        shutil.rmtree(site / leftover, ignore_errors=True)
+    cold = dossier_build(site, "--no-search")
+    shutil.rmtree(site / "build")
+    warm = dossier_build(site, "--no-search")
+    for scenario, run_ in (("photos: cold build", cold), ("photos: warm build", warm),
+                           ("photos: no-op rebuild", dossier_build(site, "--no-search"))):
+        yield Row(projects, "dossier", scenario, (run_,), f"1 project in {every} has a photo")
+
+
 def main() -> None:
     measured, runs = sizes(), runs_per_figure()
     with_peers = os.environ.get("BENCH_PEERS", "1") not in ("0", "")
@@ -322,6 +341,9 @@ def main() -> None:
                 rows.append(row)
     for text in ratio_lines(rows):
         print(text)
+    if os.environ.get("BENCH_IMAGES", "1") not in ("0", ""):
+        for row in bench_images():
+            print(line(row), flush=True)
     print("peak MB: the largest single process (the build, one of its workers, or Pagefind).")
 
 

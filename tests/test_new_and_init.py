@@ -106,7 +106,9 @@ def test_new_sets_up_editor_schemas_and_a_modeline(base_site: Path) -> None:
     assert json.loads(schema_file.read_text())["properties"]["naam"]["title"] == "Naam"
     settings = json.loads((base_site / ".vscode" / "settings.json").read_text())
     assert settings["yaml.schemas"]["./.schemas/organisaties.json"] == [
-        "content/organisaties/*.yml", "content/organisaties/*.yaml", "content/organisaties/*.md"]
+        "content/organisaties/*.yml", "content/organisaties/*.yaml", "content/organisaties/*.md",
+        "content/organisaties/*/index.yml", "content/organisaties/*/index.yaml",
+        "content/organisaties/*/index.md"]
 
 
 def test_new_keeps_vscode_settings_someone_made(base_site: Path) -> None:

@@ -27,6 +27,7 @@ PAGE_TYPES = {
     "home": "",
     "dossier": DOSSIER,
     "project": "projecten/tussen-in/",
+    "project with image and documents": "projecten/opbrengsten-lokale-initiatieven/",
     "organisation": "organisaties/al-amal/",
     "list": "projecten/",
     "facet": "thema/",
@@ -110,6 +111,23 @@ def test_one_h1_landmarks_and_language(chromium: Any, base: str, kind: str) -> N
     assert page.locator("main").count() == 1
     assert page.locator("header.site-header").count() == 1
     assert page.locator("footer").count() == 1
+    close(visit)
+
+
+@pytest.mark.parametrize(("width", "expected"), [(375, "-480.webp"), (1280, "-960.webp")])
+def test_a_record_image_loads_its_smallest_fitting_variant(
+    chromium: Any, base: str, width: int, expected: str
+) -> None:
+    visit = open_page(chromium, base, width=width)
+    requested: list[str] = []
+    visit.page.on("request", lambda request: requested.append(request.url))
+    visit.page.goto(base + PAGE_TYPES["project with image and documents"])
+    img = visit.page.locator(".record-image img")
+    img.evaluate("i => i.decode()")
+    assert img.evaluate("i => i.currentSrc").endswith(expected)
+    assert img.evaluate("i => i.complete")
+    variants = [u for u in requested if "/succesfactoren-" in u]
+    assert len(variants) == 1 and variants[0].endswith(expected), variants
     close(visit)
 
 

@@ -195,6 +195,7 @@ def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
 def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
                timings: dict[str, float], store: DocumentStore | None) -> Site:
     from dossier.loader import links_leaving, load_documents
+    from dossier.media import plan_media
     from dossier.model import link
     from dossier.records import Settler, validate
 
@@ -226,12 +227,15 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
         if config is None:
             raise DossierError(problems)
         problems.extend(_config_problems(config, records))
-        _stop_on_errors(problems, strict=False)
     with _timed(timings, "dates from git"):
         records = history.dated(records, site_dir, store.path.parent
                                 if store is not None and store.path is not None else None)
+    with _timed(timings, "media"):
+        # Its problems stay with it, so that those of rendering come in the same pass.
+        media = plan_media(site_dir, records, schema)
+    _stop_on_errors([*problems, *media.problems] if errors(problems) else [], strict=False)
     with _timed(timings, "link"):
-        site = link(config, schema, records, _build_date())
+        site = replace(link(config, schema, records, _build_date()), media=media)
     _stop_on_errors(problems, strict=False)
     return site
 
@@ -279,6 +283,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     from dossier.feeds import discovery_warnings
     from dossier.jobs import plan_jobs
     from dossier.keys import Keys
+    from dossier.mediaworkers import publish_media
     from dossier.pages import plan
     from dossier.searchindex import write_search_index
     from dossier.workers import Background, default_jobs, render_pages
@@ -305,7 +310,9 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     result = BuildResult(pages=len(pages), timings=timings, generation=generation,
                          previous_files=list(manifest.files))
     fresh = {j.rel: j.produce() for j in jobs if not j.key and j.produce is not None}
-    if cache is not None and _nothing_to_do(jobs, reuse, fresh, manifest, output):
+    problems.extend(site.media.problems)  # errors among them stop the build after rendering
+    if cache is not None and not errors(problems) \
+            and _nothing_to_do(jobs, reuse, fresh, manifest, output):
         result.unchanged = True
         result.outputs = {rel: (key, anchors) for rel, (key, _, anchors) in manifest.files.items()}
         result.warnings = sort_diagnostics(problems + discovery_warnings(site))
@@ -364,6 +371,13 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             troubles += page_result.troubles
             name = f"render {page_result.template}"
             timings[name] = timings.get(name, 0.0) + page_result.seconds
+        with _timed(timings, "media"):
+            media = publish_media(site_dir, site.media, files - reuse, output.writer, workers,
+                                  cache.folder / "images" if cache and cache.enabled else None,
+                                  make=isinstance(output, OutputFolder))
+            problems.extend(media.problems)
+            for rel, changed in media.written:
+                output.record(rel, changed)
         with _timed(timings, "write"):
             for job in jobs:
                 if job.rel in reuse:

@@ -231,9 +231,11 @@ def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: boo
 @click.argument("collection")
 @click.argument("slug")
 @click.option("--titel", default="", help="The record's title (or name), filled in.")
+@click.option("--bundel", is_flag=True,
+              help="Write SLUG/index.md: a folder for the record and its images and documents.")
 @click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="The dossier site.")
-def new_command(collection: str, slug: str, titel: str, site: Path) -> None:
+def new_command(collection: str, slug: str, titel: str, bundel: bool, site: Path) -> None:
     """Write content/COLLECTION/SLUG.md from the schema; never overwrites."""
     from dossier.stubs import new_record
 
@@ -245,7 +247,7 @@ def new_command(collection: str, slug: str, titel: str, site: Path) -> None:
             f"'{slug}' is not a slug: use lowercase letters, digits and '-'"
             + (f"; did you mean '{hint}'?" if hint else ""), param_hint="SLUG")
     try:
-        written = new_record(site, schema, chosen, slug, titel)
+        written = new_record(site, schema, chosen, slug, titel, bundel)
     except DossierError as exc:
         _fail(exc, "nothing written")
     click.echo(f"wrote {written.relative_to(site).as_posix()}: fill in the fields marked "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dossier.config import SITE_SCHEMA
-from dossier.schema import Collection, Field, Schema, json_schema
+from dossier.schema import Collection, Field, Label, Schema, json_schema
 from dossier.validation import EMAIL_RE, MONTH_RE, URL_RE
 
 SCHEMA_DIR = ".schemas"  # default place of the editor schemas, relative to the site
@@ -33,6 +33,22 @@ KIND = {
     "url": "webadres (https://…)",
     "email": "e-mailadres",
     "phone": "telefoonnummer",
+    "bestand": "bestandsnaam, relatief aan dit record (bijv. foto.jpg of ../bestanden/x.pdf)",
+    "alt": "wat de afbeelding laat zien, voor wie haar niet ziet (of decoratief: true)",
+    "boolean": "true als de afbeelding alleen versiert (dan geen alt)",
+}
+
+
+def _sub(name: str, kind: str, required: bool = False) -> Field:
+    return Field(name, kind, Label(name, name), required=required)
+
+
+# The fields of an image and a document (schema.MEDIA_FIELDS), as `dossier new` and the
+# editor schemas describe them.
+MEDIA_SUBFIELDS = {
+    "image": (_sub("bestand", "bestand", True), _sub("alt", "alt", True),
+              _sub("decoratief", "boolean"), _sub("bijschrift", "string")),
+    "file": (_sub("bestand", "bestand", True), _sub("titel", "string", True)),
 }
 
 
@@ -65,6 +81,10 @@ def describe(f: Field, schema: Schema) -> str:
         return f"de slug van een record uit {f.collection} (de bestandsnaam zonder .md)"
     if f.type == "object":
         return "groep velden: " + ", ".join(sub.name for sub in f.fields)
+    if f.type == "image":
+        return "afbeelding naast het record: bestand en alt (of decoratief: true)"
+    if f.type == "file":
+        return "document naast het record: bestand en titel"
     return KIND.get(f.type, f.type)
 
 
@@ -110,7 +130,7 @@ def _named(fields: tuple[Field, ...], name: str) -> Field | None:
 def _property(node: dict[str, Any], f: Field | None, schema: Schema | None) -> dict[str, Any]:
     """One field's schema, with a description and the labels of its terms."""
     leaf = f.leaf if f is not None else None
-    sub_fields = leaf.fields if leaf is not None else ()
+    sub_fields = (leaf.fields or MEDIA_SUBFIELDS.get(leaf.type, ())) if leaf is not None else ()
     result: dict[str, Any] = _for_editors(node, sub_fields, schema)
     if f is None or schema is None:
         return result
@@ -146,7 +166,8 @@ def vscode_settings(schema: Schema, schema_dir: str = SCHEMA_DIR) -> dict[str, A
     """VS Code settings that tie each schema to the files it describes."""
     mapping: dict[str, list[str]] = {
         f"./{posixpath.join(schema_dir, c.name)}.json":
-            [f"content/{c.name}/*.{ext}" for ext in ("yml", "yaml", "md")]
+            [*(f"content/{c.name}/*.{ext}" for ext in ("yml", "yaml", "md")),
+             *(f"content/{c.name}/*/index.{ext}" for ext in ("yml", "yaml", "md"))]
         for c in schema.collections
     }
     mapping[f"./{posixpath.join(schema_dir, 'site')}.json"] = ["content/site.yml"]

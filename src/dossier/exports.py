@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from dossier.model import Site, sort_key
 from dossier.output import Stream
 from dossier.records import Record
-from dossier.schema import Collection, Field, Schema
+from dossier.schema import MEDIA_TYPES, Collection, Field, Schema
 from dossier.urls import absolute
 
 LIST_SEPARATOR = "; "
@@ -27,15 +27,35 @@ def _ref(site: Site, collection: str, slug: str) -> dict[str, str]:
     return result
 
 
-def _value(site: Site, f: Field, value: Any) -> Any:
+def _value(site: Site, record: Record, f: Field, value: Any) -> Any:
     if f.type == "ref":
         return _ref(site, f.collection, value)
+    if f.type in MEDIA_TYPES:
+        return _media(site, record, value)
     if f.type == "list" and f.items is not None:
-        return [_value(site, f.items, v) for v in value]
+        return [_value(site, record, f.items, v) for v in value]
     if f.type == "object":
-        return {sub.name: _value(site, sub, value[sub.name]) for sub in f.fields
+        return {sub.name: _value(site, record, sub, value[sub.name]) for sub in f.fields
                 if sub.name in value}
     return value
+
+
+# What an image or document becomes in the open data: its address instead of its file name.
+MEDIA_EXPORT = {"image": ("url", "alt", "decoratief", "bijschrift"),
+                "file": ("url", "titel", "mediatype", "bytes")}
+
+
+def _media(site: Site, record: Record, value: dict[str, Any]) -> dict[str, Any]:
+    """An image or document as its published address (absolute with base_url), like refs."""
+    found = site.media.find(record.path, value["bestand"])
+    url = found.rel if found is not None else ""
+    if url and site.config.base_url:
+        url = absolute(site.config.base_url, url)
+    result: dict[str, Any] = {"url": url}
+    result.update((k, v) for k, v in value.items() if k != "bestand")
+    if found is not None and not found.image:
+        result.update(mediatype=found.kind.mediatype, bytes=found.size)
+    return result
 
 
 def record_data(site: Site, record: Record) -> dict[str, Any]:
@@ -47,7 +67,7 @@ def record_data(site: Site, record: Record) -> dict[str, Any]:
     }
     for f in record.collection.fields:
         if f.name in record.data:
-            data[f.name] = _value(site, f, record.data[f.name])
+            data[f.name] = _value(site, record, f, record.data[f.name])
     if record.body.strip():
         data[BODY_COLUMN] = record.body.strip() + "\n"
     return data
@@ -85,7 +105,9 @@ def columns(collection: Collection) -> list[tuple[str, ...]]:
 
 def _columns(f: Field, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
     leaf = f.leaf
-    if leaf.type == "object":
+    if leaf.type in MEDIA_TYPES:
+        yield from ((*path, sub) for sub in MEDIA_EXPORT[leaf.type][:2])
+    elif leaf.type == "object":
         for sub in leaf.fields:
             yield from _columns(sub, (*path, sub.name))
     else:
@@ -137,6 +159,12 @@ def _export_field(f: Field, schema: Schema, lang: str) -> dict[str, Any]:
     base: dict[str, Any] = {"title": f.label(lang)}
     if f.type == "ref":
         return {**base, **_REF_SCHEMA}
+    if f.type in MEDIA_TYPES:
+        names = MEDIA_EXPORT[f.type]
+        props: dict[str, Any] = {n: {"type": "string"} for n in names}
+        props.update(decoratief={"type": "boolean"}, bytes={"type": "integer"})
+        return {**base, "type": "object", "required": ["url"], "additionalProperties": False,
+                "properties": {n: props[n] for n in names}}
     if f.type == "list" and f.items is not None:
         return {**base, "type": "array", "items": _export_field(f.items, schema, lang)}
     if f.type == "object":

@@ -50,4 +50,6 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) 
                     produce=lambda: to_json(datapackage(site)).encode()))
     for rel, data in discovery_files(site, pages):
         jobs.append(Job(rel, produce=partial(bytes, data)))
+    # Files records refer to: made by mediaworkers.publish_media, never by `produce`.
+    jobs += [Job(rel, key if keys else "") for rel, key in site.media.outputs()]
     return jobs

@@ -40,6 +40,11 @@ def record_jsonld(site: Site, record: Record) -> dict[str, Any] | None:
         data["description"] = d["samenvatting"].strip()
     if isinstance(d.get("bijgewerkt"), str):
         data["dateModified"] = d["bijgewerkt"]
+    image = _image(site, record)
+    if image:
+        data["image"] = image
+        if kind == "Organization":
+            data["logo"] = image
     if kind == "Project":
         _project(site, record, data)
     elif kind == "Organization":
@@ -49,6 +54,19 @@ def record_jsonld(site: Site, record: Record) -> dict[str, Any] | None:
         data["hasPart"] = [{"@type": "Project", "name": p.title, "url": _url(site, p)}
                            for p in projects]
     return data
+
+
+def _image(site: Site, record: Record) -> str:
+    """The address of the record's first image (absolute with base_url), or ''."""
+    for f in record.collection.fields:
+        value = record.data.get(f.name)
+        if f.type == "image" and isinstance(value, dict):
+            found = site.media.find(record.path, str(value.get("bestand", "")))
+            if found is None or not found.image:
+                return ""
+            base = site.config.base_url
+            return absolute(base, found.rel) if base else found.rel
+    return ""
 
 
 def _project(site: Site, record: Record, data: dict[str, Any]) -> None:

@@ -56,7 +56,8 @@ class Keys:
             refs = [f"{kind}/{slug}:{self.site.get(kind, slug).title}"
                     for _, kind, slug in record.refs]
             # The record's own name too: two files with the same bytes are two records.
-            key = _hash(record.collection.name, record.slug, record.digest, *refs)
+            key = _hash(record.collection.name, record.slug, record.digest,
+                        self.site.media.digest(record), *refs)
             self._cards[record.key] = key
         return key
 

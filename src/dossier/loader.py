@@ -122,7 +122,19 @@ def load_document(file: Path, rel_path: str, collection: str) -> Document:
     else:
         tree, body, body_line = parse(text, rel_path), "", 0
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return Document(collection, file.stem, rel_path, tree, body, body_line, digest)
+    return Document(collection, record_slug(rel_path), rel_path, tree, body, body_line, digest)
+
+
+def record_slug(rel: str) -> str:
+    """The slug of a record file: its name, or its folder's for a bundle's index.md."""
+    parts = rel.split("/")
+    stem = os.path.splitext(parts[-1])[0]
+    return parts[-2] if len(parts) == 4 and stem == "index" and parts[-1] != stem else stem
+
+
+def is_bundle(rel: str) -> bool:
+    """Whether a record file is the index.md (or .yml) of a folder with its files."""
+    return len(rel.split("/")) == 4
 
 
 class DocumentCache(Protocol):
@@ -173,7 +185,11 @@ def collection_files(content: Path, collection: str,
     found: list[tuple[Path, str]] = []
     for entry in names:
         rel = f"{rel_folder}/{entry.name}"
-        if not entry.name.endswith(RECORD_SUFFIXES):
+        if entry.is_dir() and (not entry.is_symlink() or _inside(Path(entry.path), content)):
+            index = _bundle_index(entry, rel, content, problems)
+            if index is not None:
+                found.append(index)
+        elif not entry.name.endswith(RECORD_SUFFIXES):
             problems.extend(_other_file_problem(entry, rel, content))
         elif problem := _entry_problem(entry, rel, content):
             problems.append(problem)
@@ -185,6 +201,35 @@ def collection_files(content: Path, collection: str,
             f"folder has {len(found):,} record files; a collection may have at most "
             f"{MAX_RECORDS:,} (none was read)")])
     return _valid_names(found, problems)
+
+
+def _bundle_index(entry: os.DirEntry[str], rel: str, content: Path,
+                  problems: list[Diagnostic]) -> tuple[Path, str] | None:
+    """A folder with an index.md (or .yml) is one record with its files: a page bundle.
+
+    A folder without one is skipped: a warning if it holds record files (or nothing),
+    silently if it only holds other files (images, documents that records refer to).
+    """
+    indexes = [f"index{suffix}" for suffix in RECORD_SUFFIXES
+               if os.path.lexists(os.path.join(entry.path, f"index{suffix}"))]
+    if len(indexes) > 1:
+        problems.append(Diagnostic(f"{rel}/{indexes[1]}", 1, 1, "error", "",
+                                   f"a folder holds one record, and {indexes[0]} is it; "
+                                   "keep one of the two"))
+    if indexes:
+        index = Path(entry.path, indexes[0])
+        if index.is_symlink() and not _inside(index, content):
+            problems.append(Diagnostic(f"{rel}/{indexes[0]}", 1, 1, "error", "", _OUTSIDE))
+            return None
+        return index, f"{rel}/{indexes[0]}"
+    try:
+        with os.scandir(entry.path) as inside:
+            names = [e.name for e in inside if not is_ignored(e.name)]
+    except OSError:
+        names = []
+    if not names or any(n.endswith(RECORD_SUFFIXES) for n in names):
+        problems.append(Diagnostic(rel, 1, 1, "warning", "", _SUBFOLDER))
+    return None
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -210,7 +255,8 @@ def links_leaving(folder: Path, rel_folder: str) -> list[Diagnostic]:
 
 
 _OUTSIDE = "symbolic link points outside the content folder; it is not read"
-_SUBFOLDER = "subfolders are not read; move its records up one level"
+_SUBFOLDER = ("subfolders are not read unless they hold an index.md (a record with its "
+              "files); move its records up one level")
 
 
 def _entry_problem(entry: os.DirEntry[str], rel: str, content: Path) -> Diagnostic | None:
@@ -245,30 +291,29 @@ def _valid_names(files: list[tuple[Path, str]],
     two Unicode spellings of `café.md` (é as one character, or as e and an accent).
     """
     first: dict[str, str] = {}
-    for _, rel in sorted(files, key=lambda f: (bool(slug_problem(_stem(f[1]))), f[1])):
-        first.setdefault(_folded(_stem(rel)), rel)
+    for _, rel in sorted(files, key=lambda f: (bool(slug_problem(record_slug(f[1]))), f[1])):
+        first.setdefault(_folded(record_slug(rel)), rel)
     valid = []
     for file, rel in files:
-        stem, other = _stem(rel), first[_folded(_stem(rel))]
-        if other != rel and _stem(other) != stem:
+        stem, other = record_slug(rel), first[_folded(record_slug(rel))]
+        if other != rel and record_slug(other) != stem:
             how = ("capitals" if unicodedata.normalize("NFC", stem)
-                   != unicodedata.normalize("NFC", _stem(other)) else "how its accents are "
-                   "encoded (Unicode NFC or NFD)")
+                   != unicodedata.normalize("NFC", record_slug(other)) else "how its accents "
+                   "are encoded (Unicode NFC or NFD)")
             problems.append(Diagnostic(
                 rel, 1, 1, "error", "",
                 f"duplicate slug '{slugify(stem) or stem}': {other} has the same name apart "
                 f"from {how}; keep one of the two files"))
         elif reason := slug_problem(stem):
             suggestion = slugify(stem)
+            tail = "/" if is_bundle(rel) else file.suffix
+            if is_bundle(rel):
+                reason = reason.replace("file name", "folder name")
             problems.append(Diagnostic(rel, 1, 1, "error", "", reason,
-                                       f"'{suggestion}{file.suffix}'" if suggestion else ""))
+                                       f"'{suggestion}{tail}'" if suggestion else ""))
         else:
             valid.append((file, rel))
     return valid
-
-
-def _stem(rel: str) -> str:
-    return os.path.splitext(rel.rsplit("/", 1)[1])[0]
 
 
 def _folded(stem: str) -> str:
@@ -295,7 +340,7 @@ def load_documents(
     for collection, file, rel in files:
         stat = stats.get(rel)
         if stat is None:
-            unreadable.add((collection, file.stem))
+            unreadable.add((collection, record_slug(rel)))
             continue
         try:
             cached = cache.get(rel, stat) if cache is not None else None
@@ -303,7 +348,7 @@ def load_documents(
             documents.append(settle(document) if settle is not None else document)
         except DossierError as exc:
             problems.extend(exc.diagnostics)
-            unreadable.add((collection, file.stem))
+            unreadable.add((collection, record_slug(rel)))
     return documents, unreadable
 
 

@@ -77,6 +77,10 @@ class LinkProblem(Exception):
     """A link in Markdown that does not lead to a record or file of the site."""
 
 
+class Reported(LinkProblem):
+    """A link whose problem was reported before (by the media stage): left out, silently."""
+
+
 @dataclass
 class Rendered:
     """HTML of one Markdown text, its headings for a table of contents, and bad links."""
@@ -106,7 +110,8 @@ class _LinkRewriter(Treeprocessor):
                 element.set(attr, new)
                 self.owner.rewritten.add(new)
             except LinkProblem as exc:
-                self.owner.problems.append((href, str(exc)))
+                if not isinstance(exc, Reported):
+                    self.owner.problems.append((href, str(exc)))
                 del element.attrib[attr]  # reported once, here, not again by the link check
 
 
@@ -124,6 +129,22 @@ def check_link(tag: str, href: str) -> None:
     if href.startswith("//") or scheme not in LINK_SCHEMES:
         raise LinkProblem(f"link '{href}' is not allowed: a link to another website starts "
                           "with https://, http://, mailto: or tel:")
+
+
+class _Collector(Treeprocessor):
+    """Notes every link and image with its attributes (after attr_list has added those)."""
+
+    def __init__(self, md: markdown.Markdown, owner: MarkdownRenderer) -> None:
+        super().__init__(md)
+        self.owner = owner
+
+    def run(self, root: etree.Element) -> None:
+        if self.owner.seen is None:
+            return
+        for element in root.iter():
+            attr = {"a": "href", "img": "src"}.get(element.tag)
+            if attr is not None and attr in element.attrib:
+                self.owner.seen.append((element.tag, element.attrib[attr], dict(element.attrib)))
 
 
 class _AlignClasses(Treeprocessor):
@@ -147,6 +168,7 @@ class _Rewrite(Extension):
         # After inline processing (priority 20) so links exist; before toc (5) is irrelevant.
         md.treeprocessors.register(_LinkRewriter(md, self.owner), "dossier-links", 15)
         md.treeprocessors.register(_AlignClasses(md), "dossier-align", 14)
+        md.treeprocessors.register(_Collector(md, self.owner), "dossier-collect", 7)
 
 
 def _identity(href: str) -> str:
@@ -160,6 +182,7 @@ class MarkdownRenderer:
         self.resolver: LinkResolver = _identity
         self.problems: list[tuple[str, str]] = []
         self.rewritten: set[str] = set()  # links the rewriter wrote (raw HTML's are the rest)
+        self.seen: list[tuple[str, str, dict[str, str]]] | None = None  # see `links`
         self.md = markdown.Markdown(
             extensions=["tables", "attr_list", "footnotes", "sane_lists", "toc", _Rewrite(self)],
             extension_configs={
@@ -201,8 +224,30 @@ class MarkdownRenderer:
             check_link(tag, href)
             return self.resolver(href)
         except LinkProblem as exc:
-            self.problems.append((href, str(exc)))
+            if not isinstance(exc, Reported):
+                self.problems.append((href, str(exc)))
             return None
+
+    def links(self, text: str) -> list[tuple[str, str, dict[str, str]]]:
+        """Every link and image Markdown makes of a text: tag, href and attributes."""
+        self.seen = []
+        try:
+            self.convert(text)
+            return self.seen
+        finally:
+            self.seen = None
+
+
+def locate(text: str, href: str, start: int = 0) -> tuple[int, int]:
+    """1-based line and column of `href` in a Markdown text, at or after `start` if it is
+    there (1, 1 when not found)."""
+    index = text.find(href, start)
+    if index < 0 < start:
+        index = text.find(href)
+    if index < 0:
+        return 1, 1
+    line = text.count("\n", 0, index)
+    return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def nesting_problem(text: str) -> tuple[int, str] | None:

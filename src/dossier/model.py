@@ -12,6 +12,7 @@ from typing import Any
 
 from dossier.config import SiteConfig
 from dossier.loader import slugify
+from dossier.media import Media
 from dossier.records import Record
 from dossier.schema import Collection, Field, Schema
 
@@ -77,6 +78,7 @@ class Site:
     related: Mapping[tuple[str, str], tuple[Record, ...]] = dataclasses.field(
         default_factory=dict)  # per record: most similar records of its collection
     build_date: str = ""  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest content date
+    media: Media = dataclasses.field(default_factory=Media)  # files records refer to
 
     def get(self, collection: str, slug: str) -> Record:
         """The record a reference names (validation made sure it exists)."""

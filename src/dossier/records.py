@@ -149,7 +149,29 @@ def _check_document(collection: Collection, data: Any, doc: Document,
         found += list(_order_problems(collection.fields, data, doc))
     found += list(_section_problems(collection, doc))
     found += list(_nesting_problems(collection, data, doc))
+    if isinstance(data, dict):
+        found += list(_image_problems(collection, data, doc))
     return found
+
+
+def _image_problems(collection: Collection, data: Mapping[str, Any],
+                    doc: Document) -> Iterator[Diagnostic]:
+    """Every image says what it shows (`alt`), or that it only decorates (`decoratief`)."""
+    for f, path, value in iter_values(collection.fields, data):
+        if f.type != "image" or not isinstance(value, dict):
+            continue
+        decorative = value.get("decoratief") is True
+        if decorative and value.get("alt"):
+            line, col = doc.tree.position((*path, "decoratief"))
+            yield Diagnostic(doc.path, line, col, "error", dotted((*path, "decoratief")),
+                             "a decorative image has no alternative text; remove 'alt' or "
+                             "'decoratief: true'")
+        elif not decorative and "alt" not in value:
+            line, col = doc.tree.position(path)
+            yield Diagnostic(doc.path, line, col, "error", dotted((*path, "alt")),
+                             "an image needs alternative text: 'alt: …' says what it shows, "
+                             "for visitors who cannot see it (an image that only decorates "
+                             "says 'decoratief: true')")
 
 
 def _nesting_problems(collection: Collection, data: Any, doc: Document) -> Iterator[Diagnostic]:

@@ -26,7 +26,7 @@ from dossier.assets import THEME
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, nest, sanitize
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, nest, sanitize
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -50,8 +50,9 @@ from dossier.parts import (
     make_part,
     mark_safe,
 )
+from dossier.pictures import expand_images, media_helpers
 from dossier.records import Record
-from dossier.schema import Collection, Field
+from dossier.schema import MEDIA_TYPES, Collection, Field
 from dossier.search import selection_query
 from dossier.urls import absolute, base_path, is_external, output_path
 from dossier.yamltree import parse
@@ -192,6 +193,8 @@ class Renderer:
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
             "sidebar": self.sidebar, "facts_panel": self.facts_panel,
             "search_url": self.search_url,
+            **media_helpers(self.site.media, self.url, self.abs_url, self.lang,
+                            self.translate),
         }
 
     def translate(self, key: str, **values: Any) -> str:
@@ -415,7 +418,8 @@ class Renderer:
                 continue
             if which == "summary" and not f.summary:
                 continue
-            if which == "facts" and (f.type == "text" or is_reference_list(f)):
+            if which == "facts" and (f.type == "text" or is_reference_list(f)
+                                     or f.leaf.type in MEDIA_TYPES):
                 continue
             if which == "references" and not is_reference_list(f):
                 continue
@@ -453,7 +457,7 @@ class Renderer:
             if stored is not None and self._still_leads(stored[2]):
                 seen: list[tuple[str, str, str]] = []
                 if sanitize(stored[0], seen) == stored[0]:
-                    return _markdown_part(stored[0], seen, origin), stored[1]
+                    return self._markdown_part(stored[0], seen, origin), stored[1]
         targets: list[tuple[str, str]] = []
         rendered = self.markdown.convert(text, lambda href: self._md_link(href, record,
                                                                               targets))
@@ -461,7 +465,7 @@ class Renderer:
                     for n, (href, message) in enumerate(rendered.problems)]
         if store is not None and not problems:
             store.put(key, record.path, rendered.html, rendered.toc, targets)
-        part = _markdown_part(rendered.html, rendered.attributes, origin)
+        part = self._markdown_part(rendered.html, rendered.attributes, origin)
         assert part.meta is not None
         part.meta.problems += problems
         collector = current()  # reported with the page even if it never shows the text
@@ -479,7 +483,7 @@ class Renderer:
                  href: str) -> tuple[int, int, str]:
         """Line, column and field of `href` as the editor wrote it in a record's file."""
         if where == "body":
-            line, col = _locate(text, href)
+            line, col = locate(text, href)
             return record.body_line + line - 1, col, "body"
         return locate_in_field(self.site_dir, record, text, href)
 
@@ -494,17 +498,24 @@ class Renderer:
                                         else "", href)
         return Origin(origin.path, line, col, name, href)
 
+    def _markdown_part(self, html: str, attributes: Iterable[tuple[str, str, str]],
+                       origin: Origin) -> Part:
+        """Converted Markdown as a part, its published images shown in full."""
+        part = _markdown_part(html, attributes, origin)
+        expanded = expand_images(html, self.site.media, self.url)
+        return part if expanded == html else Part.made(expanded, part.meta or Meta())
+
     def _still_leads(self, targets: list[tuple[str, str]]) -> bool:
         """Whether every record a stored fragment links to is still published at its URL."""
         for path, url in targets:
             found = self.by_source.get(path)
-            if found is None or found.url != url:
+            if (found.url if found else self.site.media.url_of(path)) != url:
                 return False
         return True
 
     def _md_link(self, href: str, record: Record, targets: list[tuple[str, str]]) -> str:
         """A link in Markdown to another record's file → that page, from the site root."""
-        if is_external(href) or href.startswith("#") or not href or href.startswith(ROOT):
+        if is_external(href) or href.startswith("#") or not href:
             return href
         if href.startswith("/") or _WINDOWS_PATH.search(href):
             raise LinkProblem(f"link '{href}' must be relative to this file, "
@@ -515,7 +526,11 @@ class Renderer:
             raise LinkProblem(f"link '{href}' points outside the content folder")
         found = self.by_source.get(target)
         if found is None:
-            raise LinkProblem(f"link '{href}' does not lead to a published record")
+            published = self.site.media.link(record.path, href)  # a file beside records
+            if published is None:
+                raise LinkProblem(f"link '{href}' does not lead to a published record")
+            targets.append((target, published))
+            return ROOT + quote(published, safe="/.-_~%") + (f"#{fragment}" if fragment else "")
         targets.append((target, found.url))
         return ROOT + quote(found.url, safe="/.-_~%") + (f"#{fragment}" if fragment else "")
 
@@ -531,7 +546,8 @@ class Renderer:
 
 def _markdown_part(html: str, attributes: Iterable[tuple[str, str, str]],
                    origin: Origin) -> Part:
-    """Converted Markdown as a part: its ids and links are what the sanitiser saw."""
+    """Converted Markdown as a part: its ids and links are what the sanitiser saw (images
+    made into pictures afterwards add only links from the site root)."""
     meta = Meta()
     for tag, name, value in attributes:
         if name == "id":
@@ -603,15 +619,6 @@ class Bounded(dict[K, V]):
 def is_reference_list(f: Field) -> bool:
     """A list of items with a title (publications, links, sources) reads best as a list."""
     return f.items is not None and any(sub.name == "titel" for sub in f.items.fields)
-
-
-def _locate(text: str, href: str) -> tuple[int, int]:
-    """1-based line and column of `href` in a Markdown text (1, 1 when not found)."""
-    index = text.find(href)
-    if index < 0:
-        return 1, 1
-    line = text.count("\n", 0, index)
-    return line + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def locate_in_field(site_dir: Path | None, record: Record, text: str,

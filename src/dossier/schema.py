@@ -12,7 +12,8 @@ from dossier.validation import check
 from dossier.yamltree import Path, Tree, dotted
 
 SCALAR_TYPES = ("string", "text", "date", "month", "year", "url", "email", "phone", "enum", "ref")
-ALL_TYPES = (*SCALAR_TYPES, "object", "list")
+MEDIA_TYPES = ("image", "file")  # a file beside the record, with the fields below
+ALL_TYPES = (*SCALAR_TYPES, *MEDIA_TYPES, "object", "list")
 LANGUAGES = ("nl", "en")
 DRAFT_FIELD = "concept"  # every collection accepts `concept: true` for unpublished records
 
@@ -27,7 +28,20 @@ EXPECTED = {
     "email": "an e-mail address",
     "phone": "a phone number",
     "ref": "the slug of a record (its file name without .md)",
+    "image": "an image: 'bestand' (a file beside the record) and 'alt' (what it shows)",
+    "file": "a document: 'bestand' (a file beside the record) and 'titel'",
 }
+_FILE_NAME = {"type": "string", "minLength": 1, "x-expected": "the name of a file beside "
+              "the record (e.g. foto.jpg), relative to the record file"}
+_TEXT = {"type": "string", "minLength": 1, "x-expected": "text that is not empty"}
+# The fields of the two media types; what they mean is in docs/redacteuren.md.
+MEDIA_FIELDS: dict[str, dict[str, Any]] = {
+    "image": {"bestand": _FILE_NAME, "alt": _TEXT,
+              "decoratief": {"type": "boolean", "x-expected": "true or false"},
+              "bijschrift": _TEXT},
+    "file": {"bestand": _FILE_NAME, "titel": _TEXT},
+}
+MEDIA_REQUIRED = {"image": ["bestand"], "file": ["bestand", "titel"]}
 
 
 @dataclass(frozen=True)
@@ -353,6 +367,9 @@ def _field_schema(f: Field, schema: Schema, lang: str) -> dict[str, Any]:
         base.update(type="string", pattern=SLUG_RE.pattern)
     elif t == "enum":
         base["enum"] = [term.key for term in schema.vocabularies.get(f.vocabulary, ())]
+    elif t in MEDIA_TYPES:
+        base.update(type="object", properties=dict(MEDIA_FIELDS[t]),
+                    required=MEDIA_REQUIRED[t], additionalProperties=False)
     elif t == "object":
         base.update(_object_schema(f.fields, schema, lang))
     elif t == "list":

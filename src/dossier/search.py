@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from dossier.loader import slugify
 from dossier.model import FacetTerm, Site, facet_values, sort_key
 from dossier.records import Record
-from dossier.schema import Collection, Field
+from dossier.schema import MEDIA_TYPES, Collection, Field, iter_values
 
 KIND = "soort"  # the filter that tells projects, organisations and dossiers apart
 _TAG_RE = re.compile(r"<[^>]+>")
@@ -152,7 +152,8 @@ def _entry(site: Site, record: Record, card: str) -> SearchEntry:
     texts = [markdown_text(str(value)) for f, value in _text_fields(record) if value]
     # Without zero-width spaces: Pagefind would take them for word breaks and number the
     # words otherwise than zoeken.js does when it makes an excerpt.
-    content = " ".join([record.title, *texts, markdown_text(record.body)]).replace("\u200b", "")
+    content = " ".join([record.title, *texts, markdown_text(record.body),
+                        *_media_texts(record)]).replace("\u200b", "")
     meta = {"title": record.title, "soort": record.collection.singular(lang), "kaart": card}
     summary = record.data.get("samenvatting")
     if summary:
@@ -173,6 +174,16 @@ def _text_fields(record: Record) -> Iterable[tuple[Field, object]]:
     for f in record.collection.fields:
         if f.type == "text" and f.name in record.data:
             yield f, record.data[f.name]
+
+
+def _media_texts(record: Record) -> Iterator[str]:
+    """What the record's images and documents say in words: documents' titles, images'
+    alternative texts and captions (the files themselves are never indexed)."""
+    for f, _, value in iter_values(record.collection.fields, record.data):
+        if f.type in MEDIA_TYPES and isinstance(value, dict):
+            for name in ("titel", "alt", "bijschrift"):
+                if isinstance(value.get(name), str):
+                    yield value[name]
 
 
 def markdown_text(text: str) -> str:

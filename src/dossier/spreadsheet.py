@@ -31,7 +31,7 @@ from dossier.loader import (
     split_front_matter,
 )
 from dossier.records import coerce, validate
-from dossier.schema import DRAFT_FIELD, Collection, Field
+from dossier.schema import DRAFT_FIELD, MEDIA_TYPES, Collection, Field
 from dossier.yamltree import Path as TreePath
 from dossier.yamltree import Tree, dotted
 
@@ -171,6 +171,8 @@ def resolve_header(collection: Collection, header: str) -> tuple[str, ...] | Non
             return None
         path.append(f.name)
         fields = f.leaf.fields
+        if f.leaf.type in MEDIA_TYPES:  # the export's image and document columns
+            return (*path, *parts[len(path):]) if len(parts) == len(path) + 1 else None
     return tuple(path) if f is not None and f.leaf.type != "object" else None
 
 
@@ -188,6 +190,8 @@ def _read_row(collection: Collection, cols: list[Column], line: int,
         elif kind == DRAFT_FIELD and cell:
             row.data[DRAFT_FIELD] = _boolean(cell)
             row.positions[(DRAFT_FIELD,)] = (line, col.index)
+        elif kind == "field" and cell and _is_media(collection, col.path):
+            continue  # an address of a published file cannot become a file beside the record
         elif kind == "field" and cell:
             _put(collection.fields, row.data, col.path, cell, row.positions, (line, col.index))
     _drop_trailing_empty_items(row.data)
@@ -197,6 +201,11 @@ def _read_row(collection: Collection, cols: list[Column], line: int,
         title_col = next((c.index for c in cols if c.path == (collection.title_field,)), 1)
         row.slug_column = title_col
     return row
+
+
+def _is_media(collection: Collection, path: tuple[str, ...]) -> bool:
+    f = collection.field(path[0])
+    return f is not None and f.leaf.type in MEDIA_TYPES
 
 
 def _put(fields: tuple[Field, ...], data: dict[str, Any], path: tuple[str, ...], cell: str,

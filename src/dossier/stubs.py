@@ -13,8 +13,15 @@ import yaml
 
 from dossier.build import load_schema
 from dossier.diagnostics import Diagnostic, DossierError
-from dossier.editor import SCHEMA_DIR, describe, modeline, write_schemas, write_vscode_settings
-from dossier.loader import RECORD_SUFFIXES, collection_files
+from dossier.editor import (
+    MEDIA_SUBFIELDS,
+    SCHEMA_DIR,
+    describe,
+    modeline,
+    write_schemas,
+    write_vscode_settings,
+)
+from dossier.loader import RECORD_SUFFIXES, collection_files, record_slug
 from dossier.schema import Collection, Field, Schema
 
 SCAFFOLD = Path(__file__).parent / "scaffold"
@@ -51,7 +58,8 @@ def _block(f: Field, schema: Schema, examples: dict[str, list[str]], mark: str,
            indent: str) -> Iterator[Line]:
     """One field as YAML lines; `mark` is '# ' for a field left as a comment."""
     leaf = f.leaf
-    if leaf.type != "object":
+    subfields = leaf.fields or MEDIA_SUBFIELDS.get(leaf.type, ())
+    if not subfields:
         empty = " []" if f.is_list and mark else ""
         yield f"{mark}{indent}{f.name}:{empty}", _help(f, schema, examples)
         return
@@ -59,7 +67,7 @@ def _block(f: Field, schema: Schema, examples: dict[str, list[str]], mark: str,
     inner = indent + ("    " if f.is_list else "  ")
     lines: list[Line] = []
     # Required subfields first, so the dash of a list item is on a line that is not a comment.
-    for sub in sorted(leaf.fields, key=lambda s: not s.required):
+    for sub in sorted(subfields, key=lambda s: not s.required):
         lines.extend(_block(sub, schema, examples, mark or ("" if sub.required else "# "),
                             inner))
     if f.is_list and lines:
@@ -86,26 +94,28 @@ def _scalar(value: str) -> str:
 def existing_slugs(site_dir: Path, schema: Schema) -> dict[str, list[str]]:
     """The slugs of the records each collection has, from their file names."""
     content = site_dir / "content"
-    return {c.name: [f.stem for f, _ in collection_files(content, c.name, [])
+    return {c.name: [record_slug(rel) for f, rel in collection_files(content, c.name, [])
                      if f.suffix in RECORD_SUFFIXES]
             for c in schema.collections}
 
 
 def new_record(site_dir: Path, schema: Schema, collection: Collection, slug: str,
-               title: str = "") -> Path:
-    """Write content/<collection>/<slug>.md from the schema; refuse if the record exists."""
+               title: str = "", bundle: bool = False) -> Path:
+    """Write content/<collection>/<slug>.md from the schema (with `bundle`, the record of a
+    folder for it and its files: <slug>/index.md); refuse if the record exists."""
     folder = site_dir / "content" / collection.name
-    for suffix in RECORD_SUFFIXES:
-        if (folder / f"{slug}{suffix}").exists():
-            rel = f"content/{collection.name}/{slug}{suffix}"
+    for name in (*(f"{slug}{s}" for s in RECORD_SUFFIXES),
+                 *(f"{slug}/index{s}" for s in RECORD_SUFFIXES)):
+        if (folder / name).exists():
+            rel = f"content/{collection.name}/{name}"
             raise DossierError([Diagnostic(
                 rel, 1, 1, "error", "",
                 "record exists; dossier new never overwrites a file: edit it, or choose "
                 "another slug")])
-    rel = f"content/{collection.name}/{slug}.md"
+    rel = f"content/{collection.name}/{slug}{'/index' if bundle else ''}.md"
     text = record_stub(collection, schema, title, existing_slugs(site_dir, schema),
                        modeline(rel, collection.name))
-    folder.mkdir(parents=True, exist_ok=True)
+    (site_dir / rel).parent.mkdir(parents=True, exist_ok=True)
     with open(site_dir / rel, "x", encoding="utf-8") as handle:
         handle.write(text)
     set_up_editors(site_dir, schema)

@@ -76,13 +76,17 @@ def test_site_schema_describes_site_yml() -> None:
 def test_vscode_settings_tie_schemas_to_content_folders() -> None:
     mapping = vscode_settings(SCHEMA)["yaml.schemas"]
     assert mapping["./.schemas/projecten.json"] == [
-        "content/projecten/*.yml", "content/projecten/*.yaml", "content/projecten/*.md"]
+        "content/projecten/*.yml", "content/projecten/*.yaml", "content/projecten/*.md",
+        "content/projecten/*/index.yml", "content/projecten/*/index.yaml",
+        "content/projecten/*/index.md"]  # records in a folder with their files
     assert mapping["./.schemas/site.json"] == ["content/site.yml"]
 
 
 def test_the_modeline_path_is_relative_to_the_record() -> None:
     assert modeline("content/projecten/x.md", "projecten") == (
         "# yaml-language-server: $schema=../../.schemas/projecten.json")
+    assert modeline("content/projecten/x/index.md", "projecten") == (
+        "# yaml-language-server: $schema=../../../.schemas/projecten.json")
 
 
 def test_schema_command_writes_one_file_per_collection(tmp_path: Path) -> None:
@@ -92,3 +96,15 @@ def test_schema_command_writes_one_file_per_collection(tmp_path: Path) -> None:
         "dossiers.json", "organisaties.json", "paginas.json", "projecten.json", "site.json"]
     written = json.loads((tmp_path / "s" / "projecten.json").read_text())
     assert written == editor_schema(SCHEMA.collection("projecten"), SCHEMA)
+
+
+def test_image_and_document_fields_are_described_for_editors() -> None:
+    projecten = editor_schema(SCHEMA.collection("projecten"), SCHEMA)
+    foto = projecten["properties"]["foto"]
+    assert foto["description"].startswith("Foto: afbeelding naast het record")
+    assert set(foto["properties"]) == {"bestand", "alt", "decoratief", "bijschrift"}
+    assert foto["properties"]["alt"]["description"].startswith("alt: verplicht; wat de")
+    document = projecten["properties"]["documenten"]["items"]
+    assert document["required"] == ["bestand", "titel"]
+    assert _errors(projecten, {"titel": "X", "samenvatting": "Y", "uitvoerder": "a",
+                               "foto": {"bestand": "f.jpg", "alt": "Z", "kleur": "rood"}})
