@@ -11,6 +11,7 @@ import pytest
 
 from conftest import generated_site
 from dossier.build import BuildOptions, build
+from dossier.cache import BuildCache
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -180,7 +181,7 @@ def test_a_planted_fragment_cannot_put_a_script_into_a_page(site: Path, tmp_path
     sanitiser would leave it exactly as it is."""
     import sqlite3
 
-    db = sqlite3.connect(site / ".dossier-cache" / "fragments.sqlite")
+    db = sqlite3.connect(BuildCache(site, site / "build").fragments_path)
     with db:
         rows = db.execute("SELECT key, value FROM fragment").fetchall()
         assert rows
@@ -196,11 +197,99 @@ def test_a_planted_fragment_cannot_put_a_script_into_a_page(site: Path, tmp_path
 
 
 def test_a_damaged_fragment_store_is_made_anew(site: Path, tmp_path: Path) -> None:
-    store = site / ".dossier-cache" / "fragments.sqlite"
-    for stale in store.parent.glob("fragments.sqlite-*"):
+    store = BuildCache(site, site / "build").fragments_path
+    for stale in store.parent.glob(f"{store.name}-*"):
         stale.unlink()
     store.write_bytes(b"not a database" * 100)
     _add_template(site)
     build(site)
     assert store.read_bytes().startswith(b"SQLite format 3\x00")
     assert_same_as_clean(site, tmp_path)
+
+
+# --- a site's own templates that read other records -------------------------------------
+
+SITE_TEMPLATES = {
+    # A footer that names one project (its title changes with it).
+    "footer names a project": (
+        "partials/footer.html",
+        '<footer class="site-footer"><p>Uitgelicht: '
+        '{{ site.get("projecten", "project-00005").title }}</p></footer>\n'),
+    # Every page shows how many projects there are.
+    "count of projects": (
+        "partials/footer.html",
+        '<footer class="site-footer"><p>{{ site.records["projecten"] | length }} projecten'
+        "</p></footer>\n"),
+    # A block on every page with the three newest projects, in Jinja only.
+    "three newest projects": (
+        "partials/footer.html",
+        '<footer class="site-footer"><ul>{% for p in site.records["projecten"] '
+        '| selectattr("data.bijgewerkt", "defined") | sort(attribute="data.bijgewerkt", '
+        'reverse=True) %}{% if loop.index <= 3 %}<li>{{ p.title }} '
+        "({{ p.data.bijgewerkt }})</li>{% endif %}{% endfor %}</ul></footer>\n"),
+}
+
+
+def _retitle(file: Path) -> None:
+    edit(file, "titel: \"Gegenereerd project", "titel: \"Bewerkt gegenereerd project")
+
+
+def _newest(site: Path) -> Path:
+    """The project with the latest `bijgewerkt` (what the block of the newest shows)."""
+    def date(file: Path) -> str:
+        return next(line for line in file.read_text().splitlines()
+                    if line.startswith("bijgewerkt:"))
+    return max(sorted((site / "content" / "projecten").glob("*.md")), key=date)
+
+
+SITE_EDITS: dict[str, Callable[[Path], None]] = {
+    # The title of the project the footer names, and of the newest project.
+    "edit": lambda s: (_retitle(project(s, 5)), _retitle(_newest(s))),
+    "add": lambda s: shutil.copy(project(s, 21), project(s, 21).with_name("nieuw.md")),
+    "delete": lambda s: project(s, 22).unlink(),
+    "rename": lambda s: project(s, 23).rename(project(s, 23).with_name("hernoemd.md")),
+}
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generated_site(tmp_path_factory.mktemp("small"), 40, organisations=8, words=40)
+
+
+@pytest.mark.parametrize("change", sorted(SITE_EDITS))
+@pytest.mark.parametrize("template", sorted(SITE_TEMPLATES))
+def test_a_site_template_that_reads_other_records_stays_right(
+        template: str, change: str, small: Path, tmp_path: Path) -> None:
+    """What a site's own template reads is recorded like the theme's: after an edit, an
+    added, deleted or renamed record, the incremental build equals a clean one."""
+    site = tmp_path / "site"
+    shutil.copytree(small, site)
+    name, text = SITE_TEMPLATES[template]
+    (site / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+    (site / "templates" / name).write_text(text)
+    build(site, BuildOptions(search=False))
+    SITE_EDITS[change](site)
+    result = build(site, BuildOptions(search=False))
+    assert result.changed > 0
+    clean = tmp_path / "clean"
+    build(site, BuildOptions(out=clean, cache=False, search=False))
+    incremental, fresh = tree(site / "build"), tree(clean)
+    assert sorted(incremental) == sorted(fresh)
+    assert [rel for rel in fresh if incremental[rel] != fresh[rel]] == []
+
+
+def test_a_site_template_renders_again_only_what_reads_the_change(
+        small: Path, tmp_path: Path) -> None:
+    """A footer with the number of projects: editing a project's text changes no count, so
+    only that project's own pages are rendered again; adding one changes every page."""
+    site = tmp_path / "site"
+    shutil.copytree(small, site)
+    name, text = SITE_TEMPLATES["count of projects"]
+    (site / "templates" / name).parent.mkdir(parents=True)
+    (site / "templates" / name).write_text(text)
+    build(site, BuildOptions(search=False))
+    EDITS["project body"](site)
+    assert build(site, BuildOptions(search=False)).rendered == 2  # its page, its dossier's
+    SITE_EDITS["add"](site)
+    result = build(site, BuildOptions(search=False))
+    assert result.rendered == result.pages

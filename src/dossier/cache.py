@@ -1,45 +1,46 @@
-"""The build cache: what the previous build read and wrote, so the next one can skip work.
+"""The build cache: what a build remembers between runs, behind one small interface.
 
 It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is always safe,
-the next build is then a full one). It holds these files (and the store of converted
-Markdown, see fragments.py):
+the next build is then a full one), in one SQLite file, `cache.sqlite`, that the build and
+its worker processes share:
 
-- documents (SQLite, a row per record file): every valid record file by path, with the
-  stat of the file it came from; a file whose size, mtime and inode are unchanged is not
-  read, parsed or validated again;
-- a manifest per output folder: for every output file, the key of the inputs it was
-  made from and the stat of the file written; a file whose key is unchanged and which is
-  still in place untouched is taken over from the previous build instead of re-rendered.
+- documents: every valid record file by path, with the stat of the file it came from; a
+  file whose size, mtime and inode are unchanged is not read, parsed or validated again;
+- fragments: converted Markdown (fragments.py);
+- per output folder, what its last build left (state.py): the stats of the files it read
+  and wrote, what each output file read of the model (deps.py), and the state of the
+  standby tree (output.py);
 
-Both are only trusted when `generation` matches: a hash of the generator's version, the
-schema, the site settings, the templates and the build options.
+and the search entries (`search.json`). Everything is only trusted under the same
+`generation`: a hash of the generator's version, the schema, the templates and the theme,
+the language and address of the site and the build options.
 
-The files are JSON and SQLite, never pickle: the cache folder sits in the site folder,
+The files are SQLite and JSON, never pickle: the cache folder sits in the site folder,
 where anyone who can propose a change to the content can also add a file, and unpickling
-runs code. A cache file or row that is not exactly what this module writes is ignored.
+runs code. A row that is not exactly what this module writes is ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from dossier import __version__
+from dossier import __version__, state
 from dossier.diagnostics import Diagnostic
 from dossier.output import tree_stats
-from dossier.parts import Anchor, Origin
+from dossier.state import Remembered, Update
 
 if TYPE_CHECKING:
     from dossier.loader import Document
 
 CACHE_DIR = ".dossier-cache"
-_FORMAT = 3
+_FORMAT = 4
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -218,27 +219,8 @@ def source_stats(site_dir: Path) -> dict[str, StatKey]:
     return found
 
 
-@dataclass
-class State:
-    """What the last successful build saw and said, for an up-to-date check."""
-
-    generation: str
-    sources: dict[str, StatKey]
-    warnings: tuple[Diagnostic, ...]
-    pages: int
-
-
-@dataclass
-class Manifest:
-    """Per output file: the key of its inputs, the stat of what was written and the ids it
-    needs on other pages (checked again when those pages change)."""
-
-    key: str
-    files: dict[str, tuple[str, StatKey, tuple[Anchor, ...]]] = field(default_factory=dict)
-
-
 class BuildCache:
-    """Reads and writes the cache files of one site and output folder."""
+    """What builds of one site into one output folder remember (see the module)."""
 
     def __init__(self, site_dir: Path, out: Path, enabled: bool = True) -> None:
         self.folder = site_dir / CACHE_DIR
@@ -246,39 +228,55 @@ class BuildCache:
         # Named by the output folder's path relative to the site, so a site folder that is
         # moved or copied (with its build/) keeps its cache.
         where = os.path.relpath(out.absolute(), site_dir.absolute())
-        out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
-        self.manifest_path = self.folder / f"output-{out_id}.json"
-        self.state_path = self.folder / f"state-{out_id}.json"
+        self.out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
+        self.path = self.folder / "cache.sqlite"
+        self.documents_path = self.path  # see DocumentStore
+        self.fragments_path = self.path  # see fragments.py
         self.search_path = self.folder / "search.json"
-        self.documents_path = self.folder / "documents.sqlite"  # see DocumentStore
-        self.fragments_path = self.folder / "fragments.sqlite"  # see fragments.py
+        self._db: sqlite3.Connection | None = None
 
     def documents(self, schema_key: str) -> DocumentStore:
         return DocumentStore(self.documents_path if self.enabled else None, schema_key)
-
-    def manifest(self, key: str) -> Manifest:
-        stored = _manifest_from_json(self._load(self.manifest_path))
-        if stored is not None and stored.key == key:
-            return stored
-        return Manifest(key)
 
     def save_documents(self, store: DocumentStore, site_dir: Path) -> None:
         if self.enabled:
             store.save(site_dir)
         store.close()
 
-    def save_manifest(self, manifest: Manifest) -> None:
-        self._save(self.manifest_path, _manifest_to_json(manifest))
+    def remembered(self, everything: bool = True) -> Remembered | None:
+        """What the last build of this output folder left (None: nothing to trust)."""
+        db = self._connection()
+        return state.read(db, self.out_id, everything) if db is not None else None
 
-    def state(self) -> State | None:
-        return _state_from_json(self._load(self.state_path))
+    def standby_unknown(self) -> None:
+        """The standby tree is about to change: until the swap its state is unknown."""
+        db = self._connection()
+        if db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                state.mark_standby_unknown(db, self.out_id)
 
-    def save_state(self, state: State) -> None:
-        self._save(self.state_path, {
-            "format": _FORMAT, "generation": state.generation,
-            "sources": {rel: list(stat) for rel, stat in state.sources.items()},
-            "warnings": [list(dataclasses.astuple(d)) for d in state.warnings],
-            "pages": state.pages})
+    def remember(self, update: Update) -> None:
+        """Store what this build changed (after its swap)."""
+        db = self._connection()
+        if db is None:
+            return
+        with contextlib.suppress(sqlite3.Error, ValueError, TypeError):
+            state.write(db, self.out_id, update)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if not self.enabled:
+            return None
+        if self._db is None:
+            self._db = open_store(self.path, *state.TABLES)
+            if self._db is not None:
+                with contextlib.suppress(OSError):
+                    (self.folder / ".gitignore").write_text("*\n")
+        return self._db
 
     def search_entries(self, key: str) -> dict[str, Any]:
         """Search entries by record key, made under the same generation key."""
@@ -321,8 +319,8 @@ class BuildCache:
             for stale in self.folder.glob(f"{path.stem}.tmp-*"):  # left by a killed build
                 stale.unlink(missing_ok=True)
             tmp = path.with_suffix(f".tmp-{os.getpid()}")
-            # Written as it is encoded: the documents of a large site make a file of
-            # hundreds of megabytes, which need not be held as one string first.
+            # Written as it is encoded: a large site's entries make a big file, which
+            # need not be held as one string first.
             with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as handle:
                 _write_json(handle, value)
             os.replace(tmp, path)
@@ -342,46 +340,6 @@ def _write_json(handle: TextIO, value: Any, depth: int = 0) -> None:
         handle.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-# --- JSON forms: checked field by field on the way in, so a forged file is just ignored ---
-
-def _manifest_to_json(manifest: Manifest) -> dict[str, Any]:
-    files = {rel: [key, list(stat), [[target, fragment, origin.path, origin.line,
-                                       origin.column, origin.field, origin.href]
-                                      for target, fragment, origin in anchors]]
-             for rel, (key, stat, anchors) in manifest.files.items()}
-    return {"format": _FORMAT, "key": manifest.key, "files": files}
-
-
-def _manifest_from_json(raw: Any) -> Manifest | None:
-    try:
-        if raw["format"] != _FORMAT:
-            return None
-        manifest = Manifest(str(raw["key"]))
-        for rel, (key, stat, anchors) in raw["files"].items():
-            if not isinstance(rel, str) or not isinstance(key, str):
-                return None
-            triples = tuple(_anchor(a) for a in anchors)
-            manifest.files[rel] = (key, _stat(stat), triples)
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-    return manifest
-
-
-def _stat(raw: Any) -> StatKey:
-    size, mtime, inode = raw
-    if not all(type(n) is int for n in (size, mtime, inode)):
-        raise ValueError("not a stat key")
-    return size, mtime, inode
-
-
-def _anchor(raw: Any) -> Anchor:
-    target, fragment, path, line, column, name, href = raw
-    if not all(isinstance(s, str) for s in (target, fragment, path, name, href)) \
-            or not all(type(n) is int for n in (line, column)):
-        raise ValueError("not an anchor")
-    return target, fragment, Origin(path, line, column, name, href)
-
-
 def _strings_and_ints(row: Any) -> list[Any]:
     """A diagnostic's fields: path, line, column, severity, field, message, suggestion."""
     path, line, column, severity, name, message, suggestion = row
@@ -392,12 +350,8 @@ def _strings_and_ints(row: Any) -> list[Any]:
     return [path, line, column, severity, name, message, suggestion]
 
 
-def _state_from_json(raw: Any) -> State | None:
-    try:
-        if raw["format"] != _FORMAT or type(raw["pages"]) is not int:
-            return None
-        sources = {str(rel): _stat(stat) for rel, stat in raw["sources"].items()}
-        warnings = tuple(Diagnostic(*_strings_and_ints(row)) for row in raw["warnings"])
-        return State(str(raw["generation"]), sources, warnings, raw["pages"])
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
+def _stat(raw: Any) -> StatKey:
+    size, mtime, inode = raw
+    if not all(type(n) is int for n in (size, mtime, inode)):
+        raise ValueError("not a stat key")
+    return size, mtime, inode

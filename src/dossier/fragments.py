@@ -240,7 +240,8 @@ def _part_to_json(part: Part) -> dict[str, Any]:
             "literal": [[n, v, _origin_to_json(o)] for n, v, o in meta.literal],
             "anchors": [[t, f, _origin_to_json(o)] for t, f, o in meta.anchors],
             "problems": [dataclasses.astuple(d) for d in meta.problems],
-            "suspects": {k: _origin_to_json(o) for k, o in meta.suspects.items()}}
+            "suspects": {k: _origin_to_json(o) for k, o in meta.suspects.items()},
+            "deps": sorted(list(d) for d in meta.deps)}
 
 
 def _part_from_json(raw: dict[str, Any]) -> Part:
@@ -250,5 +251,6 @@ def _part_from_json(raw: dict[str, Any]) -> Part:
                  for t, f, o in raw["anchors"]],
                 [Diagnostic(*row) for row in raw["problems"]],
                 {str(k): _origin_from_json(o) or Origin("", 0, 0)
-                 for k, o in raw["suspects"].items()})
+                 for k, o in raw["suspects"].items()},
+                frozenset(tuple(str(x) for x in d) for d in raw["deps"]))
     return Part.made(str(raw["html"]), meta)

@@ -26,7 +26,7 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -95,7 +95,7 @@ def _with_date(record: Record, date: str) -> Record:
     """The record with a date from history; its digest changes with it, so incremental
     builds render again what shows the date."""
     digest = hashlib.blake2b(f"{record.digest}\0{date}".encode(), digest_size=16).hexdigest()
-    return replace(record, data={**record.data, UPDATED: date}, digest=digest)
+    return record.with_data({**record.data, UPDATED: date}, digest)
 
 
 def read_state(site_dir: Path) -> State:

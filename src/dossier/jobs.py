@@ -1,55 +1,129 @@
-"""Output jobs: every file of the output with the key of its inputs and how to make it."""
+"""Output jobs: every file of the output and how to make it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from dossier import assets
+from dossier import assets, deps
 from dossier.exports import (
     collection_file_names,
     datapackage,
     record_file,
     to_json,
+    write_collection_files,
 )
 from dossier.feeds import discovery_files
-from dossier.keys import Keys
 from dossier.model import Site
 from dossier.pages import Page
 from dossier.schema import Collection
 from dossier.urls import output_path
 
+if TYPE_CHECKING:
+    from dossier.render import Renderer
+    from dossier.searchindex import SearchStats
+    from dossier.workers import Writer
+
+Dep = tuple[str, ...]
+
 
 @dataclass
 class Job:
-    """One output file. An empty key means: made anew every build (it is cheap)."""
+    """One output file: a page, a file made of the model, or a file records refer to.
+
+    `produce` makes the bytes; a job without `record` (static files, the sitemap) is made
+    anew every build and compared; one with it records what it read of the model, so the
+    next build makes it again only when that changed.
+    """
 
     rel: str
-    key: str = ""
+    kind: str  # page, file, export, media
     page: Page | None = None
     produce: Callable[[], bytes] | None = None
+    record: bool = False
     # One of a collection's export files, which are written together, record by record
     # (exports.write_collection_files), never made as bytes in memory.
     export_of: Collection | None = None
 
 
-def plan_jobs(site: Site, pages: list[Page], site_dir: Path, keys: Keys | None) -> list[Job]:
-    """Pages, static files, open data and discovery files, in a stable order."""
-    jobs = [Job(output_path(p.url), keys.page(p) if keys else "", page=p) for p in pages]
+def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
+    """Pages, static files, open data, discovery files and media, in a stable order."""
+    jobs = [Job(output_path(p.url), "page", page=p) for p in pages]
     for rel, data in assets.files(assets.collect(site_dir)):
-        jobs.append(Job(rel, produce=partial(bytes, data)))
+        jobs.append(Job(rel, "file", produce=partial(bytes, data)))
     for collection in site.schema.collections:
-        key = keys.collection_export(collection.name) if keys else ""
-        jobs += [Job(rel, key, export_of=collection) for rel in collection_file_names(collection)]
-        for record in site.records.get(collection.name, ()):
-            jobs.append(Job(f"{record.url}index.json", keys.record_export(record) if keys else "",
+        jobs += [Job(rel, "export", export_of=collection, record=True)
+                 for rel in collection_file_names(collection)]
+        for record in site._records.get(collection.name, ()):
+            jobs.append(Job(f"{record.url}index.json", "file", record=True,
                             produce=partial(record_file, site, record)))
-    jobs.append(Job("data/datapackage.json",
+    jobs.append(Job("data/datapackage.json", "file",
                     produce=lambda: to_json(datapackage(site)).encode()))
     for rel, data in discovery_files(site, pages):
-        jobs.append(Job(rel, produce=partial(bytes, data)))
+        jobs.append(Job(rel, "file", produce=partial(bytes, data)))
     # Files records refer to: made by mediaworkers.publish_media, never by `produce`.
-    jobs += [Job(rel, key if keys else "") for rel, key in site.media.outputs()]
+    jobs += [Job(rel, "media") for rel, _ in site.media.outputs()]
     return jobs
+
+
+@dataclass
+class Side:
+    """What the outputs besides pages came to: per file written whether it changed, what
+    it read (packed) and the derived dependencies among that; the search index."""
+
+    written: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
+    seconds: float = 0.0
+    search: SearchStats | None = None
+    search_entries: dict[str, Any] | None = None
+
+
+def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
+                 writer: Writer, search: dict[str, Any] | None) -> Side:
+    """Open data and the search index: they need the records, not the pages."""
+    side = Side()
+    started = time.perf_counter()
+    exported: set[Collection] = set()
+    for job in jobs:
+        if job.export_of is not None:
+            if job.export_of not in exported:
+                exported.add(job.export_of)
+                wanted = {j.rel for j in jobs if j.export_of is job.export_of}
+                with deps.recording() as read:
+                    written = write_collection_files(site, job.export_of, writer, wanted)
+                packed, derived = deps.pack(read), list(deps.derived(read))
+                side.written += [(rel, was, packed, derived) for rel, was in written.items()]
+            continue
+        assert job.produce is not None
+        if job.record:
+            with deps.recording() as read:
+                data = job.produce()
+            packed, derived = deps.pack(read), list(deps.derived(read))
+        else:
+            data, packed, derived = job.produce(), b"", []
+        side.written.append((job.rel, writer.put(job.rel, data), packed, derived))
+    side.seconds = time.perf_counter() - started
+    if search is not None:
+        from dossier.searchindex import write_search_index
+
+        recorder = _Recorder(writer)
+        side.search = write_search_index(site, renderer, pages, recorder, search,
+                                         lambda r: f"{r.collection.name}/{r.slug}:{r.digest}")
+        side.written += [(rel, was, b"", []) for rel, was in recorder.written]
+        kept = {f"{r.collection.name}/{r.slug}:{r.digest}" for r in site.all_records()}
+        side.search_entries = {k: v for k, v in search.items() if k in kept}
+    return side
+
+
+@dataclass
+class _Recorder:
+    """Writes through a writer and remembers what it wrote (in another process, maybe)."""
+
+    writer: Writer
+    written: list[tuple[str, bool]] = field(default_factory=list)
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.written.append((rel, self.writer.put(rel, data)))

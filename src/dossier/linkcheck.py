@@ -11,11 +11,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html import unescape
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from dossier.diagnostics import Diagnostic
 from dossier.parts import LINK_ATTRS, ROOT, Anchor, Collector, Meta, Origin, assemble, scan
 from dossier.urls import depth, is_external, output_path
+
+if TYPE_CHECKING:
+    from dossier.pages import Page
+    from dossier.render import Renderer
 
 _LINK_ATTRS = {"href", "src", "action", "poster", "data"}
 
@@ -320,3 +325,53 @@ class PageCheck:
 
     def _trouble(self, origin: Origin | None, message: str, detail: str = "") -> None:
         self.troubles.append(Trouble(origin or Origin("", 0, 0), message, self.url, detail))
+
+
+# --- problems of links to other pages, once every page is rendered --------------------
+
+def anchor_problems(renderer: Renderer, pages: list[Page],
+                     anchors: dict[str, tuple[Anchor, ...]], ids: dict[str, set[str]],
+                     problems: list[Diagnostic]) -> Iterator[Trouble]:
+    """Links to an #id on another page: that page must have the id. A content link that
+    fails is a problem of its record; one a template made, a trouble of its template."""
+    by_rel = {output_path(p.url): p for p in pages}
+    for rel in sorted(anchors):
+        for target, fragment, origin in anchors[rel]:
+            page = by_rel.get(target)
+            if page is None:
+                continue
+            if target not in ids:  # taken over from the previous build: render it again
+                ids[target] = renderer.render(page).ids
+            if fragment in ids[target]:
+                continue
+            message = missing_anchor(origin.href or f"{target}#{fragment}", target, fragment)
+            if not origin.in_content:
+                message = missing_anchor(f"{target}#{fragment}", target, fragment)
+            if origin.in_content:
+                place = renderer.locate(origin, origin.href or f"#{fragment}")
+                problems.append(Diagnostic(place.path, place.line, place.column, "error",
+                                           place.field, message))
+            else:
+                yield Trouble(origin, message, by_rel[rel].url if rel in by_rel else rel)
+
+
+def trouble_problems(renderer: Renderer, pages: list[Page],
+                      troubles: list[Trouble]) -> list[Diagnostic]:
+    """Broken links that templates made, each once, with the first page that shows it."""
+    templates = {p.url: p.template[0] for p in pages}
+    grouped: dict[tuple[str, int, int, str], dict[str, str]] = {}
+    for trouble in troubles:
+        origin = trouble.origin
+        if not origin.path:
+            origin = renderer.locate_literal(origin.href, templates.get(trouble.page, ""))
+        grouped.setdefault((origin.path, origin.line, origin.column, trouble.message),
+                           {}).setdefault(trouble.page, trouble.detail)
+    found = []
+    for (path, line, column, message), on in grouped.items():
+        shown = sorted(on, key=lambda url: (url.count("/"), url))
+        detail = f": {on[shown[0]]}" if on[shown[0]] else ""
+        where = f"on page '{shown[0] or '/'}'" + (
+            f" and {len(shown) - 1} other page{'s' * (len(shown) > 2)}" if len(shown) > 1
+            else "")
+        found.append(Diagnostic(path, line, column, "error", "", f"{message}{detail} ({where})"))
+    return found

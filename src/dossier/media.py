@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from dossier import deps
 from dossier.diagnostics import Diagnostic, Severity, shorten, suggest
 from dossier.filekinds import IMAGE_WARN_BYTES, MAX_FILE_BYTES, Kind, Refused, sniff
 from dossier.images import Variant, image_key, plan_variants, probe
@@ -90,6 +91,7 @@ class Media:
 
     def find(self, record_path: str, name: str) -> MediaFile | None:
         """The file `name` (relative to the record file) refers to, if it is published."""
+        deps.note(("media", record_path))
         return self.files.get(posixpath.normpath(posixpath.join(
             posixpath.dirname(record_path), name)))
 
@@ -114,7 +116,11 @@ class Media:
 
     def digest(self, record: Record) -> str:
         """The files a record refers to, as they are now: a record's pages change with them."""
-        sources = self.uses.get(record.path, ())
+        return self.digest_of(record.path)
+
+    def digest_of(self, record_path: str) -> str:
+        """`digest` for the record in the file `record_path`."""
+        sources = self.uses.get(record_path, ())
         if not sources:
             return ""
         parts = [f"{s}:{self.files[s].rel}" for s in sources if s in self.files]

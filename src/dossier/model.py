@@ -5,45 +5,71 @@ Pure: no I/O. Everything a template needs to know about other records is compute
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dossier import deps
 from dossier.config import SiteConfig
+from dossier.deps import Dep
 from dossier.loader import slugify
 from dossier.media import Media
 from dossier.records import Record
 from dossier.schema import Collection, Field, Schema
 
 
-@dataclass(frozen=True, eq=False)
+class Selection(tuple[Record, ...]):
+    """Records chosen by one rule (a collection, a facet term, the records naming one):
+    the rule is kept, so that what is counted of them can be noted as one dependency."""
+
+    source: Dep = ()
+
+    @classmethod
+    def of(cls, records: Iterable[Record], source: Dep) -> Selection:
+        chosen = cls(records)
+        chosen.source = source
+        return chosen
+
+
 class FacetTerm:
     """One value of a facet with the records that carry it."""
 
-    facet: Facet
-    key: str  # the stored value
-    label: str
-    slug: str
-    records: tuple[Record, ...]
+    __slots__ = ("_records", "facet", "key", "label", "slug")
+
+    def __init__(self, facet: Facet, key: str, label: str, slug: str,
+                 records: tuple[Record, ...]) -> None:
+        self.facet, self.key, self.label, self.slug = facet, key, label, slug
+        self._records = Selection.of(records, ("members", facet.collection.name, facet.name,
+                                               key))
+
+    @property
+    def records(self) -> Selection:
+        deps.note(self._records.source)
+        return self._records
 
     @property
     def count(self) -> int:
-        return len(self.records)
+        deps.note(("count", *self._records.source[1:]))
+        return len(self._records)
 
     @property
     def url(self) -> str:
         return f"{self.facet.folder}/{self.slug}/"
 
 
-@dataclass(frozen=True, eq=False)
 class Facet:
     """A field marked `facet` in one collection, with its terms in use."""
 
-    collection: Collection
-    field: Field
-    label: str
-    terms: list[FacetTerm] = dataclasses.field(default_factory=list)
+    __slots__ = ("_terms", "collection", "field", "label")
+
+    def __init__(self, collection: Collection, field: Field, label: str) -> None:
+        self.collection, self.field, self.label = collection, field, label
+        self._terms: list[FacetTerm] = []
+
+    @property
+    def terms(self) -> list[FacetTerm]:
+        deps.note(("terms", self.collection.name, self.field.name))
+        return self._terms
 
     @property
     def name(self) -> str:
@@ -66,38 +92,80 @@ class Backlink:
     field: str
 
 
-@dataclass(frozen=True, eq=False)
 class Site:
-    """The whole dossier, linked: what every page is rendered from."""
+    """The whole dossier, linked: what every page is rendered from.
 
-    config: SiteConfig
-    schema: Schema
-    records: Mapping[str, tuple[Record, ...]]  # per collection, sorted by slug
-    backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]]
-    facets: Mapping[str, tuple[Facet, ...]]  # per collection
-    related: Mapping[tuple[str, str], tuple[Record, ...]] = dataclasses.field(
-        default_factory=dict)  # per record: most similar records of its collection
-    build_date: str = ""  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest content date
-    media: Media = dataclasses.field(default_factory=Media)  # files records refer to
+    Read through its properties while a page renders, it notes what was read (deps.py).
+    """
+
+    def __init__(self, config: SiteConfig, schema: Schema,
+                 records: Mapping[str, tuple[Record, ...]],
+                 backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]],
+                 facets: Mapping[str, tuple[Facet, ...]],
+                 related: Mapping[tuple[str, str], tuple[Record, ...]] | None = None,
+                 build_date: str = "", media: Media | None = None) -> None:
+        self.schema = schema
+        self._config = config
+        self._records = {name: Selection.of(rs, ("list", name)) for name, rs in records.items()}
+        self._backlinks = backlinks
+        self._facets = facets
+        self._related = related or {}
+        self._build_date = build_date  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest date
+        self.media = media or Media()  # files records refer to
+        self._index = {r.key: r for rs in self._records.values() for r in rs}
+
+    def with_media(self, media: Media) -> Site:
+        site = object.__new__(Site)
+        site.__dict__.update(self.__dict__)
+        site.media = media
+        return site
+
+    @property
+    def config(self) -> SiteConfig:
+        return _Settings(self._config) if deps.active() else self._config  # type: ignore
+
+    @property
+    def records(self) -> Mapping[str, Selection]:
+        """Per collection, its records sorted by slug."""
+        return _Noted(self._records, lambda name: ("list", name)) if deps.active() \
+            else self._records
+
+    @property
+    def backlinks(self) -> Mapping[tuple[str, str], tuple[Backlink, ...]]:
+        return _Noted(self._backlinks, lambda key: ("back", *key)) if deps.active() \
+            else self._backlinks
+
+    @property
+    def facets(self) -> Mapping[str, tuple[Facet, ...]]:
+        """Per collection, its facets (their terms are noted when they are read)."""
+        return self._facets
+
+    @property
+    def related(self) -> Mapping[tuple[str, str], tuple[Record, ...]]:
+        """Per record: the most similar records of its collection."""
+        return _Noted(self._related, lambda key: ("related", *key)) if deps.active() \
+            else self._related
+
+    @property
+    def build_date(self) -> str:
+        deps.note(("date",))
+        return self._build_date
 
     def get(self, collection: str, slug: str) -> Record:
         """The record a reference names (validation made sure it exists)."""
+        deps.note(("has", collection, slug))
         return self._index[(collection, slug)]
 
-    @property
-    def _index(self) -> dict[tuple[str, str], Record]:
-        cache: dict[tuple[str, str], Record] | None = self.__dict__.get("_index_cache")
-        if cache is None:
-            cache = {r.key: r for rs in self.records.values() for r in rs}
-            object.__setattr__(self, "_index_cache", cache)
-        return cache
+    def find(self, collection: str, slug: str) -> Record | None:
+        deps.note(("has", collection, slug))
+        return self._index.get((collection, slug))
 
     def all_records(self) -> Iterable[Record]:
         for collection in self.schema.collections:
             yield from self.records.get(collection.name, ())
 
     def referrers(self, record: Record, collection: str = "",
-                  fields: Iterable[str] = ()) -> list[Record]:
+                  fields: Iterable[str] = ()) -> Selection:
         """Records that name `record`, optionally only from one collection or some fields."""
         wanted = set(fields)
         seen: dict[tuple[str, str], Record] = {}
@@ -107,7 +175,8 @@ class Site:
             if wanted and link.field not in wanted:
                 continue
             seen.setdefault(link.source.key, link.source)
-        return sorted(seen.values(), key=sort_key)
+        return Selection.of(sorted(seen.values(), key=sort_key),
+                            ("referrers", *record.key, collection, *sorted(wanted)))
 
     def refs(self, record: Record, collection: str) -> list[Record]:
         """Records of `collection` that `record` names, in any field."""
@@ -117,9 +186,59 @@ class Site:
 
     @property
     def publisher(self) -> Record | None:
-        if not self.config.publisher:
-            return None
-        return self._index.get(("organisaties", self.config.publisher))
+        slug = self.config.publisher
+        return self.find("organisaties", slug) if slug else None
+
+
+def settings(site: Site) -> SiteConfig:
+    """The site's settings as templates get them: each one read is noted."""
+    return _Settings(site._config)  # type: ignore[return-value]
+
+
+def recent(site: Site, collection: str, count: int) -> list[Record]:
+    """The `count` records of a collection most recently `bijgewerkt`, newest first."""
+    dated = [r for r in site.records.get(collection, ())
+             if isinstance(r.data.get("bijgewerkt"), str)]
+    return sorted(dated, key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)[:count]
+
+
+class _Noted(Mapping[Any, Any]):
+    """A mapping of the model that notes which of its entries are read."""
+
+    __slots__ = ("_dep", "_items")
+
+    def __init__(self, items: Mapping[Any, Any], dep: Callable[[Any], Dep]) -> None:
+        self._items, self._dep = items, dep
+
+    def __getitem__(self, key: Any) -> Any:
+        deps.note(self._dep(key))
+        return self._items[key]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        deps.note(self._dep(key))
+        return self._items.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class _Settings:
+    """The site's settings, noting each one read."""
+
+    __slots__ = ("_config",)
+
+    def __init__(self, config: SiteConfig) -> None:
+        self._config = config
+
+    def __getattr__(self, name: str) -> Any:
+        deps.note(("config", name))
+        return getattr(self._config, name)
 
 
 def sort_key(record: Record) -> tuple[str, str]:
@@ -127,7 +246,8 @@ def sort_key(record: Record) -> tuple[str, str]:
     return record.sort_key
 
 
-def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: str = "") -> Site:
+def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: str = "",
+         media: Media | None = None) -> Site:
     """Assemble the Site: group records, compute backlinks and facets."""
     grouped: dict[str, list[Record]] = {c.name: [] for c in schema.collections}
     for record in records:
@@ -151,6 +271,7 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
         facets=facets,
         related=related,
         build_date=build_date or _newest_date(records),
+        media=media,
     )
 
 
@@ -177,7 +298,7 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         for key in keys:
             label = schema.term_label(leaf.vocabulary, key, lang) if leaf.type == "enum" else key
             slug = _unique(key if leaf.type == "enum" else _term_slug(key), slugs)
-            facet.terms.append(FacetTerm(facet, key, label, slug, tuple(members[key])))
+            facet._terms.append(FacetTerm(facet, key, label, slug, tuple(members[key])))
         result.append(facet)
     return result
 
@@ -270,7 +391,24 @@ class TermCount:
 
 def facet_counts(site: Site, collection: Collection, records: Iterable[Record],
                  skip: str = "") -> list[tuple[Facet, list[TermCount]]]:
-    """For a selection of records: per facet, the terms they carry and how often."""
+    """For a selection of records: per facet, the terms they carry and how often.
+
+    The counts of a selection with a known rule (a collection, a term, the records
+    naming one) are noted as one dependency, not as every record's facet fields.
+    """
+    source = records.source if isinstance(records, Selection) else ()
+    if not source or not deps.active():
+        return _facet_counts(site, collection, records, skip)
+    deps.note(("counts", collection.name, skip, *source))
+    with deps.paused():
+        found = _facet_counts(site, collection, records, skip)
+    for facet, _ in found:  # their terms' labels and URLs are what a sidebar shows
+        deps.note(("terms", collection.name, facet.name))
+    return found
+
+
+def _facet_counts(site: Site, collection: Collection, records: Iterable[Record],
+                  skip: str) -> list[tuple[Facet, list[TermCount]]]:
     chosen = list(records)
     result = []
     for facet in site.facets.get(collection.name, ()):
@@ -284,6 +422,23 @@ def facet_counts(site: Site, collection: Collection, records: Iterable[Record],
         if counts:
             result.append((facet, counts))
     return result
+
+
+def selection(site: Site, source: Dep) -> Selection:
+    """The records a selection's rule chooses in `site` (for its dependency)."""
+    kind = source[0]
+    if kind == "list":
+        return site._records.get(source[1], Selection())
+    if kind == "members":
+        for facet in site._facets.get(source[1], ()):
+            if facet.name == source[2]:
+                return next((t._records for t in facet._terms if t.key == source[3]),
+                            Selection())
+        return Selection()
+    record = site._index.get((source[1], source[2]))
+    if record is None:
+        return Selection()
+    return site.referrers(record, source[3], source[4:])
 
 
 def group_by_term(site: Site, collection: Collection, field_name: str,

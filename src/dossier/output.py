@@ -3,6 +3,14 @@
 Files whose bytes did not change are hard-linked from the previous build, so they keep
 their mtime and `rsync`/CDNs upload only what changed. A failed or killed build leaves
 the previous output as it was; its leftovers are removed by the next build.
+
+Two trees take turns. After a swap, the tree that was the site stays beside it as the
+*standby* (`.build.standby`), sharing its unchanged files by hard link. The next build
+brings the standby up to date by writing only what changed (the files of the last build
+and of this one), then swaps again: a build after one edit costs what the edit changed,
+not a new tree of every file. Which state the standby holds is kept in the build cache,
+and it is marked unknown before it is touched: a standby of unknown state is not used
+(the build assembles a fresh tree, as the first one does).
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import fcntl
 import os
 import posixpath
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -49,11 +58,16 @@ def safe_relpath(rel: str) -> str:
 
 @dataclass(frozen=True)
 class FileWriter:
-    """Writes files into the new folder; small and plain, so worker processes can use it."""
+    """Writes files into the new folder; small and plain, so worker processes can use it.
+
+    In a fresh folder files are created; in the standby (`in_place`) one that is there
+    is replaced, through a temporary name, so the folder never holds half a file.
+    """
 
     tmp: Path
     out: Path
     made: set[str] = field(default_factory=set, compare=False)  # folders known to exist
+    in_place: bool = False
 
     def _folder_for(self, rel: str) -> None:
         folder = rel.rpartition("/")[0]
@@ -69,40 +83,85 @@ class FileWriter:
         try:
             self._folder_for(rel)
             if _same_bytes(previous, data):
-                _link_or_copy(previous, target)
+                self._link(previous, target)
                 return False
-            with open(target, "wb") as handle:
-                handle.write(data)
+            if self.in_place:
+                partial = target.with_name(f".{target.name}.part-{os.getpid()}")
+                with open(partial, "wb") as handle:
+                    handle.write(data)
+                os.replace(partial, target)
+            else:
+                with open(target, "wb") as handle:
+                    handle.write(data)
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
         return True
+
+    def _link(self, previous: Path, target: Path) -> None:
+        """The previous build's file, by hard link (in place: replacing what is there)."""
+        if not self.in_place:
+            _link_or_copy(previous, target)
+            return
+        try:
+            if os.path.samefile(previous, target):
+                return
+        except OSError:
+            pass
+        partial = target.with_name(f".{target.name}.part-{os.getpid()}")
+        _link_or_copy(previous, partial)
+        os.replace(partial, target)
 
     def stream(self, rel: str) -> Stream:
         """A file written piece by piece (a large export is never held whole); on close it
         is replaced by a link to the previous build's file if the bytes are the same."""
         rel = safe_relpath(rel)
+        target = self.tmp / rel
         try:
             self._folder_for(rel)
-            return Stream(open(self.tmp / rel, "wb"), self.out / rel, self.out)
+            if self.in_place:  # never into a file the site shares by hard link
+                partial = target.with_name(f".{target.name}.part-{os.getpid()}")
+                return Stream(open(partial, "wb"), self.out / rel, self.out, target)
+            return Stream(open(target, "wb"), self.out / rel, self.out)
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
 
     def reuse(self, rel: str) -> None:
-        """Take the previous build's file as it is (its inputs did not change)."""
+        """Take the previous build's file as it is (its inputs did not change); the
+        standby has it already."""
         rel = safe_relpath(rel)
+        if self.in_place:
+            return
         try:
             self._folder_for(rel)
             _link_or_copy(os.path.join(self.out, rel), os.path.join(self.tmp, rel))
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
 
+    def remove(self, rel: str) -> None:
+        """A file the previous build had and this one does not (standby only)."""
+        rel = safe_relpath(rel)
+        if not self.in_place:
+            return
+        try:
+            os.unlink(self.tmp / rel)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
+        folder = (self.tmp / rel).parent
+        while folder != self.tmp and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
+
 
 class Stream:
     """One output file being written; `changed` tells, once closed, whether it differs
     from the previous build's."""
 
-    def __init__(self, handle: BinaryIO | None, previous: Path | None, out: Path) -> None:
+    def __init__(self, handle: BinaryIO | None, previous: Path | None, out: Path,
+                 final: Path | None = None) -> None:
         self.handle, self.previous, self.out = handle, previous, out
+        self.final = final  # where a file written under a temporary name goes on close
         self.changed = True
 
     def write(self, data: bytes) -> None:
@@ -123,15 +182,20 @@ class Stream:
         except OSError as exc:
             if kind is None:
                 raise _error(self.out, _explain(exc)) from None
-        if kind is None and self.previous is not None:
-            target = Path(self.handle.name)
-            try:
-                if _same_files(self.previous, target):
-                    target.unlink()
-                    _link_or_copy(self.previous, target)
-                    self.changed = False
-            except OSError as exc:
-                raise _error(self.out, _explain(exc)) from None
+        written = Path(self.handle.name)
+        if kind is not None:
+            if self.final is not None:
+                written.unlink(missing_ok=True)
+            return
+        try:
+            if self.previous is not None and _same_files(self.previous, written):
+                written.unlink()
+                _link_or_copy(self.previous, written)
+                self.changed = False
+            if self.final is not None:
+                os.replace(written, self.final)
+        except OSError as exc:
+            raise _error(self.out, _explain(exc)) from None
 
 
 def _same_files(a: Path, b: Path) -> bool:
@@ -193,6 +257,9 @@ class MemoryOutput:
     def reuse(self, rel: str) -> None:
         self.files.add(rel)
 
+    def remove(self, rel: str) -> None:
+        pass
+
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         return None
 
@@ -200,18 +267,41 @@ class MemoryOutput:
         return False
 
 
-class OutputFolder:
-    """A new version of the output folder, assembled in a temporary sibling."""
+@dataclass
+class Standby:
+    """What the standby tree lacks to be the output folder as it is: the files the last
+    build changed and removed. `unknown` is called before it is touched, to record (in
+    the build cache) that its state is not known until the swap."""
 
-    def __init__(self, out: Path) -> None:
+    changed: list[str]
+    removed: list[str]
+    unknown: Callable[[], None]
+
+
+class OutputFolder:
+    """A new version of the output folder, assembled beside it and swapped in whole.
+
+    With a `standby` whose state is known, the tree kept from before the last swap is
+    brought up to date in place; without one, a fresh tree is assembled (a link to the
+    previous file for every file that did not change).
+    """
+
+    def __init__(self, out: Path, standby: Standby | None = None) -> None:
         self.out = out.absolute()
         self.parent = self.out.parent
         self.lock_path = self.parent / f".{self.out.name}.lock"
+        self.standby_path = self.parent / f".{self.out.name}.standby"
         self.tmp = self.parent / f".{self.out.name}.tmp-{os.getpid()}"
+        self.standby = standby
         self.files: set[str] = set()
         self.changed = 0
+        self.removed: list[str] = []
         self._lock_fd = -1
         self.writer = FileWriter(self.tmp, self.out)
+
+    @property
+    def in_place(self) -> bool:
+        return self.writer.in_place
 
     def __enter__(self) -> OutputFolder:
         try:
@@ -234,16 +324,35 @@ class OutputFolder:
             raise _error(self.out, "folder exists and was not made by dossier build; "
                          "choose another --out or empty it first")
         try:
-            self.tmp.mkdir()
-            if (self.out / MARKER).is_file():
-                os.link(self.out / MARKER, self.tmp / MARKER)
+            if self.standby is not None and self.out.is_dir() \
+                    and (self.standby_path / MARKER).is_file():
+                self._bring_up_to_date(self.standby)
             else:
-                (self.tmp / MARKER).write_bytes(b"")
+                self._fresh()
         except OSError as exc:
             self._unlock()
             raise _error(self.out,
                          f"cannot write beside the output folder: {exc.strerror}") from None
         return self
+
+    def _fresh(self) -> None:
+        self.tmp.mkdir()
+        if (self.out / MARKER).is_file():
+            os.link(self.out / MARKER, self.tmp / MARKER)
+        else:
+            (self.tmp / MARKER).write_bytes(b"")
+
+    def _bring_up_to_date(self, standby: Standby) -> None:
+        """The standby holds the site as it was before the last build: apply what that
+        build changed, so that it equals the output folder."""
+        standby.unknown()
+        self.writer = FileWriter(self.standby_path, self.out, in_place=True)
+        for rel in standby.changed:
+            if (self.out / rel).is_file():
+                self.writer._folder_for(safe_relpath(rel))
+                self.writer._link(self.out / rel, self.standby_path / rel)
+        for rel in standby.removed:
+            self.writer.remove(rel)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -281,6 +390,11 @@ class OutputFolder:
         self.writer.reuse(rel)
         self.record(rel, False)
 
+    def remove(self, rel: str) -> None:
+        """A file of the previous build that this one does not have."""
+        self.writer.remove(rel)
+        self.removed.append(rel)
+
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         """Size, mtime and inode of every file of the previous build (None if there is none)."""
         return tree_stats(self.out) if self.out.is_dir() else None
@@ -291,27 +405,34 @@ class OutputFolder:
     def read(self, rel: str) -> str | None:
         """A file already written to the new folder, as text (None if it is not there)."""
         try:
-            return (self.tmp / safe_relpath(rel)).read_text("utf-8")
+            return (self.writer.tmp / safe_relpath(rel)).read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             return None
 
     def commit(self, old_files: set[str] | None = None) -> WriteStats:
-        """Swap the new folder in; the previous one is removed afterwards."""
-        if old_files is None:
-            old_files = _list_files(self.out) if self.out.is_dir() else set()
-        removed = len(old_files - self.files)
+        """Swap the new tree in; the previous one stays beside it as the standby."""
+        tree = self.writer.tmp
+        if self.in_place:
+            removed = len(self.removed)
+        else:
+            if old_files is None:
+                old_files = _list_files(self.out) if self.out.is_dir() else set()
+            removed = len(old_files - self.files)
         try:
             if self.out.exists() and not self.out.is_dir():
                 raise _error(self.out, "output path exists and is not a folder")
-            if self.out.is_dir() and _exchange(self.tmp, self.out):
-                shutil.rmtree(self.tmp, ignore_errors=True)
+            if not self.in_place and self.standby_path.exists():
+                shutil.rmtree(self.standby_path)  # of unknown state: replaced by the old site
+            if self.out.is_dir() and _exchange(tree, self.out):
+                if not self.in_place:
+                    os.rename(tree, self.standby_path)
             elif self.out.is_dir():
                 old = self.parent / f".{self.out.name}.old-{os.getpid()}"
                 os.rename(self.out, old)
-                os.rename(self.tmp, self.out)
-                shutil.rmtree(old, ignore_errors=True)
+                os.rename(tree, self.out)
+                os.rename(old, self.standby_path)
             else:
-                os.rename(self.tmp, self.out)
+                os.rename(tree, self.out)
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
         return WriteStats(len(self.files), self.changed, removed)

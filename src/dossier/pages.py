@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dossier.diagnostics import Diagnostic
 from dossier.model import Facet, FacetTerm, Site, sort_key
 from dossier.records import Record
 from dossier.schema import Collection
@@ -113,3 +114,16 @@ def _paginate(url: str, items: Sequence[Record], size: int, template: tuple[str,
         yield Page(urls[n - 1], template, kind, title,
                    items=items[(n - 1) * size:n * size],
                    pagination=Pagination(n, count, urls, len(items)), **about)
+
+
+def collisions(pages: list[Page]) -> Iterator[Diagnostic]:
+    """Two pages with one URL (a content page named like a folder, say) cannot both exist."""
+    seen: dict[str, Page] = {}
+    for page in pages:
+        first = seen.setdefault(page.url, page)
+        if first is not page:
+            culprit = page.record or first.record
+            path = culprit.path if culprit else "content/schema.yml"
+            yield Diagnostic(path, 1, 1, "error", "",
+                             f"two pages would have the URL '{page.url}' "
+                             f"({first.kind} and {page.kind}); rename one")

@@ -23,6 +23,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from dossier import deps
 from dossier.diagnostics import Diagnostic
 from dossier.urls import is_external
 
@@ -62,6 +63,8 @@ class Meta:
     # Links from the site root to files the site does not have, with where a template made
     # them (url() knows when it is called; the page knows whether the link is followed).
     suspects: dict[str, Origin] = field(default_factory=dict)
+    # What making it read of the model (deps.py): whoever takes the part reads it too.
+    deps: frozenset[tuple[str, ...]] = frozenset()
 
     def add(self, other: Meta) -> None:
         self.ids |= other.ids
@@ -76,7 +79,7 @@ class Meta:
         return Meta({prefix + i for i in self.ids},
                     [(name, f"#{prefix}{value[1:]}" if name == "href" and value.startswith("#")
                       else value, origin) for name, value, origin in self.literal],
-                    list(self.anchors), list(self.problems), dict(self.suspects))
+                    list(self.anchors), list(self.problems), dict(self.suspects), self.deps)
 
 
 class Part(Markup):
@@ -139,9 +142,12 @@ def collect(render: Callable[[], str]) -> tuple[str, Collector]:
 
 
 def make_part(render: Callable[[], str], extra: Meta | None = None) -> Part:
-    """Render a part: its shell is scanned once, the parts inside it are put in place."""
-    shell, collector = collect(render)
+    """Render a part: its shell is scanned once, the parts inside it are put in place, and
+    what it read of the model is kept with it."""
+    with deps.recording() as read:
+        shell, collector = collect(render)
     meta = collector.meta
+    meta.deps = frozenset(read)
     if extra is not None:
         meta.add(extra)
     scan(shell, meta)

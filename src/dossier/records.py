@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import replace
 from typing import Any
 
+from dossier import deps
 from dossier.diagnostics import Diagnostic, shorten, suggest
 from dossier.loader import SLUG_RE, Document
 from dossier.markup import nesting_problem
@@ -21,63 +21,171 @@ _HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _FENCE_RE = re.compile(r"^(```|~~~)")
 
 
-@dataclass(frozen=True, eq=False)
 class Record:
-    """A valid record: its collection, slug, data and Markdown body."""
+    """A valid record: its collection, slug, data and Markdown body.
 
-    collection: Collection
-    slug: str
-    path: str
-    data: Mapping[str, Any]
-    body: str
-    body_line: int
-    digest: str = ""  # hash of the source file: what incremental builds compare
+    While a page renders (deps.py), what is read of a record is noted: each field of its
+    data, its body, its title; so is what is read through its references and facets.
+    """
 
-    @cached_property
+    __slots__ = (
+        "_body",
+        "_data",
+        "_facets",
+        "_ref_fields",
+        "_refs",
+        "_sort_key",
+        "body_line",
+        "collection",
+        "digest",
+        "path",
+        "slug",
+    )
+
+    def __init__(self, collection: Collection, slug: str, path: str, data: Mapping[str, Any],
+                 body: str, body_line: int, digest: str = "") -> None:
+        self.collection = collection
+        self.slug = slug
+        self.path = path
+        self._data = data
+        self._body = body
+        self.body_line = body_line
+        self.digest = digest  # hash of the source file: what incremental builds compare
+        self._refs: tuple[tuple[str, str, str], ...] | None = None
+        self._facets: dict[str, tuple[str, ...]] | None = None
+        self._sort_key: tuple[str, str] | None = None
+        self._ref_fields: tuple[str, ...] = ()
+
+    def with_data(self, data: Mapping[str, Any], digest: str) -> Record:
+        """The same record with other data (a date from history, say)."""
+        return Record(self.collection, self.slug, self.path, data, self._body, self.body_line,
+                      digest)
+
+    @property
     def key(self) -> tuple[str, str]:
         return self.collection.name, self.slug
 
-    @cached_property
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The record's fields; while a page renders, every field it reads is noted."""
+        if deps.active():
+            return _Fields(self)
+        return self._data
+
+    @property
+    def body(self) -> str:
+        if deps.active():
+            deps.note(("f", self.collection.name, self.slug, "@body"))
+        return self._body
+
+    def read(self, name: str) -> None:
+        """Note that the field `name` was read (for what is made of it, like the title)."""
+        if deps.active():
+            deps.note(("f", self.collection.name, self.slug, name))
+
+    @property
     def refs(self) -> tuple[tuple[str, str, str], ...]:
         """Every reference: (dotted field, collection, slug), in schema order."""
-        return tuple((dotted(path), f.collection, value)
-                     for f, path, value in iter_values(self.collection.fields, self.data)
-                     if f.type == "ref" and isinstance(value, str) and SLUG_RE.match(value))
+        if self._refs is None:
+            found = [(dotted(path), f.collection, value)
+                     for f, path, value in iter_values(self.collection.fields, self._data)
+                     if f.type == "ref" and isinstance(value, str) and SLUG_RE.match(value)]
+            self._refs = tuple(found)
+            self._ref_fields = tuple(dict.fromkeys(where.split(".")[0] for where, _, _ in found))
+        if deps.active():
+            for name in self._ref_fields:
+                self.read(name)
+        return self._refs
 
     def facet(self, name: str) -> tuple[str, ...]:
         """The term keys this record carries for one facet field."""
-        return self.facets.get(name, ())
+        self.read(name)
+        return self._facet_values().get(name, ())
 
-    @cached_property
+    @property
     def facets(self) -> dict[str, tuple[str, ...]]:
-        found = {}
-        for f in self.collection.facets:
-            value = self.data.get(f.name)
-            if value is not None:
-                values = value if isinstance(value, list) else [value]
-                found[f.name] = tuple(dict.fromkeys(str(v) for v in values))
+        found = self._facet_values()
+        if deps.active():
+            for f in self.collection.facets:
+                self.read(f.name)
         return found
+
+    def _facet_values(self) -> dict[str, tuple[str, ...]]:
+        if self._facets is None:
+            found = {}
+            for f in self.collection.facets:
+                value = self._data.get(f.name)
+                if value is not None:
+                    values = value if isinstance(value, list) else [value]
+                    found[f.name] = tuple(dict.fromkeys(str(v) for v in values))
+            self._facets = found
+        return self._facets
 
     @property
     def title(self) -> str:
-        return str(self.data.get(self.collection.title_field, self.slug))
+        self.read(self.collection.title_field)
+        return str(self._data.get(self.collection.title_field, self.slug))
 
     @property
     def url(self) -> str:
         return self.collection.url(self.slug)
 
-    @cached_property
+    @property
     def sort_key(self) -> tuple[str, str]:
         """Title as a reader sorts it (case and accents ignored), then slug."""
-        decomposed = unicodedata.normalize("NFKD", self.title.casefold())
-        return "".join(c for c in decomposed if not unicodedata.combining(c)), self.slug
+        self.read(self.collection.title_field)
+        if self._sort_key is None:
+            title = str(self._data.get(self.collection.title_field, self.slug))
+            decomposed = unicodedata.normalize("NFKD", title.casefold())
+            self._sort_key = ("".join(c for c in decomposed if not unicodedata.combining(c)),
+                              self.slug)
+        return self._sort_key
 
     @property
     def draft(self) -> bool:
-        return self.data.get(DRAFT_FIELD) is True
+        return self._data.get(DRAFT_FIELD) is True
 
     def __repr__(self) -> str:
         return f"Record({self.collection.name}/{self.slug})"
+
+
+class _Fields(Mapping[str, Any]):
+    """A record's data that notes which fields are read (a view, made per access)."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+
+    def __getitem__(self, name: str) -> Any:
+        self._record.read(name)
+        return self._record._data[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self._record.read(name)
+        return name in self._record._data
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._record.read(name)
+        return self._record._data.get(name, default)
+
+    def __iter__(self) -> Iterator[str]:
+        self._record.read("@all")
+        return iter(self._record._data)
+
+    def __len__(self) -> int:
+        self._record.read("@all")
+        return len(self._record._data)
+
+    def __eq__(self, other: object) -> bool:
+        self._record.read("@all")
+        return dict(self._record._data) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._record._data)
 
 
 def validate(documents: list[Document], schema: Schema, drafts: bool,

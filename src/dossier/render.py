@@ -21,8 +21,9 @@ import jinja2
 import yaml
 from markupsafe import Markup
 
-from dossier import linkcheck
+from dossier import deps, linkcheck
 from dossier.assets import THEME
+from dossier.deps import Dep
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
@@ -34,7 +35,9 @@ from dossier.model import (
     TermCount,
     facet_counts,
     group_by_term,
+    recent,
     related,
+    settings,
     sort_key,
 )
 from dossier.pages import SEARCH_URL, Page
@@ -79,6 +82,7 @@ class RenderedPage:
     ids: set[str] = field(default_factory=set)
     anchors: list[Anchor] = field(default_factory=list)  # ids on other pages
     troubles: list[linkcheck.Trouble] = field(default_factory=list)  # broken template links
+    deps: set[Dep] = field(default_factory=set)  # what it read of the model
 
 
 def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, str]:
@@ -169,15 +173,15 @@ class Renderer:
         self.tocs: Bounded[str, list[Any]] = Bounded(50_000)  # of the bodies in `cache`
         self.sidebars: Bounded[tuple[Any, ...], tuple[Sequence[Record], Part]] = Bounded(256)
         self.counts: Bounded[tuple[str, str, int, int],
-                             tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]]]] \
-            = Bounded(256)
+                             tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]],
+                                   frozenset[Dep]]] = Bounded(256)
         self.by_source = {r.path: r for r in site.all_records()}
         self.terms: dict[tuple[str, str, str], FacetTerm] = {
             (c, facet.name, term.key): term
             for c, facets in site.facets.items() for facet in facets for term in facet.terms
         }
         self.urls: dict[int, tuple[Any, str]] = {}  # id(target) → (target, marked URL)
-        env.globals.update(site=site, config=site.config, schema=site.schema, lang=self.lang,
+        env.globals.update(site=site, config=settings(site), schema=site.schema, lang=self.lang,
                            t=self.translate, date=self.format_date, **self.helpers())
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
@@ -217,17 +221,20 @@ class Renderer:
     # --- pages --------------------------------------------------------------------------
 
     def render(self, page: Page) -> RenderedPage:
-        """Render one page to HTML, with its links made relative to it and checked."""
+        """Render one page to HTML, with its links made relative to it and checked, and
+        what it read of the model (deps.py)."""
         template = self.env.select_template(list(page.template))
         self.page = page
         try:
-            shell, collector = collect(lambda: template.render(page=page))
+            with deps.recording(page=True) as read:
+                deps.note(("page", page.url))
+                shell, collector = collect(lambda: template.render(page=page))
         finally:
             self.page = None
         checked = linkcheck.PageCheck(page.url, self.files, self.prefix, self.locate)
         html = checked.finish(shell, collector)
         return RenderedPage(page.url, html, checked.problems, checked.ids, checked.anchors,
-                            checked.troubles)
+                            checked.troubles, read)
 
     def close(self) -> None:
         """Close the stores (a temporary one goes with its file)."""
@@ -257,7 +264,8 @@ class Renderer:
     # --- parts --------------------------------------------------------------------------
 
     def _part(self, key: tuple[Any, ...], make: Callable[[], Part], shared: bool = True) -> Part:
-        """A part from this process, another worker (`store`), or made now."""
+        """A part from this process, another worker (`store`), or made now; whoever takes
+        it reads what it read (deps.py)."""
         found = self.cache.get(key)
         if found is None:
             found = self.store.get(key) if shared and self.store is not None else None
@@ -266,6 +274,8 @@ class Renderer:
                 if shared and self.store is not None:
                     self.store.put(key, found)
             self.cache[key] = found
+        if found.meta is not None:
+            deps.use_part(("part", *map(str, key)), found.meta.deps)
         return found
 
     def card(self, record: Record) -> Part:
@@ -281,8 +291,10 @@ class Renderer:
     def jsonld(self, record: Record) -> Part:
         """The record's schema.org JSON-LD, escaped for a script element ('' if none)."""
         def make() -> Part:
-            data = record_jsonld(self.site, record)
-            return Part.made(script_json(data) if data is not None else "", Meta())
+            with deps.recording() as read:
+                data = record_jsonld(self.site, record)
+            meta = Meta(deps=frozenset(read))
+            return Part.made(script_json(data) if data is not None else "", meta)
         return self._part(("jsonld", *record.key), make, shared=False)
 
     def sidebar(self, records: Sequence[Record]) -> Part:
@@ -298,6 +310,9 @@ class Renderer:
             part = self._template_part("partials/sidebar.html", page=_SidebarPage(page),
                                        selection_records=records)
             cached = self.sidebars[key] = (records, part)
+        if cached[1].meta is not None:
+            deps.use_part(("part", "sidebar", collection, facet, *_source(records)),
+                          cached[1].meta.deps)
         return cached[1]
 
     def search_url(self, *terms: FacetTerm) -> str:
@@ -317,15 +332,19 @@ class Renderer:
         key = (collection.name, skip, id(records), len(records))
         cached = self.counts.get(key)
         if cached is None or cached[0] is not records:
-            cached = (records, facet_counts(self.site, collection, records, skip))
-            self.counts[key] = cached
+            with deps.recording() as read:
+                found = facet_counts(self.site, collection, records, skip)
+            cached = self.counts[key] = (records, found, frozenset(read))
+        else:
+            deps.adopt(cached[2])
         return cached[1]
 
     def recent(self, collection: str, count: int = 5) -> list[Record]:
-        """The records most recently `bijgewerkt`, newest first."""
-        dated = [r for r in self.site.records.get(collection, ())
-                 if isinstance(r.data.get("bijgewerkt"), str)]
-        return sorted(dated, key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)[:count]
+        """The records most recently `bijgewerkt`, newest first (noted as one dependency:
+        what is shown of them is noted as it is read)."""
+        deps.note(("recent", collection, str(count)))
+        with deps.paused():
+            return recent(self.site, collection, count)
 
     def roles(self, record: Record, collection: str) -> list[tuple[str, list[Record]]]:
         """Records of `collection` naming `record`, grouped by the field that names it."""
@@ -399,6 +418,7 @@ class Renderer:
         return self.site.get(f.leaf.collection, slug)
 
     def term(self, collection: Collection, field_name: str, key: Any) -> FacetTerm | None:
+        deps.note(("terms", collection.name, field_name))
         return self.terms.get((collection.name, field_name, str(key)))
 
     def facet_of(self, collection: Collection, field_name: str) -> Facet | None:
@@ -414,7 +434,7 @@ class Renderer:
         result = []
         data = record.data
         for f in record.collection.fields:
-            if f.name == record.collection.title_field or f.name not in data:
+            if f.name == record.collection.title_field:
                 continue
             if which == "summary" and not f.summary:
                 continue
@@ -423,7 +443,8 @@ class Renderer:
                 continue
             if which == "references" and not is_reference_list(f):
                 continue
-            result.append((f, data[f.name]))
+            if f.name in data:
+                result.append((f, data[f.name]))
         return result
 
     # --- Markdown -----------------------------------------------------------------------
@@ -431,11 +452,14 @@ class Renderer:
     def body(self, record: Record) -> Rendered:
         """The record's Markdown body as HTML (a part), with its table of contents."""
         key = ("body", record.path)
+        text = record.body
         found = self.cache.get(key)
         toc = self.tocs.get(record.path)
         if found is None or toc is None:
-            found, toc = self._convert(record.body, record, "body")
+            found, toc = self._converted(text, record, "body")
             self.cache[key], self.tocs[record.path] = found, toc
+        if found.meta is not None:
+            deps.use_part(("part", "body", record.path), found.meta.deps)
         return Rendered(found, toc)
 
     def md(self, text: str, record: Record) -> Rendered:
@@ -443,8 +467,18 @@ class Renderer:
         key = ("text", record.path, text)
         found = self.cache.get(key)
         if found is None:
-            found = self.cache[key] = self._convert(text, record, "")[0]
+            found = self.cache[key] = self._converted(text, record, "")[0]
+        if found.meta is not None:
+            deps.use_part(("part", "text", record.path, deps.digest(text)), found.meta.deps)
         return Rendered(found)
+
+    def _converted(self, text: str, record: Record, where: str) -> tuple[Part, list[Any]]:
+        """Converted Markdown, with what converting it read (the records it links to)."""
+        with deps.recording() as read:
+            part, toc = self._convert(text, record, where)
+        assert part.meta is not None
+        part.meta.deps = frozenset(read)
+        return part, toc
 
     def _convert(self, text: str, record: Record, where: str) -> tuple[Part, list[Any]]:
         """Markdown → HTML with links from the site root; from the fragment store if it
@@ -509,6 +543,8 @@ class Renderer:
         """Whether every record a stored fragment links to is still published at its URL."""
         for path, url in targets:
             found = self.by_source.get(path)
+            if found is not None:
+                deps.note(("has", *found.key))
             if (found.url if found else self.site.media.url_of(path)) != url:
                 return False
         return True
@@ -525,6 +561,8 @@ class Renderer:
         if not target.startswith("content/"):
             raise LinkProblem(f"link '{href}' points outside the content folder")
         found = self.by_source.get(target)
+        if found is not None:
+            deps.note(("has", *found.key))
         if found is None:
             published = self.site.media.link(record.path, href)  # a file beside records
             if published is None:
@@ -560,6 +598,12 @@ def _markdown_part(html: str, attributes: Iterable[tuple[str, str, str]],
     return Part.made(html, meta)
 
 
+def _source(records: Sequence[Record]) -> tuple[str, ...]:
+    """The rule that chose a selection, or the records themselves."""
+    source = getattr(records, "source", ())
+    return tuple(source) if source else tuple(f"{c}/{s}" for c, s in (r.key for r in records))
+
+
 def _target(target: Record | FacetTerm | Facet | Collection | str) -> str:
     if isinstance(target, Collection):
         return target.url("").rstrip("/") + "/" if target.folder else ""
@@ -590,7 +634,8 @@ def template_path(filename: str | None, name: str | None) -> str:
 
 
 def _text_field(record: Record, text: str) -> str:
-    for name, value in record.data.items():
+    """The field a text is the value of (for diagnostics: not a read of the record)."""
+    for name, value in record._data.items():
         if value == text:
             return name
     return ""

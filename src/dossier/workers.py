@@ -21,6 +21,7 @@ from typing import Generic, Protocol, TypeVar
 
 import jinja2
 
+from dossier import deps
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.linkcheck import Trouble
 from dossier.minify import minify_html
@@ -49,6 +50,9 @@ class PageResult:
     anchors: list[Anchor] = field(default_factory=list)  # ids it needs on other pages
     ids: set[str] = field(default_factory=set)  # ids it has
     troubles: list[Trouble] = field(default_factory=list)  # broken links templates made
+    deps: bytes = b""  # what it read of the model, packed (deps.py)
+    parts: dict[int, bytes] = field(default_factory=dict)  # parts first shown here: theirs
+    derived: list[tuple[str, ...]] = field(default_factory=list)  # values to keep
     template: str = ""
     seconds: float = 0.0
 
@@ -82,6 +86,8 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs
     """
     global _JOB
     _JOB = _Job(renderer, pages, writer, minify)
+    _SENT.clear()
+    deps.made_parts.clear()
     first = [i for i, p in enumerate(pages) if p.kind == "record"]
     # Printable dossiers hold every project of a dossier: each is a job of its own, last,
     # so they do not all fall to one worker.
@@ -193,10 +199,29 @@ def _render_one(job: _Job, page: Page) -> PageResult:
     result.problems = rendered.problems
     result.anchors, result.ids, result.troubles = rendered.anchors, rendered.ids, \
         rendered.troubles
+    _dependencies(result, rendered.deps)
     html = minify_html(rendered.html) if job.minify else rendered.html
     result.changed = job.writer.put(rel, html.encode("utf-8"))
     result.seconds = time.perf_counter() - started
     return result
+
+
+_SENT: set[object] = set()  # dependencies and parts this process already reported
+
+
+def _dependencies(result: PageResult, read: set[deps.Dep]) -> None:
+    """What a page read, for the parent: packed, with what it needs only once per build
+    (the reads of the parts it shows, the dependencies whose value must be kept)."""
+    result.deps = deps.pack(read)
+    derived = set(deps.derived(read))
+    for dep in read:
+        if dep[0] == "part" and dep not in _SENT:
+            _SENT.add(dep)
+            inner = deps.made_parts.get(dep, frozenset())
+            result.parts[deps.dep_id(dep)] = deps.pack(inner)
+            derived.update(deps.derived(inner))
+    result.derived = [d for d in derived if d not in _SENT]
+    _SENT.update(result.derived)
 
 
 def template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:

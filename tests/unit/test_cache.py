@@ -29,10 +29,9 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_loaded(
     proof = tmp_path / "code-ran"
     cache = base_site / CACHE_DIR
     cache.mkdir()
-    for name in ("documents.pickle", "documents.json", "documents.sqlite", "output-x.pickle"):
+    for name in ("documents.pickle", "documents.json", "documents.sqlite", "output-x.pickle",
+                 "cache.sqlite", "search.json"):
         (cache / name).write_bytes(pickle.dumps(_Planted(proof)))
-    planted = BuildCache(base_site, base_site / "build")
-    planted.manifest_path.write_bytes(pickle.dumps(_Planted(proof)))
     result = build(base_site)
     assert result.rendered == result.pages  # the planted files were ignored: a full build
     assert not proof.exists()
@@ -41,8 +40,8 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_loaded(
 def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
-    assert cache.documents_path.read_bytes().startswith(b"SQLite format 3\x00")
-    assert cache.manifest_path.read_text("utf-8").startswith("{")
+    assert cache.path.read_bytes().startswith(b"SQLite format 3\x00")
+    assert cache.search_path.read_text("utf-8").startswith("{")
     again = build(base_site)
     assert again.rendered == 0
 
@@ -80,8 +79,8 @@ def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
     db = sqlite3.connect(cache.documents_path)
     with db:
         db.execute("UPDATE document SET data = '[1]'")
+        db.execute("UPDATE output SET deps = x'00'")  # not packed dependencies
     db.close()
-    cache.manifest_path.write_text('{"format": 2, "key": "k", "files": {"index.html": 7}}')
     (base_site / "content" / "projecten" / "project-een.md").touch()
     result = build(base_site)
     assert result.rendered == result.pages
@@ -105,7 +104,7 @@ def test_a_damaged_documents_store_means_reading_every_file(
 def test_temporary_cache_files_of_a_killed_build_are_removed(base_site: Path) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
-    stale = cache.manifest_path.with_suffix(".tmp-99999")
+    stale = cache.search_path.with_suffix(".tmp-99999")
     stale.write_text("half")
     record = base_site / "content" / "projecten" / "project-drie.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))

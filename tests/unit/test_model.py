@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -85,7 +84,7 @@ def test_dossier_projects_are_its_referrers(site: Site) -> None:
 
 
 def test_record_without_referrers(site: Site) -> None:
-    assert site.referrers(site.get("paginas", "over")) == []
+    assert list(site.referrers(site.get("paginas", "over"))) == []
 
 
 def test_refs_are_the_records_a_record_names(site: Site) -> None:
@@ -207,8 +206,8 @@ def test_facet_root_collection_has_facets_at_the_root(site: Site) -> None:
 
 def titled(site: Site, *titles: str) -> list[Record]:
     base = site.get("projecten", "project-een")
-    return [dataclasses.replace(base, slug=f"p{i}", data={**base.data, "titel": title})
-            for i, title in enumerate(titles)]
+    return [Record(base.collection, f"p{i}", base.path, {**base.data, "titel": title},
+                   base.body, base.body_line) for i, title in enumerate(titles)]
 
 
 def test_sort_key_sorts_by_title_case_insensitively(site: Site) -> None:

@@ -1,0 +1,214 @@
+"""What the last build of an output folder left for the next one, in SQLite.
+
+Per output folder (named by its path relative to the site): the generation it was built
+under, the stats of the files it read, its warnings; per output file its stat and the
+dependencies its making read (changes.Output); per part and per derived dependency what
+changes.Baseline holds; the files the last build changed and removed, and whether the
+standby tree (output.py) holds the site as it was before that build.
+
+Every row is checked on the way in: a forged or damaged row means that output is made
+again (or the whole state is ignored), never that anything in it is run. A build writes
+only the rows that changed, in one transaction after its swap: a build killed before that
+leaves the state of the build before, which is safe (what changed since is made again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dossier.diagnostics import Diagnostic
+
+_TABLES = (
+    "run (out TEXT PRIMARY KEY, generation TEXT, sources TEXT, warnings TEXT, "
+    "pages INTEGER, changed TEXT, removed TEXT, standby INTEGER)",
+    "output (out TEXT, rel TEXT, size INTEGER, mtime INTEGER, inode INTEGER, deps BLOB, "
+    "ids TEXT, anchors TEXT, PRIMARY KEY (out, rel)) WITHOUT ROWID",
+    "part (out TEXT, id INTEGER, deps BLOB, PRIMARY KEY (out, id)) WITHOUT ROWID",
+    "derived (out TEXT, id INTEGER, dep TEXT, value TEXT, PRIMARY KEY (out, id)) "
+    "WITHOUT ROWID",
+    "record (out TEXT, key TEXT, digest TEXT, fields TEXT, PRIMARY KEY (out, key)) "
+    "WITHOUT ROWID",
+)
+TABLES = tuple(f"{t}" for t in _TABLES)
+
+StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
+
+
+@dataclass
+class Output:
+    """What the last build knew of one output file."""
+
+    stat: StatKey
+    deps: bytes = b""  # packed dependency ids; empty: made anew every build
+    ids: tuple[str, ...] = ()  # the ids of a page (for links to them from other pages)
+    anchors: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()  # ids it needs elsewhere
+
+
+@dataclass
+class Baseline:
+    """The state the last build left for one output folder."""
+
+    outputs: dict[str, Output] = field(default_factory=dict)
+    parts: dict[int, bytes] = field(default_factory=dict)  # part's dep id → its deps
+    # Per derived dependency (by id): the dependency and its value then.
+    derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+
+
+@dataclass
+class Remembered:
+    """One output folder's state after its last build."""
+
+    generation: str = ""
+    sources: dict[str, StatKey] = field(default_factory=dict)
+    warnings: tuple[Diagnostic, ...] = ()
+    pages: int = 0
+    baseline: Baseline = field(default_factory=Baseline)
+    changed: list[str] = field(default_factory=list)  # files that build wrote anew
+    removed: list[str] = field(default_factory=list)
+    standby: bool = False  # the standby tree is the site as it was before that build
+
+
+def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembered | None:
+    """The state of `out`, or None when there is none that can be trusted. Without
+    `everything`, only what an up-to-date check needs (no dependencies)."""
+    try:
+        row = db.execute("SELECT generation, sources, warnings, pages, changed, removed, "
+                         "standby FROM run WHERE out = ?", (out,)).fetchone()
+        if row is None:
+            return None
+        state = Remembered(str(row[0]), _sources(json.loads(row[1])),
+                           tuple(_diagnostic(d) for d in json.loads(row[2])), _int(row[3]),
+                           changed=_strings(json.loads(row[4])),
+                           removed=_strings(json.loads(row[5])), standby=row[6] == 1)
+        outputs = state.baseline.outputs
+        columns = "rel, size, mtime, inode" + (", deps, ids, anchors" if everything else "")
+        for r in db.execute(f"SELECT {columns} FROM output WHERE out = ?", (out,)):
+            stat = (_int(r[1]), _int(r[2]), _int(r[3]))
+            outputs[str(r[0])] = Output(stat) if not everything else Output(
+                stat, _blob(r[4]), tuple(_strings(json.loads(r[5]))),
+                tuple(_anchor(a) for a in json.loads(r[6])))
+        if everything:
+            _read_model(db, out, state.baseline)
+        return state
+    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
+
+
+def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
+    for ident, deps in db.execute("SELECT id, deps FROM part WHERE out = ?", (out,)):
+        baseline.parts[_int(ident)] = _blob(deps)
+    for ident, dep, value in db.execute("SELECT id, dep, value FROM derived WHERE out = ?",
+                                        (out,)):
+        baseline.derived[_int(ident)] = (tuple(_strings(json.loads(dep))), str(value))
+    for key, digest, fields in db.execute("SELECT key, digest, fields FROM record "
+                                          "WHERE out = ?", (out,)):
+        collection, _, slug = str(key).partition("/")
+        found = json.loads(fields)
+        if not isinstance(found, dict):
+            raise ValueError("not field fingerprints")
+        baseline.records[(collection, slug)] = (str(digest),
+                                                {str(k): str(v) for k, v in found.items()})
+
+
+@dataclass
+class Update:
+    """What a build changes in an output folder's state (only that is written)."""
+
+    run: Remembered
+    outputs: dict[str, Output] = field(default_factory=dict)  # new or changed rows
+    gone: list[str] = field(default_factory=list)  # output files no more
+    parts: dict[int, bytes] = field(default_factory=dict)
+    derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+    records_gone: list[tuple[str, str]] = field(default_factory=list)
+    fresh: bool = False  # the state is written anew (nothing of the old one is kept)
+
+
+def write(db: sqlite3.Connection, out: str, update: Update) -> None:
+    """Store a build's changes to the state of `out`, in one transaction."""
+    run = update.run
+    with db:
+        db.execute("BEGIN")
+        if update.fresh:
+            for table in ("output", "part", "derived", "record"):
+                db.execute(f"DELETE FROM {table} WHERE out = ?", (out,))
+        db.execute("INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+            out, run.generation, json.dumps({k: list(v) for k, v in run.sources.items()}),
+            json.dumps([list(dataclasses.astuple(d)) for d in run.warnings]), run.pages,
+            json.dumps(run.changed), json.dumps(run.removed), int(run.standby)))
+        db.executemany("DELETE FROM output WHERE out = ? AND rel = ?",
+                       ((out, rel) for rel in update.gone))
+        db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+            (out, rel, *o.stat, o.deps, json.dumps(list(o.ids)),
+             json.dumps([[t, f, list(origin)] for t, f, origin in o.anchors]))
+            for rel, o in update.outputs.items()))
+        db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)",
+                       ((out, ident, deps) for ident, deps in update.parts.items()))
+        db.executemany("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?)", (
+            (out, ident, json.dumps(list(dep)), value)
+            for ident, (dep, value) in update.derived.items()))
+        db.executemany("DELETE FROM record WHERE out = ? AND key = ?",
+                       ((out, f"{c}/{s}") for c, s in update.records_gone))
+        db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?)", (
+            (out, f"{c}/{s}", digest, json.dumps(fields))
+            for (c, s), (digest, fields) in update.records.items()))
+
+
+def mark_standby_unknown(db: sqlite3.Connection, out: str) -> None:
+    """Before the standby tree is touched: its state is not known until the next swap."""
+    with db:
+        db.execute("UPDATE run SET standby = 0 WHERE out = ?", (out,))
+
+
+def _int(value: Any) -> int:
+    if type(value) is not int:
+        raise ValueError("not a number")
+    return value
+
+
+def _blob(value: Any) -> bytes:
+    if not isinstance(value, bytes) or len(value) % 8:
+        raise ValueError("not packed dependencies")
+    return value
+
+
+def _strings(raw: Any) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(s, str) for s in raw):
+        raise ValueError("not a list of text")
+    return raw
+
+
+def _sources(raw: Any) -> dict[str, StatKey]:
+    if not isinstance(raw, dict):
+        raise ValueError("not file stats")
+    return {str(k): (_int(v[0]), _int(v[1]), _int(v[2])) for k, v in raw.items()}
+
+
+def _diagnostic(raw: Any) -> Diagnostic:
+    path, line, column, severity, name, message, suggestion = raw
+    if not all(isinstance(s, str) for s in (path, name, message, suggestion)) \
+            or severity not in ("error", "warning"):
+        raise ValueError("not a diagnostic")
+    return Diagnostic(path, _int(line), _int(column), severity, name, message, suggestion)
+
+
+def _anchor(raw: Any) -> tuple[str, str, tuple[Any, ...]]:
+    target, fragment, origin = raw
+    if not (isinstance(target, str) and isinstance(fragment, str)):
+        raise ValueError("not an anchor")
+    path, line, column, name, href = origin
+    if not all(isinstance(s, str) for s in (path, name, href)):
+        raise ValueError("not an origin")
+    return target, fragment, (path, _int(line), _int(column), name, href)
+
+
+def changed_files(before: Iterable[str], written: dict[str, bool]) -> list[str]:
+    """The files a build wrote anew or added (what the standby will lack)."""
+    known = set(before)
+    return sorted(rel for rel, new in written.items() if new or rel not in known)
