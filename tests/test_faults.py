@@ -134,6 +134,40 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_site(tmp_path: P
     assert list((site / ".dossier-cache").glob("*.tmp-*")) == []
 
 
+def test_a_build_killed_while_it_updates_the_standby_leaves_the_old_site(
+        tmp_path: Path) -> None:
+    """From the second build on, the tree kept from before the last swap is brought up to
+    date in place: killed while that is going on, build/ is the old site file for file,
+    and the next build makes the new site exactly as a clean build does."""
+    site = generated_site(tmp_path / "site", 2000, words=100)
+    out = site / "build"
+    assert finish(dossier_build(site)) == (0, "")
+    edit_projects(site)
+    assert finish(dossier_build(site)) == (0, "")  # now there is a standby tree
+    standby = site / ".build.standby"
+    assert standby.is_dir()
+    old = digests(out)
+    # An organisation: its export was the same in the last two builds, so the standby
+    # shares that file with the site by hard link (it must be replaced, not written into).
+    organisation = site / "content" / "organisaties" / "org-0001.md"
+    text = organisation.read_text()
+    organisation.unlink()
+    organisation.write_text(text.replace("Gegenereerde organisatie 0001", "Hernoemd 0001"))
+    export = standby / "data" / "organisaties.json"
+    assert export.stat().st_ino == (out / "data" / "organisaties.json").stat().st_ino
+    before = export.stat().st_ino
+    process = dossier_build(site)
+    assert kill_when(process, lambda: export.exists() and export.stat().st_ino != before), \
+        "the build ended before it rewrote the export in the standby"
+    assert lock_is_free(site)
+    assert digests(out) == old
+    assert finish(dossier_build(site)) == (0, "")
+    clean = tmp_path / "clean"
+    assert finish(dossier_build(site, "--no-cache", "--out", str(clean))) == (0, "")
+    assert digests(out) == digests(clean)
+    assert not [p for p in out.rglob("*") if ".part-" in p.name]
+
+
 def test_a_second_build_of_the_same_folder_is_refused_while_one_runs(base_site: Path) -> None:
     lock = os.open(base_site / ".build.lock", os.O_CREAT | os.O_RDWR)
     try:

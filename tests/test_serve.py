@@ -248,3 +248,50 @@ def test_a_port_in_use_is_an_error_not_a_traceback(served: Served) -> None:
     assert result.exit_code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_an_added_and_a_deleted_record_are_served_and_gone(served: Served) -> None:
+    folder = served.site / "content" / "projecten"
+    source = (folder / "project-een.md").read_text()
+    (folder / "project-vijf.md").write_text(source.replace(
+        "titel: Project één (gegenereerd)", "titel: Project vijf (gegenereerd)"))
+    assert _poll(lambda: _title(served, "projecten/project-vijf/")
+                 == "200 Project vijf (gegenereerd)", SETTLE_TIMEOUT), "".join(served.output)
+    assert _poll(lambda: "Project vijf" in served.page("a-z/")[1], SETTLE_TIMEOUT)
+    (folder / "project-vijf.md").unlink()
+    assert _poll(lambda: served.page("projecten/project-vijf/")[0] == 404, SETTLE_TIMEOUT)
+    assert "Project vijf" not in served.page("a-z/")[1]
+
+
+def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
+        base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first build the site stays in memory: a save reads that one file, and
+    renders the pages that read what changed (here: its body, on its page and in its
+    dossier's printable page); the result is what a clean build makes."""
+    import dossier.loader
+    from dossier.build import BuildOptions, build
+    from dossier.session import Session
+
+    out = tmp_path / "preview"
+    session = Session(base_site, BuildOptions(search=False), out)
+    session.start()
+    read: list[str] = []
+    original = dossier.loader.load_document
+
+    def counting(file: Path, rel: str, collection: str) -> object:
+        read.append(rel)
+        return original(file, rel, collection)
+
+    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    record = base_site / "content" / "projecten" / "project-twee.md"
+    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
+    result = session.update(["content/projecten/project-twee.md"])
+    assert read == ["content/projecten/project-twee.md"]
+    assert result.rendered == 2
+    monkeypatch.undo()
+    build(base_site, BuildOptions(out=tmp_path / "clean", cache=False, search=False))
+    made = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
+            if p.is_file()}
+    clean = {p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
+             for p in (tmp_path / "clean").rglob("*") if p.is_file()}
+    assert made == clean

@@ -104,7 +104,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
                 before = None
         standby = Standby(before.changed, before.removed, cache.standby_unknown) \
             if before is not None and before.standby else None
-        with OutputFolder(out, standby) as folder:
+        with OutputFolder(out, standby, cache.standby_unknown) as folder:
             result, update = _generate(site_dir, options, folder, timings, cache, before,
                                        key, schema_key)
             with _timed(timings, "swap"):
@@ -153,7 +153,10 @@ def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 def _generate(site_dir: Path, options: BuildOptions, output: Output,
               timings: dict[str, float], cache: BuildCache | None, before: Remembered | None,
-              key: str, schema_key: str) -> tuple[BuildResult, Update]:
+              key: str, schema_key: str, site: Site | None = None,
+              problems: list[Diagnostic] | None = None) -> tuple[BuildResult, Update]:
+    """Make every output whose inputs changed since `before` (all, without it). `site`:
+    a model already loaded (the preview keeps one); else the content is read."""
     from dossier.changes import Model, changed, stale
     from dossier.feeds import discovery_warnings
     from dossier.jobs import plan_jobs, side_outputs
@@ -162,13 +165,14 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     from dossier.pages import collisions, plan
     from dossier.workers import Background, default_jobs, render_pages
 
-    problems: list[Diagnostic] = []
-    store = cache.documents(schema_key) if cache else None
-    site = load_site(site_dir, options, problems, timings, store)
-    if cache is not None and store is not None:
-        with _timed(timings, "load"):
-            cache.save_documents(store, site_dir)
-    store = None  # the loaded documents are not needed now
+    problems = [] if problems is None else problems
+    if site is None:
+        store = cache.documents(schema_key) if cache else None
+        site = load_site(site_dir, options, problems, timings, store)
+        if cache is not None and store is not None:
+            with _timed(timings, "load"):
+                cache.save_documents(store, site_dir)
+        store = None  # the loaded documents are not needed now
     with _timed(timings, "plan"):
         pages = plan(site)
         problems.extend(collisions(pages))

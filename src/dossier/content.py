@@ -7,23 +7,36 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from dossier import history
 from dossier.cache import DocumentStore
+from dossier.config import SiteConfig
 from dossier.diagnostics import Diagnostic, DossierError, errors, suggest
+from dossier.loader import Document
+from dossier.schema import Schema
 
 if TYPE_CHECKING:
     from dossier.build import BuildOptions
-    from dossier.config import SiteConfig
-    from dossier.loader import Document
     from dossier.model import Site
     from dossier.records import Record
-    from dossier.schema import Schema
     from dossier.yamltree import Tree
 
 T = TypeVar("T")
+
+
+@dataclass
+class Loaded:
+    """A site as read: its settings, schema, documents (kept to check an edit against the
+    rest) and the linked model."""
+
+    config: SiteConfig
+    schema: Schema
+    documents: dict[str, Document]  # by path
+    unreadable: set[tuple[str, str]]
+    site: Site
 
 
 def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
@@ -34,26 +47,31 @@ def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
     With a `store`, unchanged files are taken from the build cache. Diagnostics need the
     positions that only a fresh parse has, so on errors everything is loaded again.
     """
+    return load(site_dir, options, problems, timings, store).site
+
+
+def load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
+         timings: dict[str, float] | None = None,
+         store: DocumentStore | None = None) -> Loaded:
+    """`load_site`, keeping what it read."""
     timings = {} if timings is None else timings
     if store is not None:
         attempt: list[Diagnostic] = []
         try:
-            site = _load_site(site_dir, options, attempt, timings, store)
+            loaded = _load(site_dir, options, attempt, timings, store)
         except DossierError:
             if not store.hits:
                 raise
         else:
             problems.extend(attempt)
-            return site
-    return _load_site(site_dir, options, problems, timings, None)
+            return loaded
+    return _load(site_dir, options, problems, timings, None)
 
 
-def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
-               timings: dict[str, float], store: DocumentStore | None) -> Site:
+def _load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
+          timings: dict[str, float], store: DocumentStore | None) -> Loaded:
     from dossier.loader import links_leaving, load_documents
-    from dossier.media import plan_media
-    from dossier.model import link
-    from dossier.records import Settler, validate
+    from dossier.records import Settler
 
     with _timed(timings, "load"):
         problems.extend(links_leaving(site_dir / "templates", "templates"))
@@ -75,13 +93,63 @@ def _load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic]
             site_dir, [c.name for c in schema.collections], problems, store, settle)
     timings["load"] -= checking[0]
     timings["validate"] = timings.get("validate", 0.0) + checking[0]
+    if config is None:
+        _stop_on_errors([*problems, Diagnostic("content/site.yml", 1, 1, "error", "",
+                                               "settings could not be read")])
+    assert config is not None
+    by_path = {d.path: d for d in documents}
+    site = _link(site_dir, options, config, schema, by_path, unreadable, problems, timings,
+                 store)
+    return Loaded(config, schema, by_path, unreadable, site)
+
+
+def relink(loaded: Loaded, site_dir: Path, changed: list[str], options: BuildOptions,
+           problems: list[Diagnostic], timings: dict[str, float]) -> Loaded:
+    """The site after `changed` record files were saved: only they are read again, the
+    rest is taken as it was; checked and linked as a whole."""
+    from dossier.loader import collection_files, load_document, record_slug
+    from dossier.records import Settler
+
+    documents = dict(loaded.documents)
+    unreadable = set(loaded.unreadable)
+    settler = Settler(loaded.schema)
+    with _timed(timings, "load"):
+        for rel in changed:
+            documents.pop(rel, None)
+            collection, slug = rel.split("/")[1], record_slug(rel)
+            unreadable.discard((collection, slug))
+            file = site_dir / rel
+            if not file.is_file():
+                continue
+            if rel not in loaded.documents:  # a new file: its name is checked as in a build
+                found = collection_files(site_dir / "content", collection, problems)
+                if rel not in {r for _, r in found}:
+                    continue
+            try:
+                documents[rel] = settler(load_document(file, rel, collection))
+            except DossierError as exc:
+                problems.extend(exc.diagnostics)
+                unreadable.add((collection, slug))
+    site = _link(site_dir, options, loaded.config, loaded.schema,
+                 dict(sorted(documents.items())), unreadable, problems, timings, None)
+    return Loaded(loaded.config, loaded.schema, dict(sorted(documents.items())), unreadable,
+                  site)
+
+
+def _link(site_dir: Path, options: BuildOptions, config: SiteConfig, schema: Schema,
+          documents: dict[str, Document], unreadable: set[tuple[str, str]],
+          problems: list[Diagnostic], timings: dict[str, float],
+          store: DocumentStore | None) -> Site:
+    from dossier.media import plan_media
+    from dossier.model import link
+    from dossier.records import validate
+
     with _timed(timings, "validate"):
         verdicts: dict[str, tuple[Diagnostic, ...]] = {}
-        records = validate(documents, schema, options.drafts, problems, unreadable, verdicts)
+        records = validate(list(documents.values()), schema, options.drafts, problems,
+                           unreadable, verdicts)
         if store is not None:
-            store.latest = (documents, verdicts)
-        if config is None:
-            raise DossierError(problems)
+            store.latest = (list(documents.values()), verdicts)
         problems.extend(_config_problems(config, records))
     with _timed(timings, "dates from git"):
         records = history.dated(records, site_dir, store.path.parent

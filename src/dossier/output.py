@@ -267,6 +267,37 @@ class MemoryOutput:
         return False
 
 
+class InPlace:
+    """The output folder itself, written file by file (the preview: nothing else reads it
+    while it changes, so it needs no second tree)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.absolute()
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / MARKER).touch()
+        self.writer = FileWriter(self.out, self.out, in_place=True)
+        self.files: set[str] = set()
+        self.changed = 0
+        self.removed: list[str] = []
+
+    def write(self, rel: str, data: bytes) -> None:
+        self.record(rel, self.writer.put(rel, data))
+
+    def record(self, rel: str, changed: bool) -> None:
+        self.files.add(safe_relpath(rel))
+        self.changed += changed
+
+    def reuse(self, rel: str) -> None:
+        self.files.add(safe_relpath(rel))
+
+    def remove(self, rel: str) -> None:
+        self.writer.remove(rel)
+        self.removed.append(rel)
+
+    def previous(self) -> dict[str, tuple[int, int, int]] | None:
+        return tree_stats(self.out)
+
+
 @dataclass
 class Standby:
     """What the standby tree lacks to be the output folder as it is: the files the last
@@ -286,13 +317,17 @@ class OutputFolder:
     previous file for every file that did not change).
     """
 
-    def __init__(self, out: Path, standby: Standby | None = None) -> None:
+    def __init__(self, out: Path, standby: Standby | None = None,
+                 unknown: Callable[[], None] | None = None) -> None:
         self.out = out.absolute()
         self.parent = self.out.parent
         self.lock_path = self.parent / f".{self.out.name}.lock"
         self.standby_path = self.parent / f".{self.out.name}.standby"
         self.tmp = self.parent / f".{self.out.name}.tmp-{os.getpid()}"
         self.standby = standby
+        # Called before anything beside the output folder changes: the record of what the
+        # standby holds is wrong from then until the build's state is stored.
+        self.unknown = unknown or (standby.unknown if standby is not None else None)
         self.files: set[str] = set()
         self.changed = 0
         self.removed: list[str] = []
@@ -418,6 +453,8 @@ class OutputFolder:
             if old_files is None:
                 old_files = _list_files(self.out) if self.out.is_dir() else set()
             removed = len(old_files - self.files)
+        if not self.in_place and self.unknown is not None:
+            self.unknown()  # the standby is about to be replaced
         try:
             if self.out.exists() and not self.out.is_dir():
                 raise _error(self.out, "output path exists and is not a folder")

@@ -8,7 +8,6 @@ reloads by itself once the file is fixed. Only files inside the output folder ar
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import mimetypes
 import socket
@@ -23,7 +22,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import watchfiles
 
 from dossier.assets import THEME
-from dossier.build import BuildOptions, BuildResult, build, load_config
+from dossier.build import BuildOptions, BuildResult, load_config
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.loader import is_ignored
 from dossier.urls import base_path
@@ -35,12 +34,16 @@ SERVICE = "/__dossier/"  # outside every site: the reload script and its event s
 EVENTS = SERVICE + "events"
 RELOAD_JS = SERVICE + "reload.js"
 KEEPALIVE_SECONDS = 10.0  # an idle event stream says so this often, to notice closed tabs
+INDEXING_ID = "dossier-zoekindex"  # the notice on the search page while its index catches up
+SEARCH_PAGE = "zoeken/index.html"
 
 _RELOAD_SCRIPT = f"""\
 (function () {{
   var since = document.currentScript ? document.currentScript.dataset.since : "";
-  var events = new EventSource("{EVENTS}?since=" + encodeURIComponent(since));
+  var waiting = document.getElementById("{INDEXING_ID}") ? "&index=1" : "";
+  var events = new EventSource("{EVENTS}?since=" + encodeURIComponent(since) + waiting);
   events.addEventListener("reload", function () {{ events.close(); location.reload(); }});
+  events.addEventListener("indexed", function () {{ events.close(); location.reload(); }});
 }})();
 """.encode()
 
@@ -60,23 +63,34 @@ class Reporter(Protocol):
 
 
 class Preview:
-    """The latest build of a site and whether it failed; pages wait here for the next one."""
+    """The site as the preview shows it and whether its last build failed; pages wait here
+    for the next one. The site stays in memory between builds (session.py)."""
 
     def __init__(self, site_dir: Path, options: BuildOptions, out: Path) -> None:
+        from dossier.session import Session
+
         self.site_dir = site_dir
-        self.options = dataclasses.replace(options, out=out)
         self.out = out
         self.prefix = "/"
         self.generation = 0
+        self.indexed = 0  # search indexes finished
         self.problems: list[Diagnostic] = []
         self.failed = False
         self.closing = False
         self._changed = threading.Condition()
+        self.session = Session(site_dir, options, out, indexed=self._indexed)
 
-    def rebuild(self) -> BuildResult | DossierError:
-        """Build once more; tell waiting pages, whether it worked or not."""
+    @property
+    def indexing(self) -> bool:
+        """Whether the search index is being brought up to date."""
+        return self.session.indexing.is_set()
+
+    def rebuild(self, changed: list[str] | None = None) -> BuildResult | DossierError:
+        """Build once more (only what `changed` files touch); tell waiting pages, whether
+        it worked or not. After a failed build everything is built again."""
         try:
-            result: BuildResult | DossierError = build(self.site_dir, self.options)
+            result: BuildResult | DossierError = self.session.start() \
+                if changed is None or self.failed else self.session.update(changed)
         except DossierError as exc:
             result = exc
         prefix = self._prefix()
@@ -89,6 +103,11 @@ class Preview:
             self._changed.notify_all()
         return result
 
+    def _indexed(self) -> None:
+        with self._changed:
+            self.indexed += 1
+            self._changed.notify_all()
+
     def _prefix(self) -> str:
         """The path the site is served under: the path of base_url, as on the real server."""
         try:
@@ -96,11 +115,12 @@ class Preview:
         except DossierError:
             return self.prefix
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """The generation after `seen`, or `seen` again when `timeout` passes without one."""
+    def wait(self, seen: tuple[int, int], timeout: float) -> tuple[int, int]:
+        """(builds, indexes) after `seen`, or `seen` again when `timeout` passes first."""
         with self._changed:
-            self._changed.wait_for(lambda: self.generation != seen or self.closing, timeout)
-            return self.generation
+            self._changed.wait_for(lambda: (self.generation, self.indexed) != seen
+                                   or self.closing, timeout)
+            return self.generation, self.indexed
 
     def close(self) -> None:
         with self._changed:
@@ -148,6 +168,16 @@ def with_reload(page: bytes, generation: int) -> bytes:
     tag = f'<script src="{RELOAD_JS}" data-since="{generation}"></script>'.encode()
     at = page.lower().rfind(b"</body>")
     return page[:at] + tag + page[at:] if at >= 0 else page + tag
+
+
+def with_notice(page: bytes) -> bytes:
+    """The search page with a notice that its index is being brought up to date (it
+    reloads by itself when that is done)."""
+    notice = (f'<p id="{INDEXING_ID}" class="search-notice" role="status">De zoekindex wordt '
+              "bijgewerkt; deze pagina laadt vanzelf opnieuw als dat klaar is.</p>").encode()
+    at = page.find(b"<main")
+    end = page.find(b">", at) + 1 if at >= 0 else -1
+    return page[:end] + notice + page[end:] if end > 0 else notice + page
 
 
 def error_page(site_dir: Path, problems: Iterable[Diagnostic]) -> str:
@@ -269,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, data = 404, b"<!DOCTYPE html><title>404</title><h1>404</h1>"
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if kind == "text/html":
+            if preview.indexing and file == preview.out / SEARCH_PAGE:
+                data = with_notice(data)
             data = with_reload(data, preview.generation)
         if kind.startswith("text/") or kind in ("application/json", "application/xml"):
             kind += "; charset=utf-8"
@@ -286,8 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _events(self, query: str) -> None:
         """Server-sent events: 'reload' whenever a build newer than the page's finishes."""
         preview = self.server.preview
-        since = parse_qs(query).get("since", [""])[0]
-        seen = int(since) if since.isdigit() else preview.generation
+        asked = parse_qs(query)
+        since = asked.get("since", [""])[0]
+        seen = (int(since) if since.isdigit() else preview.generation, preview.indexed)
+        index = asked.get("index") == ["1"]  # the search page, waiting for its index
         self.close_connection = True
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -297,12 +331,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"retry: 1000\n\n")
             self.wfile.flush()
             while not preview.closing:
-                generation = preview.wait(seen, KEEPALIVE_SECONDS)
-                if generation != seen:
-                    self.wfile.write(f"event: reload\ndata: {generation}\n\n".encode())
-                    seen = generation
+                now = preview.wait(seen, KEEPALIVE_SECONDS)
+                if now[0] != seen[0]:
+                    self.wfile.write(f"event: reload\ndata: {now[0]}\n\n".encode())
+                elif now[1] != seen[1] and index:
+                    self.wfile.write(f"event: indexed\ndata: {now[1]}\n\n".encode())
+                elif now[1] != seen[1]:
+                    pass
                 else:
                     self.wfile.write(b": still here\n\n")
+                seen = now
                 self.wfile.flush()
         except OSError:  # the page was closed or reloaded
             return
@@ -336,11 +374,15 @@ def serve(site_dir: Path, options: BuildOptions, host: str, port: int, reporter:
         thread.start()
         bound_host, bound_port = server.server_address[:2]
         reporter.serving(f"http://{_url_host(str(bound_host))}:{bound_port}{preview.prefix}")
-        for changes in watchfiles.watch(*watched_folders(site_dir),
-                                        watch_filter=_ContentFilter(), stop_event=stop):
+        caught_up = False
+        for changes in watchfiles.watch(*watched_folders(site_dir), watch_filter=_ContentFilter(),
+                                        stop_event=stop, yield_on_timeout=True,
+                                        rust_timeout=1000):
             changed = changed_files(changes, site_dir)
+            if not changes and not caught_up:  # saved before the watcher began to watch
+                changed, caught_up = preview.session.missed(), True
             if changed:
-                _report(reporter, preview.rebuild(), changed)
+                _report(reporter, preview.rebuild(changed), changed)
     finally:
         preview.close()
         if thread.is_alive():

@@ -84,3 +84,13 @@ def test_files_an_editor_writes_and_removes_in_one_save_are_not_changes(tmp_path
                (watchfiles.Change.modified, record)}
     assert changed_files(changes, tmp_path) == ["content/a.md"]
     assert changed_files({(watchfiles.Change.deleted, record)}, tmp_path) == ["content/a.md"]
+
+
+def test_the_search_page_says_while_its_index_catches_up() -> None:
+    from dossier.preview import INDEXING_ID, with_notice
+
+    page = b'<html><body><main id="inhoud" tabindex="-1"><h1>Zoeken</h1></main></body></html>'
+    shown = with_notice(page)
+    assert shown.index(f'id="{INDEXING_ID}"'.encode()) > shown.index(b"<main")
+    assert shown.index(b"<h1>") > shown.index(f'id="{INDEXING_ID}"'.encode())
+    assert b"zoekindex wordt bijgewerkt" in shown

@@ -1,0 +1,185 @@
+"""A site kept in memory between builds, for `dossier serve`.
+
+The first build is an ordinary one. After it the site stays loaded: on each save only the
+files that changed are read and checked again, the model is linked anew from the
+documents in memory, and only the outputs that read something that changed (changes.py)
+are made again, written into the preview folder in place. The search index follows in a
+thread of its own, after the pages, so a reload never waits for it. A change to the schema,
+the settings or a template is a build of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from dossier.build import BuildOptions, BuildResult, _generate, _generation, build
+from dossier.cache import BuildCache, source_stats, stat_key
+from dossier.content import Loaded, load, relink
+from dossier.diagnostics import Diagnostic, DossierError
+from dossier.output import InPlace
+from dossier.state import Baseline, Remembered, Update
+
+
+class Session:
+    """One site's model, state and preview folder, brought up to date save by save."""
+
+    def __init__(self, site_dir: Path, options: BuildOptions, out: Path,
+                 indexed: Callable[[], None] | None = None) -> None:
+        self.site_dir = site_dir
+        self.options = dataclasses.replace(options, out=out)
+        self.out = out
+        self.indexed = indexed  # called when the search index has caught up
+        self.loaded: Loaded | None = None
+        self.before: Remembered | None = None
+        self.key = self.schema_key = ""
+        self.indexing = threading.Event()  # set while the search index is being updated
+        self._search: threading.Thread | None = None
+        self._search_wanted = False
+        self._lock = threading.Lock()
+
+    def start(self) -> BuildResult:
+        """An ordinary build; then the site, as built, is kept in memory."""
+        result = build(self.site_dir, dataclasses.replace(self.options, search=False))
+        self._keep()
+        self._index()
+        return result
+
+    def update(self, changed: Iterable[str]) -> BuildResult:
+        """Bring the preview up to date after `changed` (site-relative paths) were saved."""
+        paths = sorted(changed)
+        if self.loaded is None or self.before is None or not all(
+                self._is_record(p) for p in paths):
+            return self.start()
+        started, timings = time.perf_counter(), dict[str, float]()
+        problems: list[Diagnostic] = []
+        loaded = relink(self.loaded, self.site_dir, paths, self.options, problems, timings)
+        output = InPlace(self.out)
+        cache = BuildCache(self.site_dir, self.out, enabled=self.options.cache)
+        try:
+            result, update = _generate(self.site_dir,
+                                       dataclasses.replace(self.options, search=False),
+                                       output, timings, cache, self.before, self.key,
+                                       self.schema_key, loaded.site, problems)
+        finally:
+            cache.close()
+        self.loaded = loaded
+        self._apply(update, result)
+        result.files, result.changed, result.removed = len(output.files), output.changed, \
+            len(output.removed)
+        result.out, result.seconds = self.out, time.perf_counter() - started
+        self._index()
+        return result
+
+    def missed(self) -> list[str]:
+        """Files that changed since the last build was made from them (a save that came
+        before anything watched for it)."""
+        if self.before is None:
+            return []
+        now = source_stats(self.site_dir)
+        known = self.before.sources
+        return sorted(rel for rel in now.keys() | known.keys()
+                      if rel != "(git history)" and now.get(rel) != known.get(rel))
+
+    def _keep(self) -> None:
+        """Load what the build just made from (taken from its cache: quick)."""
+        self.key, self.schema_key = _generation(self.site_dir,
+                                                dataclasses.replace(self.options, search=False))
+        cache = BuildCache(self.site_dir, self.out, enabled=True)
+        try:
+            problems: list[Diagnostic] = []
+            store = cache.documents(self.schema_key)
+            self.loaded = load(self.site_dir, self.options, problems, {}, store)
+            store.close()
+            self.before = cache.remembered()
+            cache.standby_unknown()  # the preview is written in place from now on
+        finally:
+            cache.close()
+        if self.before is None or self.before.generation != self.key:
+            self.before = Remembered(self.key, baseline=Baseline())
+
+    def _is_record(self, rel: str) -> bool:
+        """A record file of a collection (anything else: a build of its own)."""
+        assert self.loaded is not None
+        parts = rel.split("/")
+        names = {c.name for c in self.loaded.schema.collections}
+        return (len(parts) >= 3 and parts[0] == "content" and parts[1] in names
+                and rel.endswith((".md", ".yml", ".yaml")))
+
+    def _apply(self, update: Update, result: BuildResult) -> None:
+        """The state after this update, in memory (the next update compares with it)."""
+        before = self.before
+        assert before is not None
+        if result.unchanged:
+            return
+        baseline = before.baseline
+        for rel, made in update.outputs.items():
+            try:
+                made.stat = stat_key((self.out / rel).stat())
+            except OSError:
+                continue
+            baseline.outputs[rel] = made
+        for rel in update.gone:
+            baseline.outputs.pop(rel, None)
+        baseline.parts.update(update.parts)
+        baseline.derived.update(update.derived)
+        baseline.records.update(update.records)
+        for key in update.records_gone:
+            baseline.records.pop(key, None)
+        before.sources = source_stats(self.site_dir)
+
+    def _index(self) -> None:
+        """Bring the search index up to date in the background (once more if a save comes
+        in while it runs)."""
+        if not self.options.search:
+            return
+        with self._lock:
+            self._search_wanted = True
+            if self._search is not None and self._search.is_alive():
+                return
+            self.indexing.set()
+            self._search = threading.Thread(target=self._indexer, daemon=True)
+            self._search.start()
+
+    def _indexer(self) -> None:
+        while True:
+            with self._lock:
+                if not self._search_wanted:
+                    self.indexing.clear()
+                    break
+                self._search_wanted = False
+                loaded = self.loaded
+            if loaded is not None:
+                with contextlib.suppress(DossierError):  # the old index stays; the next
+                    index_in_place(self.site_dir, self.out, loaded, self.key)  # build says
+        if self.indexed is not None:
+            self.indexed()
+
+
+def index_in_place(site_dir: Path, out: Path, loaded: Loaded, key: str) -> None:
+    """The search index of a site as loaded, written into `out` in place."""
+    from dossier.build import make_renderer
+    from dossier.pages import plan
+    from dossier.searchindex import write_search_index
+
+    cache = BuildCache(site_dir, out, enabled=True)
+    try:
+        renderer = make_renderer(loaded.site, site_dir, cache)
+        pages = plan(loaded.site)
+        memo = cache.search_entries(key)
+        output = InPlace(out)
+        write_search_index(loaded.site, renderer, pages, output, memo,
+                           lambda r: f"{r.collection.name}/{r.slug}:{r.digest}")
+        old = {p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")
+               if p.is_file()}
+        for rel in sorted(old - output.files):
+            output.remove(rel)
+        kept = {f"{r.collection.name}/{r.slug}:{r.digest}" for r in loaded.site.all_records()}
+        cache.save_search_entries(key, {k: v for k, v in memo.items() if k in kept})
+        renderer.close()
+    finally:
+        cache.close()
