@@ -293,3 +293,14 @@ def test_a_site_template_renders_again_only_what_reads_the_change(
     SITE_EDITS["add"](site)
     result = build(site, BuildOptions(search=False))
     assert result.rendered == result.pages
+
+
+def test_edits_one_after_another_stay_right(site: Path, tmp_path: Path) -> None:
+    """What a build took over from the one before (rows of the open data copied from the
+    previous files, pages kept) is checked again by the next: every build of a series of
+    edits equals a clean one."""
+    for kind in ("project body", "organisation name", "project title", "delete project",
+                 "add project"):
+        EDITS[kind](site)
+        build(site)
+        assert_same_as_clean(site, tmp_path)

@@ -94,7 +94,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             # Before reading: a file saved meanwhile is seen next time; so is a commit.
             sources = source_stats(site_dir) | history.stamp(site_dir)
             key, schema_key = _generation(site_dir, options)
-            done = _up_to_date(out, options, cache, key, sources)
+            found: dict[str, StatKey] = {}
+            done = _up_to_date(out, options, cache, key, sources, found)
         if done is not None:
             done.out, done.timings, done.seconds = out, timings, time.perf_counter() - started
             return done
@@ -105,6 +106,8 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
         standby = Standby(before.changed, before.removed, cache.standby_unknown) \
             if before is not None and before.standby else None
         with OutputFolder(out, standby, cache.standby_unknown) as folder:
+            if found:
+                folder.stats = found  # read by the up-to-date check: not twice
             result, update = _generate(site_dir, options, folder, timings, cache, before,
                                        key, schema_key)
             with _timed(timings, "swap"):
@@ -120,20 +123,22 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 
 def _up_to_date(out: Path, options: BuildOptions, cache: BuildCache, key: str,
-                sources: dict[str, StatKey]) -> BuildResult | None:
+                sources: dict[str, StatKey], found: dict[str, StatKey]) -> BuildResult | None:
     """When no input changed since the last build and its output is untouched, say so.
 
     Like make: compare file stats with those the last build saw, read and render nothing.
+    The output folder's stats are left in `found` (a build that goes on needs them).
     """
     if not options.cache or options.strict:
         return None
     before = cache.remembered(everything=False)
-    if before is None or before.generation != key or before.sources != sources \
-            or not before.baseline.outputs:
+    if before is None or before.generation != key or not before.baseline.outputs:
+        return None
+    found.update(tree_stats(out))
+    found.pop(MARKER, None)
+    if before.sources != sources:
         return None
     written = {rel: o.stat for rel, o in before.baseline.outputs.items()}
-    found = tree_stats(out)
-    found.pop(MARKER, None)
     if found != written:
         return None
     return BuildResult(pages=before.pages, files=len(written), warnings=list(before.warnings),
@@ -207,7 +212,9 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
 
     def side() -> Side:
         """Open data and the search index: they need the records, not the pages."""
-        return side_outputs(site, renderer, pages, others, output.writer, search)
+        return side_outputs(site, renderer, pages, others, output.writer, search,
+                            baseline.rows if baseline is not None else None,
+                            lambda packed: stale(Remembered_output((0, 0, 0), packed), found))
 
     # With several workers and a real output folder, they are made by a process of their
     # own while the pages are rendered (the search index, made by Pagefind, takes long).
@@ -263,6 +270,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         output.record(rel, was_changed)
         update.outputs[rel] = Remembered_output((0, 0, 0), packed)
         _seen(update, read)
+    update.rows = made.rows
     timings["open data" + (" (alongside rendering)" if background else "")] = made.seconds
     if baseline is not None:
         for rel in sorted(set(baseline.outputs) - output.files):
@@ -308,9 +316,7 @@ def _finish_state(update: Update, model: object, baseline: object, found: set[in
     assert isinstance(model, Model)
     old = baseline if isinstance(baseline, Baseline) else Baseline()
     seen = {ident: dep for ident, (dep, _) in update.derived.items()}
-    values = derived_values(model, old, seen)
-    update.derived = {ident: pair for ident, pair in values.items()
-                      if ident not in old.derived or ident in found or old.derived[ident] != pair}
+    update.derived = derived_values(model, old, found, seen)
     states = record_states(model.site, old)
     update.records = {k: v for k, v in states.items() if old.records.get(k) != v}
     update.records_gone = sorted(set(old.records) - set(states))

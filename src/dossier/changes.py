@@ -97,18 +97,26 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
     """The ids of every dependency whose value differs from the last build's."""
     found: set[int] = set()
     current = model.site._index
+    edited: dict[str, set[str]] = {}  # per collection: the fields some record changed
+    listed: set[str] = set()  # collections that gained or lost a record
     for key, (record_digest, fields) in baseline.records.items():
         record = current.get(key)
         if record is None:
             found.add(dep_id(("has", *key)))
             found.update(dep_id(("f", *key, name)) for name in fields)
+            listed.add(key[0])
         elif record.digest != record_digest:
             now = field_fingerprints(record)
-            found.update(dep_id(("f", *key, name)) for name in fields.keys() | now.keys()
-                         if fields.get(name) != now.get(name))
-    found.update(dep_id(("has", *key)) for key in current.keys() - baseline.records.keys())
+            names = {name for name in fields.keys() | now.keys()
+                     if fields.get(name) != now.get(name)}
+            found.update(dep_id(("f", *key, name)) for name in names)
+            edited.setdefault(key[0], set()).update(names)
+    for key in current.keys() - baseline.records.keys():
+        found.add(dep_id(("has", *key)))
+        listed.add(key[0])
+    relevant = _Relevance(model.site, edited, listed)
     for ident, (dep, value) in baseline.derived.items():
-        if model.values(dep) != value:
+        if relevant(dep) and model.values(dep) != value:
             found.add(ident)
     # A part that read something changed is a change to every page that shows it.
     for ident, packed in baseline.parts.items():
@@ -134,12 +142,70 @@ def record_states(site: Site,
     return result
 
 
-def derived_values(model: Model, baseline: Baseline,
+class _Relevance:
+    """Whether a derived dependency can have changed, given what changed in the records:
+    a body edited changes no listing, term or count, so those are not computed again."""
+
+    def __init__(self, site: Site, edited: dict[str, set[str]], listed: set[str]) -> None:
+        self.edited, self.listed = edited, listed
+        schema = site.schema
+        self.titles = {c.name: c.title_field for c in schema.collections}
+        self.facets = {c.name: {f.name for f in c.facets} for c in schema.collections}
+        refs = {c.name: {f.name for f in c.fields if _holds_refs(f)} for c in schema.collections}
+        self.links = bool(listed) or any(edited.get(c, set()) & names
+                                         for c, names in refs.items())
+        self.any_title = bool(listed) or any(self.titles[c] in names
+                                             for c, names in edited.items())
+        self.any_facet = bool(listed) or any(self.facets[c] & names
+                                             for c, names in edited.items())
+
+    def __call__(self, dep: Dep) -> bool:
+        kind = dep[0]
+        if kind in ("config", "date", "media", "recent") or not (self.edited or self.listed):
+            return kind != "file" and (kind != "recent" or self._recent(dep))
+        if kind == "list":
+            return dep[1] in self.listed
+        if kind == "back":
+            return self.links
+        if kind == "related":  # ties go by title
+            return dep[1] in self.listed or self._facet(dep[1]) \
+                or self.titles[dep[1]] in self.edited.get(dep[1], set())
+        if kind in ("terms", "count"):
+            return dep[1] in self.listed or dep[2] in self.edited.get(dep[1], set())
+        if kind == "members":
+            names = self.edited.get(dep[1], set())
+            return dep[1] in self.listed or dep[2] in names or self.titles[dep[1]] in names
+        if kind == "counts":
+            return bool(self.listed) or self._facet(dep[1]) or self.links
+        if kind == "page":
+            return self.any_title or self.any_facet
+        return kind != "file"
+
+    def _facet(self, collection: str) -> bool:
+        return bool(self.facets.get(collection, set()) & self.edited.get(collection, set()))
+
+    def _recent(self, dep: Dep) -> bool:
+        names = self.edited.get(dep[1], set())
+        return dep[1] in self.listed or "bijgewerkt" in names
+
+
+def _holds_refs(f: Any) -> bool:
+    """Whether a field (or something inside it) names other records."""
+    if f.type == "ref":
+        return True
+    return any(_holds_refs(sub) for sub in (*f.fields, *( [f.items] if f.items else [])))
+
+
+def derived_values(model: Model, baseline: Baseline, found: set[int],
                    seen: Mapping[int, Dep]) -> dict[int, tuple[Dep, str]]:
-    """The value of every derived dependency an output or part now reads."""
-    result = {ident: (dep, model.values(dep)) for ident, (dep, _) in baseline.derived.items()}
+    """The values of derived dependencies to keep: of those that changed, and of those
+    read for the first time (the others keep the value they had)."""
+    result = {}
     with deps.paused():
+        for ident, (dep, _) in baseline.derived.items():
+            if ident in found:
+                result[ident] = (dep, model.values(dep))
         for ident, dep in seen.items():
-            if ident not in result:
+            if ident not in baseline.derived:
                 result[ident] = (dep, model.values(dep))
     return result

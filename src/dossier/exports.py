@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
+from dossier import deps
 from dossier.model import Site, sort_key
 from dossier.output import Stream
 from dossier.records import Record
 from dossier.schema import MEDIA_TYPES, Collection, Field, Schema
+from dossier.state import Rows
 from dossier.urls import absolute
 
 LIST_SEPARATOR = "; "
@@ -251,13 +255,41 @@ def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
 
 
 def write_collection_files(site: Site, collection: Collection, writer: Writer,
-                           wanted: set[str]) -> dict[str, bool]:
+                           wanted: set[str], before: Rows | None = None,
+                           stale: Callable[[bytes], bool] | None = None
+                           ) -> tuple[dict[str, bool], Rows]:
     """Write the `wanted` export files of one collection record by record, the three data
     files in one pass, so that a large collection is never held whole; bytes are the same
-    as `collection_files` makes. Returns per file whether it changed."""
+    as `collection_files` makes. With `before` (the rows of the previous build's files)
+    a row whose record read nothing `stale` is copied from those files, not made again.
+    Returns per file whether it changed, and where the rows are now."""
     name = collection.name
     json_rel, jsonl_rel, csv_rel, schema_rel = collection_file_names(collection)
+    records = sorted(site.records.get(name, ()), key=sort_key)
+    old = _Previous(writer, (json_rel, jsonl_rel, csv_rel), before, stale)
     changed: dict[str, bool] = {}
+    rows = Rows()
+    try:
+        if old.unchanged([r.slug for r in records]) and wanted >= {json_rel, jsonl_rel, csv_rel}:
+            for rel in (json_rel, jsonl_rel, csv_rel):
+                writer.reuse(rel)
+                changed[rel] = False
+            assert before is not None
+            rows = before
+        else:
+            changed, rows = _write_rows(site, collection, records, writer, wanted, old)
+    finally:
+        old.close()
+    if schema_rel in wanted:
+        schema = export_schema(collection, site.schema, site.config.lang)
+        changed[schema_rel] = writer.put(schema_rel, to_json(schema).encode())
+    return changed, rows
+
+
+def _write_rows(site: Site, collection: Collection, records: list[Record], writer: Writer,
+                wanted: set[str], old: _Previous) -> tuple[dict[str, bool], Rows]:
+    json_rel, jsonl_rel, csv_rel, _ = collection_file_names(collection)
+    rows = Rows()
     with ExitStack() as stack:
         files = {rel: stack.enter_context(writer.stream(rel))
                  for rel in (json_rel, jsonl_rel, csv_rel) if rel in wanted}
@@ -268,21 +300,74 @@ def write_collection_files(site: Site, collection: Collection, writer: Writer,
         sink.put(json_rel, b"[")
         row_writer.writerow(".".join(c) for c in cols)
         sink.put(csv_rel, "\ufeff".encode() + line.getvalue().encode())
-        for i, record in enumerate(sorted(site.records.get(name, ()), key=sort_key)):
-            row = record_data(site, record)
-            compact = json.dumps(row, ensure_ascii=False, separators=(",", ":"))
-            sink.put(json_rel, ("," if i else "").encode() + compact.encode())
-            sink.put(jsonl_rel, (json.dumps(row, ensure_ascii=False) + "\n").encode())
-            line.seek(0)
-            line.truncate()
-            row_writer.writerow(_cell(_lookup(row, c)) for c in cols)
-            sink.put(csv_rel, line.getvalue().encode())
+        for i, record in enumerate(records):
+            sink.put(json_rel, b"," if i else b"")
+            kept = old.row(record.slug)
+            if kept is None:
+                with deps.recording() as read:
+                    row = record_data(site, record)
+                compact = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+                lined = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+                line.seek(0)
+                line.truncate()
+                row_writer.writerow(_cell(_lookup(row, c)) for c in cols)
+                kept = (compact, lined, line.getvalue().encode(), deps.pack(read))
+            starts = sink.at(json_rel), sink.at(jsonl_rel), sink.at(csv_rel)
+            sink.put(json_rel, kept[0])
+            sink.put(jsonl_rel, kept[1])
+            sink.put(csv_rel, kept[2])
+            rows.order.append(record.slug)
+            rows.spans[record.slug] = (starts[0], sink.at(json_rel), starts[1],
+                                       sink.at(jsonl_rel), starts[2], sink.at(csv_rel))
+            rows.deps[record.slug] = kept[3]
         sink.put(json_rel, b"]\n")
-    changed.update((rel, stream.changed) for rel, stream in files.items())
-    if schema_rel in wanted:
-        schema = export_schema(collection, site.schema, site.config.lang)
-        changed[schema_rel] = writer.put(schema_rel, to_json(schema).encode())
-    return changed
+    return {rel: stream.changed for rel, stream in files.items()}, rows
+
+
+class _Previous:
+    """The previous build's export files of a collection, to copy unchanged rows from."""
+
+    def __init__(self, writer: Writer, rels: tuple[str, str, str], before: Rows | None,
+                 stale: Callable[[bytes], bool] | None) -> None:
+        self.before, self.stale = before, stale
+        self.handles: list[BinaryIO] = []
+        out = getattr(writer, "out", None)
+        if before is None or stale is None or not isinstance(out, Path):
+            self.before = None
+            return
+        try:
+            self.handles = [open(out / rel, "rb") for rel in rels]  # noqa: SIM115
+        except OSError:
+            self.close()
+            self.before = None
+
+    def unchanged(self, order: list[str]) -> bool:
+        """The same records in the same order, none of them changed: the files are."""
+        return self.before is not None and self.before.order == order \
+            and all(self.row(slug, read=False) is not None for slug in order)
+
+    def row(self, slug: str, read: bool = True) -> tuple[bytes, bytes, bytes, bytes] | None:
+        """A record's row as the previous files have it, if its record did not change."""
+        before = self.before
+        if before is None or slug not in before.spans or self.stale is None \
+                or self.stale(before.deps.get(slug, b"")):
+            return None
+        if not read:
+            return b"", b"", b"", b""
+        span = before.spans[slug]
+        try:
+            parts = [os.pread(h.fileno(), span[2 * i + 1] - span[2 * i], span[2 * i])
+                     for i, h in enumerate(self.handles)]
+        except OSError:
+            return None
+        if any(len(p) != span[2 * i + 1] - span[2 * i] for i, p in enumerate(parts)):
+            return None
+        return parts[0], parts[1], parts[2], before.deps[slug]
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.close()
+        self.handles = []
 
 
 class Writer(Protocol):
@@ -290,17 +375,24 @@ class Writer(Protocol):
 
     def stream(self, rel: str) -> Stream: ...
 
+    def reuse(self, rel: str) -> None: ...
+
 
 class _Sink:
-    """Writes to whichever of a collection's export files are wanted."""
+    """Writes to whichever of a collection's export files are wanted, counting bytes."""
 
     def __init__(self, files: dict[str, Stream]) -> None:
         self.files = files
+        self.written = dict.fromkeys(files, 0)
 
     def put(self, rel: str, data: bytes) -> None:
         stream = self.files.get(rel)
         if stream is not None:
             stream.write(data)
+            self.written[rel] += len(data)
+
+    def at(self, rel: str) -> int:
+        return self.written.get(rel, 0)
 
 
 def collection_file_names(collection: Collection) -> list[str]:

@@ -21,6 +21,7 @@ from dossier.feeds import discovery_files
 from dossier.model import Site
 from dossier.pages import Page
 from dossier.schema import Collection
+from dossier.state import Rows
 from dossier.urls import output_path
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
     for rel, data in assets.files(assets.collect(site_dir)):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
     for collection in site.schema.collections:
-        jobs += [Job(rel, "export", export_of=collection, record=True)
+        jobs += [Job(rel, "export", export_of=collection)
                  for rel in collection_file_names(collection)]
         for record in site._records.get(collection.name, ()):
             jobs.append(Job(f"{record.url}index.json", "file", record=True,
@@ -76,14 +77,19 @@ class Side:
     it read (packed) and the derived dependencies among that; the search index."""
 
     written: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
+    rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
     search: SearchStats | None = None
     search_entries: dict[str, Any] | None = None
 
 
 def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: Writer, search: dict[str, Any] | None) -> Side:
-    """Open data and the search index: they need the records, not the pages."""
+                 writer: Writer, search: dict[str, Any] | None,
+                 rows: dict[str, Rows] | None = None,
+                 stale: Callable[[bytes], bool] | None = None) -> Side:
+    """Open data and the search index: they need the records, not the pages. With `rows`
+    (where the previous build's export files have each record's row), unchanged rows are
+    copied from those files."""
     side = Side()
     started = time.perf_counter()
     exported: set[Collection] = set()
@@ -91,11 +97,17 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
         if job.export_of is not None:
             if job.export_of not in exported:
                 exported.add(job.export_of)
+                name = job.export_of.name
                 wanted = {j.rel for j in jobs if j.export_of is job.export_of}
                 with deps.recording() as read:
-                    written = write_collection_files(site, job.export_of, writer, wanted)
-                packed, derived = deps.pack(read), list(deps.derived(read))
-                side.written += [(rel, was, packed, derived) for rel, was in written.items()]
+                    written, made = write_collection_files(
+                        site, job.export_of, writer, wanted,
+                        (rows or {}).get(name), stale)
+                side.rows[name] = made
+                # The files are checked every build, row by row (what each row read is
+                # kept with the rows); the derived dependencies among that are kept.
+                derived = list(deps.derived(read))
+                side.written += [(rel, was, b"", derived) for rel, was in written.items()]
             continue
         assert job.produce is not None
         if job.record:

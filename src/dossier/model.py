@@ -287,7 +287,7 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         facet = Facet(collection, f, f.label(lang))
         members: dict[str, list[Record]] = {}
         for record in sorted(records, key=sort_key):
-            for value in facet_values(record, f):
+            for value in record._facet_values().get(f.name, ()):
                 members.setdefault(value, []).append(record)
         leaf = f.leaf
         if leaf.type == "enum":
@@ -353,7 +353,7 @@ def _related(records: tuple[Record, ...], facets: tuple[Facet, ...],
             masks[(facet.name, term.key)] = mask
     result: dict[tuple[str, str], tuple[Record, ...]] = {}
     for i, record in enumerate(ordered):
-        mine = [masks[(f.name, v)] for f in facets for v in record.facet(f.name)]
+        mine = [masks[(f.name, v)] for f in facets for v in record._facet_values().get(f.name, ())]
         planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms
         for carry in mine:
             for b in range(len(planes)):

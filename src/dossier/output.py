@@ -193,7 +193,11 @@ class Stream:
                 _link_or_copy(self.previous, written)
                 self.changed = False
             if self.final is not None:
-                os.replace(written, self.final)
+                # rename() of a hard link onto the same file does nothing: drop the name
+                if self.final.exists() and os.path.samefile(written, self.final):
+                    written.unlink()
+                else:
+                    os.replace(written, self.final)
         except OSError as exc:
             raise _error(self.out, _explain(exc)) from None
 
@@ -333,6 +337,7 @@ class OutputFolder:
         self.removed: list[str] = []
         self._lock_fd = -1
         self.writer = FileWriter(self.tmp, self.out)
+        self.stats: dict[str, tuple[int, int, int]] | None = None  # of the previous build
 
     @property
     def in_place(self) -> bool:
@@ -432,7 +437,10 @@ class OutputFolder:
 
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         """Size, mtime and inode of every file of the previous build (None if there is none)."""
-        return tree_stats(self.out) if self.out.is_dir() else None
+        if self.stats is None and self.out.is_dir():
+            self.stats = tree_stats(self.out)
+            self.stats.pop(MARKER, None)
+        return self.stats
 
     def same_as_before(self, rel: str, data: bytes) -> bool:
         return _same_bytes(self.out / safe_relpath(rel), data)
@@ -451,7 +459,7 @@ class OutputFolder:
             removed = len(self.removed)
         else:
             if old_files is None:
-                old_files = _list_files(self.out) if self.out.is_dir() else set()
+                old_files = set(self.previous() or {})
             removed = len(old_files - self.files)
         if not self.in_place and self.unknown is not None:
             self.unknown()  # the standby is about to be replaced
@@ -507,11 +515,6 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return path.read_bytes() == data
     except OSError:
         return False
-
-
-def _list_files(root: Path) -> set[str]:
-    files = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    return files - {MARKER}
 
 
 def _exchange(a: Path, b: Path) -> bool:

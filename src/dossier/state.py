@@ -33,8 +33,21 @@ _TABLES = (
     "WITHOUT ROWID",
     "record (out TEXT, key TEXT, digest TEXT, fields TEXT, PRIMARY KEY (out, key)) "
     "WITHOUT ROWID",
+    "export_row (out TEXT, collection TEXT, position INTEGER, slug TEXT, deps BLOB, "
+    "spans TEXT, PRIMARY KEY (out, collection, position)) WITHOUT ROWID",
 )
 TABLES = tuple(f"{t}" for t in _TABLES)
+
+@dataclass
+class Rows:
+    """Where each record's row lies in a collection's export files, and what making it
+    read: the next build copies the rows whose record and references did not change."""
+
+    order: list[str] = field(default_factory=list)  # slugs, in the order of the files
+    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
+    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
+    deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
+
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
 
@@ -58,6 +71,7 @@ class Baseline:
     # Per derived dependency (by id): the dependency and its value then.
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+    rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
 
 
 @dataclass
@@ -114,6 +128,16 @@ def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
             raise ValueError("not field fingerprints")
         baseline.records[(collection, slug)] = (str(digest),
                                                 {str(k): str(v) for k, v in found.items()})
+    for collection, slug, packed, spans in db.execute(
+            "SELECT collection, slug, deps, spans FROM export_row WHERE out = ? "
+            "ORDER BY collection, position", (out,)):
+        rows = baseline.rows.setdefault(str(collection), Rows())
+        span = json.loads(spans)
+        if not (isinstance(span, list) and len(span) == 6):
+            raise ValueError("not the span of a row")
+        rows.order.append(str(slug))
+        rows.spans[str(slug)] = tuple(_int(n) for n in span)  # type: ignore[assignment]
+        rows.deps[str(slug)] = _blob(packed)
 
 
 @dataclass
@@ -127,6 +151,7 @@ class Update:
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
     records_gone: list[tuple[str, str]] = field(default_factory=list)
+    rows: dict[str, Rows] = field(default_factory=dict)  # collections whose rows changed
     fresh: bool = False  # the state is written anew (nothing of the old one is kept)
 
 
@@ -136,7 +161,7 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
     with db:
         db.execute("BEGIN")
         if update.fresh:
-            for table in ("output", "part", "derived", "record"):
+            for table in ("output", "part", "derived", "record", "export_row"):
                 db.execute(f"DELETE FROM {table} WHERE out = ?", (out,))
         db.execute("INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
             out, run.generation, json.dumps({k: list(v) for k, v in run.sources.items()}),
@@ -158,6 +183,13 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
         db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?)", (
             (out, f"{c}/{s}", digest, json.dumps(fields))
             for (c, s), (digest, fields) in update.records.items()))
+        for collection, rows in update.rows.items():
+            db.execute("DELETE FROM export_row WHERE out = ? AND collection = ?",
+                       (out, collection))
+            db.executemany("INSERT INTO export_row VALUES (?, ?, ?, ?, ?, ?)", (
+                (out, collection, i, slug, rows.deps.get(slug, b""),
+                 json.dumps(list(rows.spans[slug])))
+                for i, slug in enumerate(rows.order)))
 
 
 def mark_standby_unknown(db: sqlite3.Connection, out: str) -> None:

@@ -39,6 +39,8 @@ class Writer(Protocol):
 
     def stream(self, rel: str) -> Stream: ...
 
+    def reuse(self, rel: str) -> None: ...
+
 
 @dataclass
 class PageResult:
