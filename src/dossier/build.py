@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dossier.parts import Anchor
     from dossier.render import Renderer
     from dossier.searchindex import SearchStats
+    from dossier.state import Baseline, Rows
     from dossier.workers import Writer
 
 __all__ = ["BuildOptions", "BuildResult", "build", "check", "load_config", "load_schema",
@@ -95,14 +96,16 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             sources = source_stats(site_dir) | history.stamp(site_dir)
             key, schema_key = _generation(site_dir, options)
             found: dict[str, StatKey] = {}
-            done = _up_to_date(out, options, cache, key, sources, found)
+            before = cache.remembered(everything=False) if options.cache else None
+            if before is not None and before.generation != key:
+                before = None
+            done = _up_to_date(out, options, before, sources, found)
         if done is not None:
             done.out, done.timings, done.seconds = out, timings, time.perf_counter() - started
             return done
-        with _timed(timings, "load"):
-            before = cache.remembered() if options.cache else None
-            if before is not None and before.generation != key:
-                before = None
+        if before is not None:
+            with _timed(timings, "load"):
+                before = cache.complete(before)
         standby = Standby(before.changed, before.removed, cache.standby_unknown) \
             if before is not None and before.standby else None
         with OutputFolder(out, standby, cache.standby_unknown) as folder:
@@ -122,17 +125,14 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     return result
 
 
-def _up_to_date(out: Path, options: BuildOptions, cache: BuildCache, key: str,
+def _up_to_date(out: Path, options: BuildOptions, before: Remembered | None,
                 sources: dict[str, StatKey], found: dict[str, StatKey]) -> BuildResult | None:
     """When no input changed since the last build and its output is untouched, say so.
 
     Like make: compare file stats with those the last build saw, read and render nothing.
     The output folder's stats are left in `found` (a build that goes on needs them).
     """
-    if not options.cache or options.strict:
-        return None
-    before = cache.remembered(everything=False)
-    if before is None or before.generation != key or not before.baseline.outputs:
+    if before is None or options.strict or not before.baseline.outputs:
         return None
     found.update(tree_stats(out))
     found.pop(MARKER, None)
@@ -213,7 +213,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     def side() -> Side:
         """Open data and the search index: they need the records, not the pages."""
         return side_outputs(site, renderer, pages, others, output.writer, search,
-                            baseline.rows if baseline is not None else None,
+                            _intact_rows(site, baseline, previous),
                             lambda packed: stale(Remembered_output((0, 0, 0), packed), found))
 
     # With several workers and a real output folder, they are made by a process of their
@@ -341,6 +341,27 @@ def _remember(cache: BuildCache, update: Update, before: Remembered | None,
         update.run = Remembered(key, sources, tuple(result.warnings), result.pages,
                                 changed=changed, removed=sorted(update.gone), standby=True)
     cache.remember(update)
+
+
+def _intact_rows(site: Site, baseline: Baseline | None,
+                 previous: dict[str, StatKey]) -> dict[str, Rows] | None:
+    """The previous build's export rows of each collection whose files are still the
+    ones they describe (a build killed after its swap, before its state was stored,
+    leaves newer files than the state knows: their rows are made again)."""
+    if baseline is None:
+        return None
+    intact = {}
+    from dossier.exports import collection_file_names
+
+    for name, rows in baseline.rows.items():
+        collection = next((c for c in site.schema.collections if c.name == name), None)
+        if collection is None:
+            continue
+        rels = collection_file_names(collection)[:3]
+        if all((o := baseline.outputs.get(rel)) is not None and previous.get(rel) == o.stat
+               for rel in rels):
+            intact[name] = rows
+    return intact
 
 
 def _nothing_to_do(jobs: list[Job], reuse: set[str], baseline: object, output: Output) -> bool:

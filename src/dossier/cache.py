@@ -1,8 +1,8 @@
 """The build cache: what a build remembers between runs, behind one small interface.
 
 It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is always safe,
-the next build is then a full one), in one SQLite file, `cache.sqlite`, that the build and
-its worker processes share:
+the next build is then a full one), in one SQLite file (`cache-N.sqlite`, N its format)
+that the build and its worker processes share:
 
 - documents: every valid record file by path, with the stat of the file it came from; a
   file whose size, mtime and inode are unchanged is not read, parsed or validated again;
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from dossier.loader import Document
 
 CACHE_DIR = ".dossier-cache"
-_FORMAT = 4
+_FORMAT = 6
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -148,29 +148,41 @@ class DocumentStore:
         return db
 
     def get(self, rel: str, stat: os.stat_result) -> Document | None:
+        return self.get_many({rel: stat}).get(rel)
+
+    def get_many(self, wanted: dict[str, os.stat_result]) -> dict[str, Document]:
+        """The stored documents of the files in `wanted` whose stat is still the same."""
         db = self._connection()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT size, mtime, inode, digest, data, body, body_line, "
-                             "verdict FROM document WHERE path = ?", (rel,)).fetchone()
-            if row is None or _stat(row[:3]) != stat_key(stat):
-                return None
-            digest, data, body, body_line = row[3], json.loads(row[4]), row[5], row[6]
-            if not (isinstance(digest, str) and isinstance(data, dict)
-                    and isinstance(body, str) and type(body_line) is int):
-                return None
-            verdict = tuple(Diagnostic(*_strings_and_ints(d)) for d in json.loads(row[7]))
-        except (sqlite3.Error, ValueError, TypeError, RecursionError):
-            return None
-        from dossier.loader import Document
+        if db is None or not wanted:
+            return {}
+        from dossier.loader import Document, record_slug
         from dossier.yamltree import Tree
 
-        collection, name = rel.split("/")[1:3]
-        self.hits += 1
-        self.served.add(rel)
-        return Document(collection, Path(name).stem, rel, Tree(data), body, body_line,
-                        digest, verdict)
+        found: dict[str, Document] = {}
+        try:
+            rows = db.execute(
+                "SELECT path, size, mtime, inode, digest, data, body, body_line, verdict "
+                f"FROM document WHERE path IN ({','.join('?' * len(wanted))})",
+                list(wanted)).fetchall()
+        except sqlite3.Error:
+            return {}
+        for rel, *row in rows:
+            try:
+                if _stat(row[:3]) != stat_key(wanted[rel]):
+                    continue
+                digest, data, body, body_line = row[3], json.loads(row[4]), row[5], row[6]
+                if not (isinstance(digest, str) and isinstance(data, dict)
+                        and isinstance(body, str) and type(body_line) is int):
+                    continue
+                verdict = () if row[7] == "[]" else tuple(
+                    Diagnostic(*_strings_and_ints(d)) for d in json.loads(row[7]))
+            except (KeyError, ValueError, TypeError, RecursionError):
+                continue
+            found[rel] = Document(rel.split("/")[1], record_slug(rel), rel, Tree(data), body,
+                                  body_line, digest, verdict)
+        self.hits += len(found)
+        self.served.update(found)
+        return found
 
     def save(self, site_dir: Path) -> None:
         """Store what this run loaded anew; forget files that are gone or now invalid."""
@@ -229,7 +241,8 @@ class BuildCache:
         # moved or copied (with its build/) keeps its cache.
         where = os.path.relpath(out.absolute(), site_dir.absolute())
         self.out_id = hashlib.blake2b(where.encode(), digest_size=6).hexdigest()
-        self.path = self.folder / "cache.sqlite"
+        # Named after the format: a file of another version of dossier is left alone.
+        self.path = self.folder / f"cache-{_FORMAT}.sqlite"
         self.documents_path = self.path  # see DocumentStore
         self.fragments_path = self.path  # see fragments.py
         self.search_path = self.folder / "search.json"
@@ -248,6 +261,11 @@ class BuildCache:
         db = self._connection()
         return state.read(db, self.out_id, everything) if db is not None else None
 
+    def complete(self, remembered: Remembered) -> Remembered | None:
+        """The rest of what `remembered(everything=False)` left out."""
+        db = self._connection()
+        return state.read_model(db, self.out_id, remembered) if db is not None else None
+
     def standby_unknown(self) -> None:
         """The standby tree is about to change: until the swap its state is unknown."""
         db = self._connection()
@@ -257,7 +275,7 @@ class BuildCache:
 
     def remember(self, update: Update) -> None:
         """Store what this build changed (after its swap)."""
-        db = self._connection()
+        db = self._connection(create=True)
         if db is None:
             return
         with contextlib.suppress(sqlite3.Error, ValueError, TypeError):
@@ -268,10 +286,12 @@ class BuildCache:
             self._db.close()
             self._db = None
 
-    def _connection(self) -> sqlite3.Connection | None:
+    def _connection(self, create: bool = False) -> sqlite3.Connection | None:
+        """The cache's SQLite file; reading never creates it (a failed first build leaves
+        nothing behind)."""
         if not self.enabled:
             return None
-        if self._db is None:
+        if self._db is None and (create or self.path.is_file()):
             self._db = open_store(self.path, *state.TABLES)
             if self._db is not None:
                 with contextlib.suppress(OSError):

@@ -96,8 +96,11 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
 
 def _profile_table(timings: dict[str, float]) -> str:
     """Seconds per stage; per-template figures add up the time of all workers."""
-    stages = ["load", "validate", "link", "plan", "render", "write", "check", "open data",
-              "search index", "wait for open data and search index", "swap"]
+    stages = ["load", "validate", "dates from git", "media", "link", "plan", "what changed",
+              "render", "write", "check", "open data", "search index",
+              "wait for open data and search index", "swap"]
+    stages += sorted(k for k in timings if k not in stages and not k.startswith("render ")
+                     and not k.endswith(" (alongside rendering)"))
     lines = ["stage                              seconds"]
     for stage in stages:
         if stage in timings:

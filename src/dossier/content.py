@@ -94,8 +94,10 @@ def _load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
     timings["load"] -= checking[0]
     timings["validate"] = timings.get("validate", 0.0) + checking[0]
     if config is None:
-        _stop_on_errors([*problems, Diagnostic("content/site.yml", 1, 1, "error", "",
-                                               "settings could not be read")])
+        said = any(p.path == "content/site.yml" for p in errors(problems))
+        _stop_on_errors(problems if said else [
+            *problems, Diagnostic("content/site.yml", 1, 1, "error", "",
+                                  "settings could not be read")])
     assert config is not None
     by_path = {d.path: d for d in documents}
     site = _link(site_dir, options, config, schema, by_path, unreadable, problems, timings,

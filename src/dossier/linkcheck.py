@@ -307,8 +307,9 @@ class PageCheck:
         if self.files is None:
             return
         target, fragment, message = _resolve(self.rel_path, value, self.files, self.prefix)
-        if not message and fragment and target == self.rel_path and fragment not in self.ids:
-            message = missing_anchor(value, target, fragment)
+        if not message and fragment and target == self.rel_path:
+            if fragment not in self.ids:
+                message = missing_anchor(value, target, fragment)
         elif not message and fragment and target.endswith(".html"):
             self.anchors.append((target, fragment, origin or Origin("", 0, 0, "", value)))
         if not message:

@@ -140,7 +140,7 @@ def is_bundle(rel: str) -> bool:
 class DocumentCache(Protocol):
     """Documents from an earlier run, valid while their file is unchanged."""
 
-    def get(self, rel: str, stat: os.stat_result) -> Document | None: ...
+    def get_many(self, wanted: dict[str, os.stat_result]) -> dict[str, Document]: ...
 
 
 def is_ignored(name: str) -> bool:
@@ -320,6 +320,9 @@ def _folded(stem: str) -> str:
     return unicodedata.normalize("NFC", stem).casefold()
 
 
+_BATCH = 500  # documents asked of the cache at once
+
+
 def load_documents(
     site_dir: Path, collections: Iterable[str], problems: list[Diagnostic],
     cache: DocumentCache | None = None,
@@ -337,14 +340,17 @@ def load_documents(
     files = [(collection, file, rel) for collection in collections
              for file, rel in collection_files(content, collection, problems)]
     stats = _sizes(files, problems)
-    for collection, file, rel in files:
+    cached: dict[str, Document] = {}
+    for at, (collection, file, rel) in enumerate(files):
         stat = stats.get(rel)
         if stat is None:
             unreadable.add((collection, record_slug(rel)))
             continue
+        if cache is not None and at % _BATCH == 0:  # one query per batch of files
+            cached = cache.get_many({r: stats[r] for _, _, r in files[at:at + _BATCH]
+                                     if r in stats})
         try:
-            cached = cache.get(rel, stat) if cache is not None else None
-            document = cached or load_document(file, rel, collection)
+            document = cached.pop(rel, None) or load_document(file, rel, collection)
             documents.append(settle(document) if settle is not None else document)
         except DossierError as exc:
             problems.extend(exc.diagnostics)

@@ -41,7 +41,8 @@ from dossier.yamltree import Tree, dotted, parse
 _WINDOWS_PATH = ("\\", ":\\", ":/")
 # Where Markdown may name a file: an inline link or image, or a reference definition. Texts
 # with no such target that could be a file are not converted (most link only to records).
-_TARGETS = re.compile(r"\]\(\s*<?([^)\s>]+)|^[ ]{0,3}\[[^\]]+\]:\s*<?([^\s>]+)", re.M)
+_INLINE = re.compile(r"\]\(\s*<?([^)\s>]+)")  # [text](target), ![alt](target)
+_DEFINITION = re.compile(r"^[ ]{0,3}\[[^\]]+\]:\s*<?([^\s>]+)", re.M)  # [label]: target
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ class _Planner:
 
 def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Reference]:
     """Every reference of a record to a file: fields first, then its Markdown."""
-    for f, path, value in iter_values(record.collection.fields, record.data):
+    for f, path, value in iter_values(_may_refer(record.collection), record._data):
         if f.type in MEDIA_TYPES and isinstance(value, dict) \
                 and isinstance(value.get("bestand"), str):
             yield _Reference(record, dotted((*path, "bestand")), value["bestand"],
@@ -317,11 +318,32 @@ def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Referenc
         yield from _markdown(record, record.body, markdown, "body")
 
 
+_REFERRING: dict[int, tuple[Any, ...]] = {}
+
+
+def _may_refer(collection: Any) -> tuple[Any, ...]:
+    """A collection's fields that can hold a file or Markdown (the others are not read)."""
+    found = _REFERRING.get(id(collection))
+    if found is None or found[0] is not collection:
+        fields = tuple(f for f in collection.fields if _refers(f))
+        found = _REFERRING[id(collection)] = (collection, fields)
+    return found[1]  # type: ignore[no-any-return]
+
+
+def _refers(f: Any) -> bool:
+    if f.type in (*MEDIA_TYPES, "text"):
+        return True
+    return any(_refers(sub) for sub in (*f.fields, *([f.items] if f.items else [])))
+
+
 def _markdown(record: Record, text: str, markdown: MarkdownRenderer,
               where: str) -> Iterator[_Reference]:
     """References to files in Markdown, located in the record file (bodies) or at their
     field; texts with no link at all are not converted."""
-    if not any(is_file_link(m[1] or m[2]) for m in _TARGETS.finditer(text)):
+    targets = [m[1] for m in _INLINE.finditer(text)]
+    if "]:" in text:
+        targets += [m[1] for m in _DEFINITION.finditer(text)]
+    if not any(is_file_link(target) for target in targets):
         return
     here = posixpath.dirname(record.path)
     after: dict[str, int] = {}

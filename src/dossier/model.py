@@ -259,9 +259,7 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
             backlinks.setdefault((collection, value), []).append(Backlink(record, where))
     facets = {c.name: tuple(_facets(c, by_collection[c.name], schema, config.lang))
               for c in schema.collections}
-    related: dict[tuple[str, str], tuple[Record, ...]] = {}
-    for c in schema.collections:
-        related.update(_related(by_collection[c.name], facets[c.name]))
+    related = _Related(records, facets)
     return Site(
         config=config,
         schema=schema,
@@ -283,10 +281,11 @@ def facet_values(record: Record, f: Field) -> tuple[str, ...]:
 def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
             lang: str) -> list[Facet]:
     result = []
+    ordered = sorted(records, key=lambda r: r._title_order())
     for f in collection.facets:
         facet = Facet(collection, f, f.label(lang))
         members: dict[str, list[Record]] = {}
-        for record in sorted(records, key=sort_key):
+        for record in ordered:
             for value in record._facet_values().get(f.name, ()):
                 members.setdefault(value, []).append(record)
         leaf = f.leaf
@@ -334,26 +333,63 @@ def related(site: Site, record: Record) -> list[Record]:
     return list(site.related.get(record.key, ()))
 
 
-def _related(records: tuple[Record, ...], facets: tuple[Facet, ...],
-             count: int = RELATED_COUNT) -> dict[tuple[str, str], tuple[Record, ...]]:
-    """For every record, the `count` others sharing most facet terms, ties by title.
+class _Related(Mapping[tuple[str, str], tuple[Record, ...]]):
+    """For every record, the `count` others sharing most facet terms, ties by title;
+    worked out for a record when it is first asked for (a build after an edit asks for
+    a few).
 
     Term memberships are bit masks over the records in title order; a bit-sliced counter
     adds a record's masks, so every other record's number of shared terms is counted at
     once. This keeps the work near-linear where pairwise comparison would be quadratic.
     """
-    ordered = sorted(records, key=sort_key)
-    position = {r.key: i for i, r in enumerate(ordered)}
-    masks: dict[tuple[str, str], int] = {}
-    for facet in facets:
-        for term in facet.terms:
-            mask = 0
-            for member in term.records:
-                mask |= 1 << position[member.key]
-            masks[(facet.name, term.key)] = mask
-    result: dict[tuple[str, str], tuple[Record, ...]] = {}
-    for i, record in enumerate(ordered):
-        mine = [masks[(f.name, v)] for f in facets for v in record._facet_values().get(f.name, ())]
+
+    def __init__(self, records: Iterable[Record], facets: Mapping[str, tuple[Facet, ...]],
+                 count: int = RELATED_COUNT) -> None:
+        self.records = {r.key: r for r in records}
+        self.facets = facets
+        self.count = count
+        self.known: dict[tuple[str, str], tuple[Record, ...]] = {}
+        self.orders: dict[str, tuple[list[Record], dict[tuple[str, str], int],
+                                     dict[tuple[str, str], int]]] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> tuple[Record, ...]:
+        found = self.known.get(key)
+        if found is None:
+            record = self.records[key]
+            found = self.known[key] = self._work_out(record)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def _order(self, collection: str) -> tuple[list[Record], dict[tuple[str, str], int],
+                                               dict[tuple[str, str], int]]:
+        """A collection's records in title order, their positions and the terms' masks."""
+        found = self.orders.get(collection)
+        if found is None:
+            ordered = sorted((r for r in self.records.values()
+                              if r.collection.name == collection),
+                             key=lambda r: r._title_order())
+            position = {r.key: i for i, r in enumerate(ordered)}
+            masks: dict[tuple[str, str], int] = {}
+            for facet in self.facets.get(collection, ()):
+                for term in facet._terms:
+                    mask = 0
+                    for member in term._records:
+                        mask |= 1 << position[member.key]
+                    masks[(facet.name, term.key)] = mask
+            found = self.orders[collection] = (ordered, position, masks)
+        return found
+
+    def _work_out(self, record: Record) -> tuple[Record, ...]:
+        ordered, position, masks = self._order(record.collection.name)
+        i = position[record.key]
+        values = record._facet_values()
+        mine = [masks[(f.name, v)] for f in self.facets.get(record.collection.name, ())
+                for v in values.get(f.name, ())]
         planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms
         for carry in mine:
             for b in range(len(planes)):
@@ -367,18 +403,17 @@ def _related(records: tuple[Record, ...], facets: tuple[Facet, ...],
             candidates |= mask
         candidates &= ~(1 << i)
         chosen: list[Record] = []
-        while candidates and len(chosen) < count:
+        while candidates and len(chosen) < self.count:
             best = candidates
             for plane in reversed(planes):
                 if best & plane:
                     best &= plane
-            while best and len(chosen) < count:
+            while best and len(chosen) < self.count:
                 low = best & -best
                 chosen.append(ordered[low.bit_length() - 1])
                 best ^= low
                 candidates ^= low
-        result[record.key] = tuple(chosen)
-    return result
+        return tuple(chosen)
 
 
 @dataclass(frozen=True)

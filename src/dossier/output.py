@@ -428,7 +428,9 @@ class OutputFolder:
     def reuse(self, rel: str) -> None:
         """Take over the previous build's file without reading it."""
         self.writer.reuse(rel)
-        self.record(rel, False)
+        if rel in self.files:
+            raise ValueError(f"two outputs would be written to {rel}")
+        self.files.add(rel)  # a name of the previous build's: checked when it was written
 
     def remove(self, rel: str) -> None:
         """A file of the previous build that this one does not have."""

@@ -38,6 +38,7 @@ class Record:
         "body_line",
         "collection",
         "digest",
+        "key",
         "path",
         "slug",
     )
@@ -55,15 +56,12 @@ class Record:
         self._facets: dict[str, tuple[str, ...]] | None = None
         self._sort_key: tuple[str, str] | None = None
         self._ref_fields: tuple[str, ...] = ()
+        self.key: tuple[str, str] = (collection.name, slug)
 
     def with_data(self, data: Mapping[str, Any], digest: str) -> Record:
         """The same record with other data (a date from history, say)."""
         return Record(self.collection, self.slug, self.path, data, self._body, self.body_line,
                       digest)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return self.collection.name, self.slug
 
     @property
     def data(self) -> Mapping[str, Any]:
@@ -134,6 +132,10 @@ class Record:
     def sort_key(self) -> tuple[str, str]:
         """Title as a reader sorts it (case and accents ignored), then slug."""
         self.read(self.collection.title_field)
+        return self._title_order()
+
+    def _title_order(self) -> tuple[str, str]:
+        """`sort_key` without noting the read (for the model's own bookkeeping)."""
         if self._sort_key is None:
             title = str(self._data.get(self.collection.title_field, self.slug))
             decomposed = unicodedata.normalize("NFKD", title.casefold())

@@ -34,7 +34,8 @@ _TABLES = (
     "record (out TEXT, key TEXT, digest TEXT, fields TEXT, PRIMARY KEY (out, key)) "
     "WITHOUT ROWID",
     "export_row (out TEXT, collection TEXT, position INTEGER, slug TEXT, deps BLOB, "
-    "spans TEXT, PRIMARY KEY (out, collection, position)) WITHOUT ROWID",
+    "a INTEGER, b INTEGER, c INTEGER, d INTEGER, e INTEGER, f INTEGER, "
+    "PRIMARY KEY (out, collection, position)) WITHOUT ROWID",
 )
 TABLES = tuple(f"{t}" for t in _TABLES)
 
@@ -90,7 +91,7 @@ class Remembered:
 
 def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembered | None:
     """The state of `out`, or None when there is none that can be trusted. Without
-    `everything`, only what an up-to-date check needs (no dependencies)."""
+    `everything`, only what an up-to-date check needs (`read_model` reads the rest)."""
     try:
         row = db.execute("SELECT generation, sources, warnings, pages, changed, removed, "
                          "standby FROM run WHERE out = ?", (out,)).fetchone()
@@ -101,14 +102,24 @@ def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembere
                            changed=_strings(json.loads(row[4])),
                            removed=_strings(json.loads(row[5])), standby=row[6] == 1)
         outputs = state.baseline.outputs
-        columns = "rel, size, mtime, inode" + (", deps, ids, anchors" if everything else "")
-        for r in db.execute(f"SELECT {columns} FROM output WHERE out = ?", (out,)):
+        for r in db.execute("SELECT rel, size, mtime, inode, deps, ids, anchors FROM output "
+                            "WHERE out = ?", (out,)):
             stat = (_int(r[1]), _int(r[2]), _int(r[3]))
-            outputs[str(r[0])] = Output(stat) if not everything else Output(
-                stat, _blob(r[4]), tuple(_strings(json.loads(r[5]))),
-                tuple(_anchor(a) for a in json.loads(r[6])))
+            ids = str(r[5])
+            outputs[str(r[0])] = Output(
+                stat, _blob(r[4]), tuple(ids.split("\n")) if ids else (),
+                tuple(_anchor(a) for a in json.loads(r[6])) if r[6] else ())
         if everything:
             _read_model(db, out, state.baseline)
+        return state
+    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
+
+
+def read_model(db: sqlite3.Connection, out: str, state: Remembered) -> Remembered | None:
+    """`state` with what its outputs read (parts, derived dependencies, records, rows)."""
+    try:
+        _read_model(db, out, state.baseline)
         return state
     except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, RecursionError):
         return None
@@ -123,20 +134,17 @@ def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
     for key, digest, fields in db.execute("SELECT key, digest, fields FROM record "
                                           "WHERE out = ?", (out,)):
         collection, _, slug = str(key).partition("/")
-        found = json.loads(fields)
-        if not isinstance(found, dict):
-            raise ValueError("not field fingerprints")
-        baseline.records[(collection, slug)] = (str(digest),
-                                                {str(k): str(v) for k, v in found.items()})
-    for collection, slug, packed, spans in db.execute(
-            "SELECT collection, slug, deps, spans FROM export_row WHERE out = ? "
+        pairs = str(fields).split("\x1e") if fields else []
+        baseline.records[(collection, slug)] = (
+            str(digest), dict(pair.split("\x1f", 1) for pair in pairs))
+    for collection, slug, packed, *span in db.execute(
+            "SELECT collection, slug, deps, a, b, c, d, e, f FROM export_row WHERE out = ? "
             "ORDER BY collection, position", (out,)):
         rows = baseline.rows.setdefault(str(collection), Rows())
-        span = json.loads(spans)
-        if not (isinstance(span, list) and len(span) == 6):
+        if not all(type(n) is int for n in span):
             raise ValueError("not the span of a row")
         rows.order.append(str(slug))
-        rows.spans[str(slug)] = tuple(_int(n) for n in span)  # type: ignore[assignment]
+        rows.spans[str(slug)] = tuple(span)
         rows.deps[str(slug)] = _blob(packed)
 
 
@@ -170,8 +178,9 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
         db.executemany("DELETE FROM output WHERE out = ? AND rel = ?",
                        ((out, rel) for rel in update.gone))
         db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
-            (out, rel, *o.stat, o.deps, json.dumps(list(o.ids)),
-             json.dumps([[t, f, list(origin)] for t, f, origin in o.anchors]))
+            (out, rel, *o.stat, o.deps, "\n".join(o.ids),
+             json.dumps([[t, f, list(origin)] for t, f, origin in o.anchors])
+             if o.anchors else "")
             for rel, o in update.outputs.items()))
         db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)",
                        ((out, ident, deps) for ident, deps in update.parts.items()))
@@ -181,14 +190,14 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
         db.executemany("DELETE FROM record WHERE out = ? AND key = ?",
                        ((out, f"{c}/{s}") for c, s in update.records_gone))
         db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?)", (
-            (out, f"{c}/{s}", digest, json.dumps(fields))
+            (out, f"{c}/{s}", digest,
+             "\x1e".join(f"{name}\x1f{value}" for name, value in fields.items()))
             for (c, s), (digest, fields) in update.records.items()))
         for collection, rows in update.rows.items():
             db.execute("DELETE FROM export_row WHERE out = ? AND collection = ?",
                        (out, collection))
-            db.executemany("INSERT INTO export_row VALUES (?, ?, ?, ?, ?, ?)", (
-                (out, collection, i, slug, rows.deps.get(slug, b""),
-                 json.dumps(list(rows.spans[slug])))
+            db.executemany("INSERT INTO export_row VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                (out, collection, i, slug, rows.deps.get(slug, b""), *rows.spans[slug])
                 for i, slug in enumerate(rows.order)))
 
 

@@ -30,7 +30,7 @@ def test_a_pickle_planted_in_the_cache_folder_is_never_loaded(
     cache = base_site / CACHE_DIR
     cache.mkdir()
     for name in ("documents.pickle", "documents.json", "documents.sqlite", "output-x.pickle",
-                 "cache.sqlite", "search.json"):
+                 BuildCache(base_site, base_site / "build").path.name, "search.json"):
         (cache / name).write_bytes(pickle.dumps(_Planted(proof)))
     result = build(base_site)
     assert result.rendered == result.pages  # the planted files were ignored: a full build
