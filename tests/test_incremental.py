@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,11 +20,11 @@ def tree(folder: Path) -> dict[str, bytes]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def assert_same_as_clean(site: Path, tmp_path: Path) -> None:
+def assert_same_as_clean(site: Path, tmp_path: Path, options: BuildOptions | None = None) -> None:
     """The incremental output equals a build from scratch, file for file."""
     clean = tmp_path / "clean"
     shutil.rmtree(clean, ignore_errors=True)
-    build(site, BuildOptions(out=clean, cache=False))
+    build(site, replace(options or BuildOptions(), out=clean, cache=False))
     incremental, fresh = tree(site / "build"), tree(clean)
     assert sorted(incremental) == sorted(fresh)
     different = [rel for rel in fresh if incremental[rel] != fresh[rel]]

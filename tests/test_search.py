@@ -112,12 +112,14 @@ def test_cbor_round_trip_keeps_bytes() -> None:
 def test_build_writes_the_index_and_reports_indexing_time(example_site: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(example_site)])
     assert result.exit_code == 0, result.output
-    assert re.search(r"search indexing \d+\.\d\d s \(15 records, [\d.]+ MB\)", result.stdout)
+    assert re.search(r"search indexing \d+\.\d\d s \(15 records in 1 part, 1 made anew, "
+                     r"[\d.]+ MB\)", result.stdout)
     out = example_site / "build"
     assert (out / "pagefind" / "pagefind.js").is_file()
     assert list((out / "pagefind" / "fragment").iterdir())
     search_page = (out / "zoeken" / "index.html").read_text()
     assert 'data-index="../pagefind/pagefind.js"' in search_page
+    assert json.loads((out / "pagefind" / "parts.json").read_bytes()) == {"parts": []}
     assert '<legend class="visually-hidden">Doelgroep</legend>' in search_page
 
 

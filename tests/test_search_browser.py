@@ -1,11 +1,13 @@
 """Faceted search in headless Chromium (issue 6), on the example site and 500 generated projects.
 
-Both sites are served on localhost under /databank/. Expected results and counts are
-computed here from the records, not from the index.
+The sites are served on localhost under /databank/; the generated one twice, with its
+index in one part and in a dozen (issue 14). Expected results and counts are computed here
+from the records, not from the index.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -26,6 +28,7 @@ from dossier.search import filter_value, indexed_collections, markdown_text, rec
 pytestmark = pytest.mark.browser
 RARE_WORD = "zeldzaamheidsonderzoek"
 RARE_PROJECT = "project-00123"
+SMALL_PARTS = 100  # records per part at most: 605 records then make about a dozen parts
 
 
 @dataclass
@@ -37,12 +40,14 @@ class Served:
     filters: dict[str, dict[str, list[str]]]
 
 
-def _serve(site_dir: Path, www: Path) -> Iterator[Served]:
-    build(site_dir)
+def _serve(site_dir: Path, www: Path, options: BuildOptions | None = None
+           ) -> Iterator[Served]:
+    options = options or BuildOptions()
+    build(site_dir, options)
     site = load_site(site_dir, BuildOptions(), [])
     filters = {r.url: record_filters(site, r) for c in indexed_collections(site)
                for r in site.records[c.name]}
-    with serve(site_dir / "build", www) as base:
+    with serve(options.out or site_dir / "build", www) as base:
         yield Served(base, site, filters)
 
 
@@ -60,16 +65,35 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     yield from _serve(site_dir, site_dir / "www")
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def with_rare_word(dest: Path) -> Path:
     """500 generated projects; one of them has a word in its body that no other record has."""
-    site_dir = generated_site(tmp_path_factory.mktemp("gen500"), 500)
+    site_dir = generated_site(dest, 500)
     project = site_dir / "content" / "projecten" / f"{RARE_PROJECT}.md"
     project.write_text(project.read_text() + f"\nHier staat het woord {RARE_WORD}.\n")
-    yield from _serve(site_dir, site_dir / "www")
+    return site_dir
 
 
-@pytest.fixture(params=["example", "generated"])
+@pytest.fixture(scope="module")
+def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return with_rare_word(tmp_path_factory.mktemp("gen500"))
+
+
+@pytest.fixture(scope="module")
+def generated(generated_dir: Path) -> Iterator[Served]:
+    yield from _serve(generated_dir, generated_dir / "www")
+
+
+@pytest.fixture(scope="module")
+def generated_in_parts(generated_dir: Path) -> Iterator[Served]:
+    """The same site with its search index in parts of at most SMALL_PARTS records."""
+    options = BuildOptions(out=generated_dir / "build-parts", search_part_size=SMALL_PARTS)
+    for served in _serve(generated_dir, generated_dir / "www-parts", options):
+        listed = json.loads((generated_dir / "build-parts" / "pagefind" / "parts.json").read_text())
+        assert len(listed["parts"]) >= 5
+        yield served
+
+
+@pytest.fixture(params=["example", "generated", "generated_in_parts"])
 def served(request: pytest.FixtureRequest) -> Served:
     return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
 

@@ -24,11 +24,11 @@ from dossier.state import Output as Remembered_output
 from dossier.state import Remembered, Update
 
 if TYPE_CHECKING:
-    from dossier.jobs import Job, Side
+    from dossier.jobs import Job, SearchPlan, Side
     from dossier.model import Site
     from dossier.parts import Anchor
     from dossier.render import Renderer
-    from dossier.searchindex import SearchStats
+    from dossier.searchparts import SearchStats
     from dossier.state import Baseline, Rows
     from dossier.workers import Writer
 
@@ -63,6 +63,9 @@ class BuildOptions:
     jobs: int = 0  # worker processes; 0 = one per CPU
     cache: bool = True  # reuse what the previous build made from unchanged inputs
     search: bool = True  # build the Pagefind search index
+    # Records per part of the search index at most (searchparts.py: Pagefind then holds
+    # some 260 MB).
+    search_part_size: int = 2000
     minify: bool = False  # collapse white space in HTML
 
 
@@ -96,7 +99,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             sources = source_stats(site_dir) | history.stamp(site_dir)
             key, schema_key = _generation(site_dir, options)
             found: dict[str, StatKey] = {}
-            before = cache.remembered(everything=False) if options.cache else None
+            before = last = cache.remembered(everything=False) if options.cache else None
             if before is not None and before.generation != key:
                 before = None
             done = _up_to_date(out, options, before, sources, found)
@@ -112,7 +115,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             if found:
                 folder.stats = found  # read by the up-to-date check: not twice
             result, update = _generate(site_dir, options, folder, timings, cache, before,
-                                       key, schema_key)
+                                       key, schema_key, last=last)
             with _timed(timings, "swap"):
                 stats = WriteStats(len(folder.files), 0, 0) if result.unchanged \
                     else folder.commit()
@@ -159,9 +162,11 @@ def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 def _generate(site_dir: Path, options: BuildOptions, output: Output,
               timings: dict[str, float], cache: BuildCache | None, before: Remembered | None,
               key: str, schema_key: str, site: Site | None = None,
-              problems: list[Diagnostic] | None = None) -> tuple[BuildResult, Update]:
+              problems: list[Diagnostic] | None = None, last: Remembered | None = None
+              ) -> tuple[BuildResult, Update]:
     """Make every output whose inputs changed since `before` (all, without it). `site`:
-    a model already loaded (the preview keeps one); else the content is read."""
+    a model already loaded (the preview keeps one); else the content is read. `last`:
+    the last build's state whatever it was built under (for the search index)."""
     from dossier.changes import Model, changed, stale
     from dossier.feeds import discovery_warnings
     from dossier.jobs import plan_jobs, side_outputs
@@ -194,7 +199,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             and previous.get(j.rel) == o.stat and not stale(o, found)}
     problems.extend(site.media.problems)  # errors among them stop the build after rendering
     result = BuildResult(pages=len(pages), timings=timings)
-    update = Update(Remembered(), fresh=baseline is None)
+    update = Update(Remembered(), fresh=baseline is None, found=found)
     if baseline is not None and not errors(problems) \
             and _nothing_to_do(jobs, reuse, baseline, output):
         result.unchanged = True
@@ -207,7 +212,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     renderer.files = files
     if workers > 1:
         _share_parts(renderer, cache)
-    search = _search_memo(cache, key, site, found if baseline is not None else None) \
+    search = _search_plan(options, cache, site, baseline, found, last, previous) \
         if options.search else None
 
     def side() -> Side:
@@ -268,7 +273,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         raise
     for rel, was_changed, packed, read in made.written:
         output.record(rel, was_changed)
-        update.outputs[rel] = Remembered_output((0, 0, 0), packed)
+        update.outputs[rel] = Remembered_output((0, 0, 0), packed,
+                                                key=made.search_keys.get(rel, ""))
         _seen(update, read)
     update.rows = made.rows
     timings["open data" + (" (alongside rendering)" if background else "")] = made.seconds
@@ -277,8 +283,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             output.remove(rel)
             update.gone.append(rel)
     _finish_state(update, model, baseline, found)
-    if cache is not None and made.search_entries is not None:
-        cache.save_search_entries(key, made.search_entries)
+    update.search = made.search_made
     if renderer.fragments is not None and not renderer.fragments.temporary:
         renderer.fragments.prune(lambda: {r.path: [r._body, *_strings(r._data)]
                                           for r in site.all_records()})
@@ -377,19 +382,25 @@ def _nothing_to_do(jobs: list[Job], reuse: set[str], baseline: object, output: O
                for j in rest if j.produce is not None)
 
 
-def _search_memo(cache: BuildCache | None, key: str, site: Site,
-                 found: set[int] | None) -> dict[str, object] | None:
-    """Search entries of the last build that are still right: the record is the same and
-    its card read nothing that changed."""
-    from dossier.deps import dep_id
+def _search_plan(options: BuildOptions, cache: BuildCache | None, site: Site,
+                 baseline: Baseline | None, found: set[int], last: Remembered | None,
+                 previous: dict[str, StatKey]) -> SearchPlan:
+    """What the search index can take from before: the entries of records whose entry read
+    nothing that changed (with the state they were made under), and the search files of
+    the last build of this folder, whatever it was built under (a part is named by the
+    digests of its entries, so one with the same entries is the same part)."""
+    from dossier.changes import stale
+    from dossier.jobs import SearchPlan
+    from dossier.searchparts import Earlier
 
-    if cache is None or found is None:
-        return {}
-    memo = cache.search_entries(key)
-    for record in site.all_records():
-        if dep_id(("part", "card", *record.key)) in found:
-            memo.pop(f"{record.collection.name}/{record.slug}:{record.digest}", None)
-    return memo
+    trusted = {} if baseline is None else {
+        key: made for key, made in baseline.search.items()
+        if key in site._index and not stale(Remembered_output((0, 0, 0), made[1]), found)}
+    outputs = last.baseline.outputs if last is not None else {}
+    earlier = {rel: Earlier(o.key, o.stat[0], previous.get(rel) == o.stat)
+               for rel, o in outputs.items() if o.key}
+    store = cache.search_path if cache is not None and cache.enabled else None
+    return SearchPlan(store, trusted, earlier, options.search_part_size)
 
 
 def _anchor(raw: tuple[str, str, tuple[Any, ...]]) -> Anchor:

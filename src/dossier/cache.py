@@ -11,11 +11,11 @@ that the build and its worker processes share:
   and wrote, what each output file read of the model (deps.py), and the state of the
   standby tree (output.py);
 
-and the search entries (`search.json`). Everything is only trusted under the same
-`generation`: a hash of the generator's version, the schema, the templates and the theme,
-the language and address of the site and the build options.
+and, in `search.sqlite`, the search entries (searchstore.py). Everything is only trusted
+under the same `generation`: a hash of the generator's version, the schema, the templates
+and the theme, the language and address of the site and the build options.
 
-The files are SQLite and JSON, never pickle: the cache folder sits in the site folder,
+The files are SQLite, never pickle: the cache folder sits in the site folder,
 where anyone who can propose a change to the content can also add a file, and unpickling
 runs code. A row that is not exactly what this module writes is ignored.
 """
@@ -29,7 +29,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from dossier import __version__, state
 from dossier.diagnostics import Diagnostic
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from dossier.loader import Document
 
 CACHE_DIR = ".dossier-cache"
-_FORMAT = 6
+_FORMAT = 7
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -245,7 +245,7 @@ class BuildCache:
         self.path = self.folder / f"cache-{_FORMAT}.sqlite"
         self.documents_path = self.path  # see DocumentStore
         self.fragments_path = self.path  # see fragments.py
-        self.search_path = self.folder / "search.json"
+        self.search_path = self.folder / "search.sqlite"  # see searchstore.py
         self._db: sqlite3.Connection | None = None
 
     def documents(self, schema_key: str) -> DocumentStore:
@@ -297,67 +297,6 @@ class BuildCache:
                 with contextlib.suppress(OSError):
                     (self.folder / ".gitignore").write_text("*\n")
         return self._db
-
-    def search_entries(self, key: str) -> dict[str, Any]:
-        """Search entries by record key, made under the same generation key."""
-        from dossier.search import SearchEntry
-
-        raw = self._load(self.search_path)
-        try:
-            if raw["format"] != _FORMAT or raw["key"] != key:
-                return {}
-            found = {}
-            for k, e in raw["entries"].items():
-                entry = SearchEntry(str(e["url"]), str(e["content"]), dict(e["filters"]),
-                                    dict(e["meta"]), dict(e["sort"]))
-                if not all(isinstance(v, list) for v in entry.filters.values()):
-                    return {}
-                found[str(k)] = entry
-            return found
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return {}
-
-    def save_search_entries(self, key: str, entries: dict[str, Any]) -> None:
-        self._save(self.search_path, {"format": _FORMAT, "key": key, "entries": {
-            k: dataclasses.asdict(e) for k, e in entries.items()}})
-
-    def _load(self, path: Path) -> Any:
-        if not self.enabled:
-            return None
-        try:
-            with open(path, "rb") as handle:
-                return json.load(handle)
-        except (OSError, ValueError, RecursionError):
-            return None  # a missing or damaged cache only means a full build
-
-    def _save(self, path: Path, value: Any) -> None:
-        if not self.enabled:
-            return
-        try:
-            self.folder.mkdir(exist_ok=True)
-            (self.folder / ".gitignore").write_text("*\n")
-            for stale in self.folder.glob(f"{path.stem}.tmp-*"):  # left by a killed build
-                stale.unlink(missing_ok=True)
-            tmp = path.with_suffix(f".tmp-{os.getpid()}")
-            # Written as it is encoded: a large site's entries make a big file, which
-            # need not be held as one string first.
-            with open(tmp, "w", encoding="utf-8", errors="surrogatepass") as handle:
-                _write_json(handle, value)
-            os.replace(tmp, path)
-        except (OSError, TypeError, ValueError):
-            pass  # the cache is an optimisation; failing to write it must not fail a build
-
-
-def _write_json(handle: TextIO, value: Any, depth: int = 0) -> None:
-    """Compact JSON, written a member at a time for the large objects at the top."""
-    if depth < 2 and isinstance(value, dict) and len(value) > 1:
-        handle.write("{")
-        for i, (key, item) in enumerate(value.items()):
-            handle.write(("," if i else "") + json.dumps(str(key), ensure_ascii=False) + ":")
-            _write_json(handle, item, depth + 1)
-        handle.write("}")
-    else:
-        handle.write(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
 def _strings_and_ints(row: Any) -> list[Any]:

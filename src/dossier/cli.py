@@ -72,14 +72,18 @@ def main() -> None:
 @click.option("--no-cache", is_flag=True,
               help="Build everything from scratch (ignore and do not update .dossier-cache/).")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
+@click.option("--search-part-size", type=click.IntRange(min=1),
+              default=BuildOptions.search_part_size, show_default=True,
+              help="Records per part of the search index at most (one Pagefind process each).")
 @click.option("--minify", is_flag=True, help="Collapse white space in the HTML pages.")
 def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bool,
                   strict: bool, quiet: bool, jobs: int, profile: bool, no_cache: bool,
-                  no_search: bool, minify: bool) -> None:
+                  no_search: bool, search_part_size: int, minify: bool) -> None:
     """Validate the content, render the site and write it to the output folder."""
     _require_site(site)
     options = BuildOptions(out=out, base_url=base_url, drafts=drafts, strict=strict, jobs=jobs,
-                           cache=not no_cache, search=not no_search, minify=minify)
+                           cache=not no_cache, search=not no_search,
+                           search_part_size=search_part_size, minify=minify)
     try:
         result = build(site, options)
     except DossierError as exc:
@@ -119,7 +123,9 @@ def _build_line(result: BuildResult) -> str:
     if result.search is not None:
         s = result.search
         line += (f", of which search indexing {s.seconds:.2f} s "
-                 f"({s.records} records, {s.bytes / 1e6:.1f} MB)")
+                 f"({s.records} records in {s.parts} part{'s' * (s.parts != 1)}, "
+                 f"{s.remade} made anew, "
+                 f"{s.bytes / 1e6:.1f} MB)")
     return f"{line} → {result.out}"
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dossier import assets, deps
 from dossier.exports import (
@@ -26,7 +26,7 @@ from dossier.urls import output_path
 
 if TYPE_CHECKING:
     from dossier.render import Renderer
-    from dossier.searchindex import SearchStats
+    from dossier.searchparts import Earlier, SearchStats
     from dossier.workers import Writer
 
 Dep = tuple[str, ...]
@@ -80,11 +80,23 @@ class Side:
     rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
     search: SearchStats | None = None
-    search_entries: dict[str, Any] | None = None
+    search_keys: dict[str, str] = field(default_factory=dict)  # per search file: its part
+    search_made: dict[tuple[str, str], tuple[str, bytes]] | None = None  # per record
+
+
+@dataclass
+class SearchPlan:
+    """How to make the search index: where the entry store is, the entries the last build
+    made that are still right, its search files, and the size of a part."""
+
+    store: Path | None
+    trusted: dict[tuple[str, str], tuple[str, bytes]]
+    earlier: dict[str, Earlier]
+    part_size: int
 
 
 def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: Writer, search: dict[str, Any] | None,
+                 writer: Writer, search: SearchPlan | None,
                  rows: dict[str, Rows] | None = None,
                  stale: Callable[[bytes], bool] | None = None) -> Side:
     """Open data and the search index: they need the records, not the pages. With `rows`
@@ -119,23 +131,29 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
         side.written.append((job.rel, writer.put(job.rel, data), packed, derived))
     side.seconds = time.perf_counter() - started
     if search is not None:
-        from dossier.searchindex import write_search_index
+        from dossier.searchparts import write_search_index
 
         recorder = _Recorder(writer)
-        side.search = write_search_index(site, renderer, pages, recorder, search,
-                                         lambda r: f"{r.collection.name}/{r.slug}:{r.digest}")
-        side.written += [(rel, was, b"", []) for rel, was in recorder.written]
-        kept = {f"{r.collection.name}/{r.slug}:{r.digest}" for r in site.all_records()}
-        side.search_entries = {k: v for k, v in search.items() if k in kept}
+        side.search, side.search_made, entries_read = write_search_index(
+            site, renderer, pages, recorder, search.store, search.trusted, search.earlier,
+            search.part_size)
+        derived = list(dict.fromkeys(entries_read))
+        side.written += [(rel, was, b"", derived) for rel, was, _ in recorder.written]
+        side.search_keys = {rel: key for rel, _, key in recorder.written}
     return side
 
 
 @dataclass
 class _Recorder:
-    """Writes through a writer and remembers what it wrote (in another process, maybe)."""
+    """Writes through a writer and remembers what it wrote, and the key of the part of
+    the index each file belongs to (in another process, maybe)."""
 
     writer: Writer
-    written: list[tuple[str, bool]] = field(default_factory=list)
+    written: list[tuple[str, bool, str]] = field(default_factory=list)
 
-    def write(self, rel: str, data: bytes) -> None:
-        self.written.append((rel, self.writer.put(rel, data)))
+    def write(self, rel: str, data: bytes, key: str) -> None:
+        self.written.append((rel, self.writer.put(rel, data), key))
+
+    def reuse(self, rel: str, key: str) -> None:
+        self.writer.reuse(rel)
+        self.written.append((rel, False, key))

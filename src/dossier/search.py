@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from dossier.loader import slugify
-from dossier.model import FacetTerm, Site, facet_values, sort_key
+from dossier.model import FacetTerm, Site, facet_values
 from dossier.records import Record
 from dossier.schema import MEDIA_TYPES, Collection, Field, iter_values
 
@@ -127,27 +127,31 @@ def _ordered(name: str, values: dict[str, FilterValue], site: Site) -> tuple[Fil
     return tuple(sorted(values.values(), key=lambda v: (v.label.casefold(), v.value)))
 
 
-def entries(site: Site, card: Callable[[Record], str],
-            memo: dict[str, SearchEntry] | None = None,
-            key: Callable[[Record], str] | None = None) -> Iterator[SearchEntry]:
-    """The search entries of a site, one at a time in a stable order; `card` renders a
-    record's result card.
+def indexed_records(site: Site) -> list[Record]:
+    """Every record that is a search result, in the order of `sort_value` (title order)."""
+    found = [r for c in indexed_collections(site) for r in site.records[c.name]]
+    return sorted(found, key=sort_value)
 
-    With `memo` and `key` (the key of everything an entry is made from), entries of
-    unchanged records come from the memo, and the memo is updated.
+
+def sort_value(record: Record) -> str:
+    """What results are sorted by without a query: the title as a reader sorts it, then the
+    URL, so no two records tie (a NUL sorts before any character of a title).
+
+    Pagefind compares these strings by code point, as Python does, so the index's parts
+    (ranges of this order, see searchparts.py) hold their records in one order with it.
     """
-    for collection in indexed_collections(site):
-        for record in sorted(site.records[collection.name], key=sort_key):
-            k = key(record) if key is not None and memo is not None else ""
-            entry = memo.get(k) if memo is not None and k else None
-            if entry is None:
-                entry = _entry(site, record, card(record))
-                if memo is not None and k:
-                    memo[k] = entry
-            yield entry
+    return f"{record.sort_key[0]}\0{record.url}"
 
 
-def _entry(site: Site, record: Record, card: str) -> SearchEntry:
+def entries(site: Site, card: Callable[[Record], str]) -> Iterator[SearchEntry]:
+    """The search entries of a site, one at a time in title order; `card` renders a
+    record's result card."""
+    for record in indexed_records(site):
+        yield entry(site, record, card(record))
+
+
+def entry(site: Site, record: Record, card: str) -> SearchEntry:
+    """The search entry of one record, with its result card."""
     lang = site.config.lang
     texts = [markdown_text(str(value)) for f, value in _text_fields(record) if value]
     # Without zero-width spaces: Pagefind would take them for word breaks and number the
@@ -166,7 +170,7 @@ def _entry(site: Site, record: Record, card: str) -> SearchEntry:
         content=content.strip(),
         filters=record_filters(site, record),
         meta=meta,
-        sort={"titel": sort_key(record)[0]},
+        sort={"titel": sort_value(record)},
     )
 
 

@@ -19,28 +19,26 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from dossier import _cbor
 from dossier.diagnostics import Diagnostic, DossierError
-from dossier.model import Site
-from dossier.pages import Page
-from dossier.records import Record
-from dossier.render import Renderer
-from dossier.search import SearchEntry, entries
+from dossier.search import SearchEntry
 
 FOLDER = "pagefind"
 SIGNATURE = b"pagefind_dcd"
 # Pagefind's own ready-made interfaces: the theme has its own, so these are not published.
 _UNUSED = ("pagefind-ui.", "pagefind-modular-ui.", "pagefind-component-ui.",
            "pagefind-highlight.")
+# Pagefind's program for the browser, the same in every bundle of one version and language.
+LOADER = ("pagefind.js", "pagefind-worker.js", "wasm.")
 
 
-class Output(Protocol):
-    def write(self, rel: str, data: bytes) -> None: ...
+def is_loader(rel: str) -> bool:
+    """Whether a file of a bundle (relative to its folder) is part of Pagefind's loader."""
+    return "/" not in rel and rel.startswith(LOADER)
 
 
 def bundle(found: Iterable[SearchEntry], lang: str) -> dict[str, bytes]:
@@ -48,10 +46,14 @@ def bundle(found: Iterable[SearchEntry], lang: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory(prefix="dossier-search-") as scratch:
         with _Service(_executable()) as service:
             index = service.request({"type": "NewIndex", "config": None})["index_id"]
+            # Keys sorted: an entry taken from the build cache has its fields in another
+            # order than a fresh one, and the bundle must not tell them apart.
             service.requests({
                 "type": "AddRecord", "index_id": index, "url": entry.url,
-                "content": entry.content, "language": lang, "meta": entry.meta,
-                "filters": entry.filters, "sort": entry.sort,
+                "content": entry.content, "language": lang,
+                "meta": dict(sorted(entry.meta.items())),
+                "filters": dict(sorted(entry.filters.items())),
+                "sort": dict(sorted(entry.sort.items())),
             } for entry in found)
             service.request({"type": "WriteFiles", "index_id": index, "output_path": scratch})
             _wait_until_written(Path(scratch))
@@ -95,6 +97,16 @@ def _complete(files: dict[str, bytes]) -> None:
     for code in hashes:
         if f"pagefind.{code}.pf_meta" not in files:
             raise _problem(f"Pagefind wrote an incomplete index (no pagefind.{code}.pf_meta)")
+
+
+def signature() -> str:
+    """What identifies the Pagefind program in use (its path, size and time), or raise."""
+    program = Path(_executable())
+    try:
+        stat = program.stat()
+    except OSError as exc:
+        raise _problem(f"cannot start Pagefind ({program}): {exc.strerror}") from None
+    return f"{program}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _executable() -> str:
@@ -288,37 +300,3 @@ def _unique_hash(lang: str, data: bytes, length: int, taken: set[str]) -> str:
     name = f"{lang}_{digest[:length]}"
     taken.add(name)
     return name
-
-
-def size(files: dict[str, bytes]) -> int:
-    """Bytes of the bundle as published."""
-    return sum(len(data) for data in files.values())
-
-
-@dataclass(frozen=True)
-class SearchStats:
-    """What indexing did: how many records, files and bytes, and how long it took."""
-
-    records: int
-    files: int
-    bytes: int
-    seconds: float
-
-
-def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: Output,
-                       memo: dict[str, SearchEntry] | None = None,
-                       key: Callable[[Record], str] | None = None) -> SearchStats:
-    """Index the site's records with Pagefind and write the bundle through `output`."""
-    started = time.perf_counter()
-    page = next(p for p in pages if p.kind == "search")
-    found = entries(site, lambda record: renderer.card_html(record, page), memo, key)
-    counted = [0]
-
-    def count(entry: SearchEntry) -> SearchEntry:
-        counted[0] += 1
-        return entry
-
-    files = bundle(map(count, found), site.config.lang)
-    for rel, data in files.items():
-        output.write(rel, data)
-    return SearchStats(counted[0], len(files), size(files), time.perf_counter() - started)

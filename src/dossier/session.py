@@ -15,6 +15,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dossier.build import BuildOptions, BuildResult, _generate, _generation, build
@@ -41,10 +42,15 @@ class Session:
         self._search: threading.Thread | None = None
         self._search_wanted = False
         self._lock = threading.Lock()
+        # What the last index run made, and what changed in the model since it read it.
+        self._indexed = Indexed()
+        self._changed: set[int] = set()
 
     def start(self) -> BuildResult:
         """An ordinary build; then the site, as built, is kept in memory."""
         result = build(self.site_dir, dataclasses.replace(self.options, search=False))
+        with self._lock:  # a new tree without an index: nothing of the last one is there
+            self._indexed, self._changed = Indexed(), set()
         self._keep()
         self._index()
         return result
@@ -67,7 +73,9 @@ class Session:
                                        self.schema_key, loaded.site, problems)
         finally:
             cache.close()
-        self.loaded = loaded
+        with self._lock:
+            self.loaded = loaded
+            self._changed |= update.found
         self._apply(update, result)
         result.files, result.changed, result.removed = len(output.files), output.changed, \
             len(output.removed)
@@ -152,34 +160,74 @@ class Session:
                     self.indexing.clear()
                     break
                 self._search_wanted = False
-                loaded = self.loaded
+                loaded, indexed, changed = self.loaded, self._indexed, self._changed
+                self._changed = set()
             if loaded is not None:
-                with contextlib.suppress(DossierError):  # the old index stays; the next
-                    index_in_place(self.site_dir, self.out, loaded, self.key)  # build says
+                try:
+                    indexed = index_in_place(self.site_dir, self.out, loaded, indexed, changed,
+                                             self.options.search_part_size)
+                except DossierError:  # the old index stays; the next build says why
+                    indexed = Indexed(files=indexed.files)
+                with self._lock:
+                    self._indexed = indexed
         if self.indexed is not None:
             self.indexed()
 
 
-def index_in_place(site_dir: Path, out: Path, loaded: Loaded, key: str) -> None:
-    """The search index of a site as loaded, written into `out` in place."""
+@dataclass
+class Indexed:
+    """What an index run made: per record its entry's digest and reads, per file the key
+    of its part of the index."""
+
+    made: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+
+
+def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
+                   changed: set[int], part_size: int) -> Indexed:
+    """The search index of a site as loaded, written into `out` in place: entries whose
+    reads are not among `changed` (since `before` was made) are taken as they were, and
+    parts whose entries are all the same are left as they are."""
     from dossier.build import make_renderer
+    from dossier.changes import stale
     from dossier.pages import plan
-    from dossier.searchindex import write_search_index
+    from dossier.searchparts import Earlier, write_search_index
+    from dossier.state import Output
 
     cache = BuildCache(site_dir, out, enabled=True)
     try:
         renderer = make_renderer(loaded.site, site_dir, cache)
         pages = plan(loaded.site)
-        memo = cache.search_entries(key)
-        output = InPlace(out)
-        write_search_index(loaded.site, renderer, pages, output, memo,
-                           lambda r: f"{r.collection.name}/{r.slug}:{r.digest}")
+        trusted = {key: made for key, made in before.made.items()
+                   if not stale(Output((0, 0, 0), made[1]), changed)}
+        earlier = {}
+        for rel, key in before.files.items():
+            with contextlib.suppress(OSError):
+                earlier[rel] = Earlier(key, (out / rel).stat().st_size, True)
+        output = _SearchFiles(InPlace(out))
+        _, made, _ = write_search_index(loaded.site, renderer, pages, output,
+                                        cache.search_path, trusted, earlier, part_size)
         old = {p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")
                if p.is_file()}
-        for rel in sorted(old - output.files):
-            output.remove(rel)
-        kept = {f"{r.collection.name}/{r.slug}:{r.digest}" for r in loaded.site.all_records()}
-        cache.save_search_entries(key, {k: v for k, v in memo.items() if k in kept})
+        for rel in sorted(old - output.output.files):
+            output.output.remove(rel)
         renderer.close()
     finally:
         cache.close()
+    return Indexed(made, output.keys)
+
+
+class _SearchFiles:
+    """The preview folder as the search index writes it, noting each file's part."""
+
+    def __init__(self, output: InPlace) -> None:
+        self.output = output
+        self.keys: dict[str, str] = {}
+
+    def write(self, rel: str, data: bytes, key: str) -> None:
+        self.output.write(rel, data)
+        self.keys[rel] = key
+
+    def reuse(self, rel: str, key: str) -> None:
+        self.output.reuse(rel)
+        self.keys[rel] = key

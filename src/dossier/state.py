@@ -27,7 +27,7 @@ _TABLES = (
     "run (out TEXT PRIMARY KEY, generation TEXT, sources TEXT, warnings TEXT, "
     "pages INTEGER, changed TEXT, removed TEXT, standby INTEGER)",
     "output (out TEXT, rel TEXT, size INTEGER, mtime INTEGER, inode INTEGER, deps BLOB, "
-    "ids TEXT, anchors TEXT, PRIMARY KEY (out, rel)) WITHOUT ROWID",
+    "ids TEXT, anchors TEXT, key TEXT, PRIMARY KEY (out, rel)) WITHOUT ROWID",
     "part (out TEXT, id INTEGER, deps BLOB, PRIMARY KEY (out, id)) WITHOUT ROWID",
     "derived (out TEXT, id INTEGER, dep TEXT, value TEXT, PRIMARY KEY (out, id)) "
     "WITHOUT ROWID",
@@ -36,6 +36,8 @@ _TABLES = (
     "export_row (out TEXT, collection TEXT, position INTEGER, slug TEXT, deps BLOB, "
     "a INTEGER, b INTEGER, c INTEGER, d INTEGER, e INTEGER, f INTEGER, "
     "PRIMARY KEY (out, collection, position)) WITHOUT ROWID",
+    "search (out TEXT, key TEXT, digest TEXT, deps BLOB, PRIMARY KEY (out, key)) "
+    "WITHOUT ROWID",
 )
 TABLES = tuple(f"{t}" for t in _TABLES)
 
@@ -61,6 +63,7 @@ class Output:
     deps: bytes = b""  # packed dependency ids; empty: made anew every build
     ids: tuple[str, ...] = ()  # the ids of a page (for links to them from other pages)
     anchors: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()  # ids it needs elsewhere
+    key: str = ""  # of a search index file: the key of its part (searchparts.py)
 
 
 @dataclass
@@ -73,6 +76,8 @@ class Baseline:
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
     records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
     rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
+    # Per record: the digest of its search entry and what making that entry read.
+    search: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,13 +107,13 @@ def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembere
                            changed=_strings(json.loads(row[4])),
                            removed=_strings(json.loads(row[5])), standby=row[6] == 1)
         outputs = state.baseline.outputs
-        for r in db.execute("SELECT rel, size, mtime, inode, deps, ids, anchors FROM output "
-                            "WHERE out = ?", (out,)):
+        for r in db.execute("SELECT rel, size, mtime, inode, deps, ids, anchors, key "
+                            "FROM output WHERE out = ?", (out,)):
             stat = (_int(r[1]), _int(r[2]), _int(r[3]))
             ids = str(r[5])
             outputs[str(r[0])] = Output(
                 stat, _blob(r[4]), tuple(ids.split("\n")) if ids else (),
-                tuple(_anchor(a) for a in json.loads(r[6])) if r[6] else ())
+                tuple(_anchor(a) for a in json.loads(r[6])) if r[6] else (), str(r[7] or ""))
         if everything:
             _read_model(db, out, state.baseline)
         return state
@@ -146,6 +151,10 @@ def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
         rows.order.append(str(slug))
         rows.spans[str(slug)] = tuple(span)
         rows.deps[str(slug)] = _blob(packed)
+    for key, digest, packed in db.execute("SELECT key, digest, deps FROM search WHERE out = ?",
+                                          (out,)):
+        collection, _, slug = str(key).partition("/")
+        baseline.search[(collection, slug)] = (str(digest), _blob(packed))
 
 
 @dataclass
@@ -160,7 +169,10 @@ class Update:
     records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
     records_gone: list[tuple[str, str]] = field(default_factory=list)
     rows: dict[str, Rows] = field(default_factory=dict)  # collections whose rows changed
+    # The search entries' digests and reads, all of them (None: the index was not made).
+    search: dict[tuple[str, str], tuple[str, bytes]] | None = None
     fresh: bool = False  # the state is written anew (nothing of the old one is kept)
+    found: set[int] = field(default_factory=set)  # what changed (for the preview; not stored)
 
 
 def write(db: sqlite3.Connection, out: str, update: Update) -> None:
@@ -169,7 +181,7 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
     with db:
         db.execute("BEGIN")
         if update.fresh:
-            for table in ("output", "part", "derived", "record", "export_row"):
+            for table in ("output", "part", "derived", "record", "export_row", "search"):
                 db.execute(f"DELETE FROM {table} WHERE out = ?", (out,))
         db.execute("INSERT OR REPLACE INTO run VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
             out, run.generation, json.dumps({k: list(v) for k, v in run.sources.items()}),
@@ -177,10 +189,10 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
             json.dumps(run.changed), json.dumps(run.removed), int(run.standby)))
         db.executemany("DELETE FROM output WHERE out = ? AND rel = ?",
                        ((out, rel) for rel in update.gone))
-        db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+        db.executemany("INSERT OR REPLACE INTO output VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (
             (out, rel, *o.stat, o.deps, "\n".join(o.ids),
              json.dumps([[t, f, list(origin)] for t, f, origin in o.anchors])
-             if o.anchors else "")
+             if o.anchors else "", o.key)
             for rel, o in update.outputs.items()))
         db.executemany("INSERT OR REPLACE INTO part VALUES (?, ?, ?)",
                        ((out, ident, deps) for ident, deps in update.parts.items()))
@@ -199,6 +211,21 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
             db.executemany("INSERT INTO export_row VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 (out, collection, i, slug, rows.deps.get(slug, b""), *rows.spans[slug])
                 for i, slug in enumerate(rows.order)))
+        if update.search is not None:
+            _write_search(db, out, update.search)
+
+
+def _write_search(db: sqlite3.Connection, out: str,
+                  search: dict[tuple[str, str], tuple[str, bytes]]) -> None:
+    """The search rows of `out` become `search`: only rows that differ are written."""
+    known = {str(k): (str(d), bytes(p)) for k, d, p in db.execute(
+        "SELECT key, digest, deps FROM search WHERE out = ?", (out,))}
+    wanted = {f"{c}/{s}": made for (c, s), made in search.items()}
+    db.executemany("DELETE FROM search WHERE out = ? AND key = ?",
+                   ((out, key) for key in known.keys() - wanted.keys()))
+    db.executemany("INSERT OR REPLACE INTO search VALUES (?, ?, ?, ?)", (
+        (out, key, digest, packed) for key, (digest, packed) in wanted.items()
+        if known.get(key) != (digest, packed)))
 
 
 def mark_standby_unknown(db: sqlite3.Connection, out: str) -> None:

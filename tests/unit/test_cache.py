@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dossier.build import BuildOptions, build
+from dossier.build import build
 from dossier.cache import CACHE_DIR, BuildCache
 
 
@@ -41,7 +41,7 @@ def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> Non
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
     assert cache.path.read_bytes().startswith(b"SQLite format 3\x00")
-    assert cache.search_path.read_text("utf-8").startswith("{")
+    assert cache.search_path.read_bytes().startswith(b"SQLite format 3\x00")
     again = build(base_site)
     assert again.rendered == 0
 
@@ -99,14 +99,3 @@ def test_a_damaged_documents_store_means_reading_every_file(
     records = [p for p in (base_site / "content").glob("*/*") if p.suffix in (".md", ".yml")]
     assert len(read) == len(records) > 1
     assert cache.documents_path.read_bytes().startswith(b"SQLite format 3\x00")
-
-
-def test_temporary_cache_files_of_a_killed_build_are_removed(base_site: Path) -> None:
-    build(base_site)
-    cache = BuildCache(base_site, base_site / "build")
-    stale = cache.search_path.with_suffix(".tmp-99999")
-    stale.write_text("half")
-    record = base_site / "content" / "projecten" / "project-drie.md"
-    record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
-    build(base_site, BuildOptions())  # a build that saves the cache (not merely up to date)
-    assert not stale.exists()

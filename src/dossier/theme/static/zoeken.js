@@ -12,11 +12,108 @@ const PAGE_SIZE = 20;
 const TYPING_DELAY = 300;
 const EXCERPT_WORDS = 30;
 const NARROW = "(max-width: 60rem)";
+const BY_TITLE = { titel: "asc" };
+// Pagefind's filter that tells the parts of the index apart (no facet can be named so).
+const PART = "dossier:deel";
+
+// The index comes in parts (pagefind/parts.json lists all but the first), each a Pagefind
+// bundle of a range of the records in title order. Pagefind merges them (mergeIndex):
+// results by score, filter counts added up. Sorted by title, the results are the parts'
+// results one part after another; each part's come from a search within that part, made
+// when they are about to be shown. Pagefind looks each word up in each part on its own,
+// and a part in which a word of several matches nothing answers as if that word had not
+// been asked; one index does so only when no record has the word, so for such a query
+// the parts that lack a word another part has are left out.
+class Index {
+  static async open(url) {
+    const pagefind = await import(url);
+    const listed = await fetch(new URL("parts.json", url), { cache: "no-cache" });
+    if (!listed.ok) throw new Error(`parts.json: ${listed.status}`);
+    const { parts } = await listed.json();
+    if (parts.length) await pagefind.options({ mergeFilter: { [PART]: "0" } });
+    await pagefind.init();
+    await Promise.all(parts.map((folder, i) => pagefind.mergeIndex(new URL(folder, url).href, {
+      mergeFilter: { [PART]: String(i + 1) },
+    })));
+    await pagefind.filters(); // loads every filter, so every search counts them all
+    return new Index(pagefind, parts.length + 1);
+  }
+
+  constructor(pagefind, parts) {
+    this.pagefind = pagefind;
+    this.parts = parts;
+    this.having = new Map();
+  }
+
+  // Results (sorted by title when there is no term) and the filter counts among them.
+  async search(term, filters) {
+    const having = await this.partsHaving(term);
+    if (having && !having.length) return { results: [], filters: {} };
+    if (having) filters = { ...filters, [PART]: { any: having } };
+    const sorted = !term;
+    if (!sorted || this.parts === 1) {
+      const options = sorted ? { filters, sort: BY_TITLE } : { filters };
+      const found = await this.pagefind.search(term, options);
+      return { results: found.results, filters: found.filters };
+    }
+    const found = await this.pagefind.search(null, { filters });
+    return { results: new ByTitle(this, filters, found), filters: found.filters };
+  }
+
+  // The parts that have every word of a query of several words (null: all parts count).
+  partsHaving(term) {
+    const words = (term || "").split(/\s+/).filter(Boolean);
+    if (this.parts === 1 || words.length < 2) return Promise.resolve(null);
+    if (!this.having.has(term)) {
+      const all = [...Array(this.parts).keys()].map(String);
+      this.having.set(term, Promise.all(words.map((word) => this.pagefind.search(word)))
+        .then((found) => found.filter((one) => one.results.length).reduce((having, one) => {
+          const counts = one.filters[PART] || {};
+          return having.filter((part) => counts[part] > 0);
+        }, all)));
+    }
+    return this.having.get(term);
+  }
+}
+
+// Results sorted by title over all parts; `slice` gives a page of them, like an array's.
+class ByTitle {
+  constructor(index, filters, found) {
+    this.index = index;
+    this.filters = filters;
+    this.length = found.results.length;
+    this.counts = found.filters[PART] || {};
+    this.found = new Map();
+  }
+
+  async slice(from, to) {
+    const taken = [];
+    let start = 0;
+    for (let part = 0; part < this.index.parts && start < to; part++) {
+      const end = start + (this.counts[String(part)] || 0);
+      if (end > from && end > start) {
+        const results = await this.part(part);
+        taken.push(...results.slice(Math.max(from - start, 0), to - start));
+      }
+      start = end;
+    }
+    return taken;
+  }
+
+  part(n) {
+    if (!this.found.has(n)) {
+      const filters = { ...this.filters, [PART]: { any: [String(n)] } };
+      this.found.set(n, this.index.pagefind.search(null, { filters, sort: BY_TITLE })
+        .then((found) => found.results));
+    }
+    return this.found.get(n);
+  }
+}
 
 class SearchPage {
-  constructor(form, pagefind) {
+  constructor(form, index) {
     this.form = form;
-    this.pagefind = pagefind;
+    this.index = index;
     this.input = form.querySelector("input[name=q]");
     this.status = form.querySelector("#zoekstatus");
     this.list = form.querySelector("#zoekresultaten");
@@ -119,16 +216,12 @@ class SearchPage {
     const run = ++this.run;
     const term = this.input.value.trim() || null;
     const selected = this.selected();
-    const options = { filters: SearchPage.filters(selected) };
-    if (!term) options.sort = { titel: "asc" };
     this.list.setAttribute("aria-busy", "true");
-    const main = await this.pagefind.search(term, options);
+    const main = await this.index.search(term, SearchPage.filters(selected));
     // A group's counts ignore its own choices (they add up, OR), but respect all others.
     const counts = await Promise.all(this.groups.map(async (group) => {
       if (!selected[group.name]) return main.filters[group.name] || {};
-      const other = await this.pagefind.search(term, {
-        filters: SearchPage.filters(selected, group.name),
-      });
+      const other = await this.index.search(term, SearchPage.filters(selected, group.name));
       return other.filters[group.name] || {};
     }));
     if (run !== this.run) return;
@@ -170,7 +263,7 @@ class SearchPage {
 
   async showMore(moveFocus) {
     const run = this.run;
-    const batch = this.results.slice(this.shown, this.shown + PAGE_SIZE);
+    const batch = await this.results.slice(this.shown, this.shown + PAGE_SIZE);
     const found = await Promise.all(batch.map((result) => result.data()));
     if (run !== this.run) return;
     let first = null;
@@ -260,18 +353,16 @@ function linkSelections() {
 
 async function start(form) {
   const message = document.getElementById("zoeken-melding");
-  let pagefind;
+  let index;
   try {
-    pagefind = await import(new URL(form.dataset.index, document.baseURI).href);
-    await pagefind.init();
-    await pagefind.filters(); // loads every filter, so every search counts them all
+    index = await Index.open(new URL(form.dataset.index, document.baseURI).href);
   } catch (error) {
     message.textContent = form.dataset.msgUnavailable;
     return;
   }
   document.getElementById("zoeken-uitleg").hidden = true;
   form.hidden = false;
-  const page = new SearchPage(form, pagefind);
+  const page = new SearchPage(form, index);
   page.listen();
   page.readUrl();
   page.foldFilters();
