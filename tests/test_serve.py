@@ -263,6 +263,21 @@ def test_an_added_and_a_deleted_record_are_served_and_gone(served: Served) -> No
     assert "Project vijf" not in served.page("a-z/")[1]
 
 
+def test_saves_one_after_another_while_the_index_catches_up_are_all_served(
+        served: Served) -> None:
+    """Each save's pages render while the search index of the save before is made in a
+    thread of the preview: every title is served in turn, and the preview keeps running."""
+    record = served.site / "content" / "projecten" / "project-een.md"
+    source = record.read_text()
+    for n in range(20):
+        record.write_text(source.replace("titel: Project één (gegenereerd)",
+                                         f"titel: Project één, versie {n} (gegenereerd)"))
+        assert _poll(lambda n=n: _title(served, "projecten/project-een/")
+                     == f"200 Project één, versie {n} (gegenereerd)", SETTLE_TIMEOUT), \
+            "".join(served.output)
+    assert served.process.poll() is None, "".join(served.output)
+
+
 def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
         base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """After the first build the site stays in memory: a save reads that one file, and

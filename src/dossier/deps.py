@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -41,27 +42,40 @@ from typing import Any
 
 Dep = tuple[str, ...]
 
-_stack: list[set[Dep] | None] = []  # None: reading now is not recorded (see `paused`)
-_pages: list[bool] = []  # per recording: whether it is a page's (parts are noted as parts)
+
+
+class _Recordings(threading.local):
+    """The recordings going on in this thread: the preview indexes in a thread of its own
+    while the next edit's pages render, and neither must note the other's reads."""
+
+    def __init__(self) -> None:
+        self.stack: list[set[Dep] | None] = []  # None: not recorded (see `paused`)
+        self.pages: list[bool] = []  # per recording: whether it is a page's
+
+
+_here = _Recordings()
 # What the parts that pages of this process showed read, by the part's dependency.
 made_parts: dict[Dep, frozenset[Dep]] = {}
 
 
 def note(dep: Dep) -> None:
     """Record that the rendering going on read `dep`."""
-    if _stack and (top := _stack[-1]) is not None:
+    stack = _here.stack
+    if stack and (top := stack[-1]) is not None:
         top.add(dep)
 
 
 def adopt(deps: Iterable[Dep]) -> None:
     """Record what something made earlier read (a part taken from a cache)."""
-    if _stack and (top := _stack[-1]) is not None:
+    stack = _here.stack
+    if stack and (top := stack[-1]) is not None:
         top.update(deps)
 
 
 def active() -> bool:
     """Whether reads are being recorded (objects skip their bookkeeping otherwise)."""
-    return bool(_stack) and _stack[-1] is not None
+    stack = _here.stack
+    return bool(stack) and stack[-1] is not None
 
 
 @contextmanager
@@ -69,13 +83,14 @@ def recording(page: bool = False) -> Iterator[set[Dep]]:
     """Record the reads of a rendering into a set of its own; they count for the
     rendering around it too. A page's own recording notes the parts it shows as parts."""
     found: set[Dep] = set()
-    _stack.append(found)
-    _pages.append(page)
+    here = _here
+    here.stack.append(found)
+    here.pages.append(page)
     try:
         yield found
     finally:
-        _stack.pop()
-        _pages.pop()
+        here.stack.pop()
+        here.pages.pop()
         adopt(found)
 
 
@@ -83,7 +98,7 @@ def use_part(dep: Dep, read: frozenset[Dep]) -> None:
     """A part is shown: a page notes the part; a part inside a part takes what it read."""
     if not active():
         return
-    if _pages[-1]:
+    if _here.pages[-1]:
         note(dep)
         made_parts.setdefault(dep, read)
     else:
@@ -94,13 +109,14 @@ def use_part(dep: Dep, read: frozenset[Dep]) -> None:
 def paused() -> Iterator[None]:
     """Reads that are not recorded: a helper that notes one dependency for what it read
     (the counts of a selection, say) reads the records themselves without noting each."""
-    _stack.append(None)
-    _pages.append(False)
+    here = _here
+    here.stack.append(None)
+    here.pages.append(False)
     try:
         yield
     finally:
-        _stack.pop()
-        _pages.pop()
+        here.stack.pop()
+        here.pages.pop()
 
 
 _ids: dict[Dep, int] = {}  # dependencies repeat across pages: each is hashed once

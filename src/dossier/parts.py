@@ -16,6 +16,7 @@ a page (its bodies, cards and facts) is never parsed again.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import unescape
@@ -110,18 +111,29 @@ class Collector:
         return Markup(f"\x00{len(self.parts) - 1}\x00")
 
 
-_stack: list[Collector] = []
+class _Renderings(threading.local):
+    """The renderings going on in this thread (the preview renders result cards for the
+    search index in a thread of its own while the next edit's pages render)."""
+
+    def __init__(self) -> None:
+        self.stack: list[Collector] = []
+
+
+_here = _Renderings()
 
 
 def current() -> Collector | None:
-    """The collector of the innermost rendering going on in this process, if any."""
-    return _stack[-1] if _stack else None
+    """The collector of the innermost rendering going on in this thread, if any."""
+    stack = _here.stack
+    return stack[-1] if stack else None
 
 
 def finalize(value: Any) -> Any:
     """Jinja's `finalize`: a part in a template's output is kept aside behind a token."""
-    if type(value) is Part and value.meta is not None and _stack:
-        return _stack[-1].token(value)
+    if type(value) is Part and value.meta is not None:
+        stack = _here.stack
+        if stack:
+            return stack[-1].token(value)
     return value
 
 
@@ -133,11 +145,12 @@ def mark_safe(value: Any) -> Markup:
 def collect(render: Callable[[], str]) -> tuple[str, Collector]:
     """Run one template rendering with a collector of its own; return its shell."""
     collector = Collector()
-    _stack.append(collector)
+    stack = _here.stack
+    stack.append(collector)
     try:
         shell = render()
     finally:
-        _stack.pop()
+        stack.pop()
     return shell, collector
 
 
