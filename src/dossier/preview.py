@@ -334,11 +334,11 @@ class _Handler(BaseHTTPRequestHandler):
                 now = preview.wait(seen, KEEPALIVE_SECONDS)
                 if now[0] != seen[0]:
                     self.wfile.write(f"event: reload\ndata: {now[0]}\n\n".encode())
-                elif now[1] != seen[1] and index:
+                # Both may have changed while this waited: the search page reloads on the
+                # first, and a listener that waits for the index still hears of it.
+                if now[1] != seen[1] and index:
                     self.wfile.write(f"event: indexed\ndata: {now[1]}\n\n".encode())
-                elif now[1] != seen[1]:
-                    pass
-                else:
+                if now == seen:
                     self.wfile.write(b": still here\n\n")
                 seen = now
                 self.wfile.flush()
