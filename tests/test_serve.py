@@ -110,7 +110,8 @@ def served(base_site: Path) -> Iterator[Served]:
         assert process.wait(timeout=START_TIMEOUT) == 0, "".join(output)
         for pump in pumps:
             pump.join(timeout=START_TIMEOUT)
-        assert "Traceback" not in "".join(output)
+        printed = "".join(output)
+        assert "Traceback" not in printed, printed
 
 
 def _since(html: str) -> str:

@@ -126,6 +126,7 @@ class Preview:
         with self._changed:
             self.closing = True
             self._changed.notify_all()
+        self.session.close()
 
 
 @dataclass(frozen=True)

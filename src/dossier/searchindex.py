@@ -43,7 +43,9 @@ def is_loader(rel: str) -> bool:
 
 def bundle(found: Iterable[SearchEntry], lang: str) -> dict[str, bytes]:
     """The search bundle's files (paths relative to the site), built by Pagefind."""
-    with tempfile.TemporaryDirectory(prefix="dossier-search-") as scratch:
+    # Pagefind may still be writing into it when a preview is stopped during indexing.
+    with tempfile.TemporaryDirectory(prefix="dossier-search-",
+                                     ignore_cleanup_errors=True) as scratch:
         with _Service(_executable()) as service:
             index = service.request({"type": "NewIndex", "config": None})["index_id"]
             # Keys sorted: an entry taken from the build cache has its fields in another

@@ -153,6 +153,16 @@ class Session:
             self._search = threading.Thread(target=self._indexer, daemon=True)
             self._search.start()
 
+    def close(self, wait: float = 10.0) -> None:
+        """Ask for no more index runs, and give the one going on `wait` seconds to end (the
+        process exits after that; what it left in the preview folder is made anew by the
+        next start)."""
+        with self._lock:
+            self._search_wanted = False
+            thread = self._search
+        if thread is not None and thread.ident is not None:  # Ctrl+C may come as it starts
+            thread.join(wait)
+
     def _indexer(self) -> None:
         while True:
             with self._lock:
