@@ -5,8 +5,14 @@ Rows, per corpus size:
   taking turns run by run: dossier without and with the search index, Pelican and Hugo on
   the same records (bench/peers.py says what each peer builds); after all sizes, the
   ratios dossier ÷ peer;
-- dossier's rebuilds, one run each: a no-op rebuild, after an edit of one project, of one
-  organisation and of a template, and an edit without the search index.
+- dossier's rebuilds, one run each, with and without the search index: a no-op rebuild,
+  after an edit of one project, of one organisation, an added and a deleted project, and a
+  template change;
+- the preview (`dossier serve`, bench/preview.py): from saving a project to the reload
+  event and to the search index catching up, medians of 10 saves; at 1,000 projects 200
+  saves more, and the memory of the serve processes after the first saves and the last;
+- peak memory: the largest single process (wait4), and the highest sum of the process
+  tree's proportional set sizes (bench/memory.py, sampled every half second).
 
 A scenario is a function from a corpus to rows: add one to SCENARIOS. Environment:
 BENCH_SIZES (project counts, comma-separated; default 1000,10000, and 100000 with
@@ -31,7 +37,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import preview  # noqa: E402
 from corpus import generate  # noqa: E402
+from memory import TreeSampler  # noqa: E402
 from peers import Peer, install, peers  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_DIR", ROOT / ".bench"))
@@ -46,6 +54,7 @@ class Run:
     peak_mb: float
     pages: int
     rendered: int | None = None  # dossier: pages rendered, not taken from its cache
+    pss_mb: float = 0.0  # the highest sum of the process tree's proportional set sizes
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,10 @@ class Row:
         """The highest of the runs' peaks: memory is what a machine must have."""
         return max(r.peak_mb for r in self.runs)
 
+    @property
+    def pss_mb(self) -> float:
+        return max(r.pss_mb for r in self.runs)
+
 
 @dataclass
 class Corpus:
@@ -77,6 +90,7 @@ class Corpus:
     runs: int
     peers: list[Peer]
     fresh: str | None = None  # the dossier build (COLD or COLD_NO_SEARCH) output and cache match
+    pages: int = 0  # as the last dossier build counted them
 
 
 @dataclass(frozen=True)
@@ -89,29 +103,32 @@ class Contender:
     build: Callable[[], Run]
 
 
-def run(cmd: Iterable[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Wall time, peak RSS (MB) of the largest process in the tree, and stdout."""
+def run(cmd: Iterable[str], cwd: Path | None = None) -> tuple[float, float, str, float]:
+    """Wall time, peak RSS (MB) of the largest process in the tree, stdout, and the highest
+    sum of the tree's proportional set sizes (MB, sampled)."""
     cmd = list(cmd)
     started = time.perf_counter()
     with open(WORK / "stdout.txt", "w+") as out, open(WORK / "stderr.txt", "w+") as err:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, text=True)
         # wait4 gives this command's own usage; its ru_maxrss is the largest resident set
         # of the process and of the workers it waited for, in kB on Linux.
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeSampler(proc.pid) as sampler:
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed:\n{err.read()[-2000:]}")
-        return seconds, usage.ru_maxrss / 1024, out.read()
+        return seconds, usage.ru_maxrss / 1024, out.read(), sampler.peak_mb
 
 
 def dossier_build(site: Path, *options: str) -> Run:
     """`dossier build` on the site; its summary line gives pages written and rendered."""
-    seconds, peak, out = run([*DOSSIER, "build", str(site), *options])
+    seconds, peak, out, pss = run([*DOSSIER, "build", str(site), *options])
     words = out.split()
-    return Run(seconds, peak, pages=int(words[1]), rendered=int(words[3].strip("(")))
+    return Run(seconds, peak, pages=int(words[1]), rendered=int(words[3].strip("(")),
+               pss_mb=pss)
 
 
 def dossier_options(corpus: Corpus, scenario: str) -> tuple[str, ...]:
@@ -131,7 +148,7 @@ def dossier_cold(corpus: Corpus, scenario: str) -> Contender:
 
     def build() -> Run:
         result = dossier_build(corpus.site, *dossier_options(corpus, scenario))
-        corpus.fresh = scenario
+        corpus.fresh, corpus.pages = scenario, result.pages
         return result
 
     return Contender("dossier", scenario, clean, build)
@@ -141,8 +158,8 @@ def peer_cold(peer: Peer) -> Contender:
     """A peer from cold: its output and caches removed."""
 
     def build() -> Run:
-        seconds, peak, _ = run(peer.command, cwd=peer.site)
-        return Run(seconds, peak, peer.pages())
+        seconds, peak, _, pss = run(peer.command, cwd=peer.site)
+        return Run(seconds, peak, peer.pages(), pss_mb=pss)
 
     return Contender(peer.name, COLD, peer.clean, build)
 
@@ -201,14 +218,16 @@ def site_template(site: Path) -> Iterator[None]:
         shutil.rmtree(site / "templates")
 
 
-def rebuilds(corpus: Corpus) -> Iterator[Row]:
-    """dossier's rebuilds after a full build: no change, then edits of a project, an
-    organisation and a template, one on top of the other."""
-    ensure_fresh(corpus, COLD)
-    site = corpus.site
+def rebuilds(corpus: Corpus, scenario: str) -> Iterator[Row]:
+    """dossier's rebuilds after a full build, one on top of the other: no change, an edit
+    of a project, of an organisation (its projects' pages show its name), an added and a
+    deleted project, and a template change."""
+    ensure_fresh(corpus, scenario)
+    site, options = corpus.site, dossier_options(corpus, scenario)
+    suffix = "" if scenario == COLD else ", no search"
 
-    def row(scenario: str) -> Row:
-        return Row(corpus.projects, "dossier", scenario, (dossier_build(site),))
+    def row(label: str) -> Row:
+        return Row(corpus.projects, "dossier", label + suffix, (dossier_build(site, *options),))
 
     corpus.fresh = None  # from here on the output shows edits that are undone afterwards
     yield row("no-op rebuild")
@@ -218,23 +237,52 @@ def rebuilds(corpus: Corpus) -> Iterator[Row]:
         name = 'naam: "Gegenereerde organisatie 0001'
         with edited(site / "content" / "organisaties" / "org-0001.md", name, name + " (bewerkt)"):
             yield row("edit one organisation")
+            with added(site / "content" / "projecten" / "project-00004.md", "project-nieuw.md"):
+                yield row("add one project")
+            yield row("delete one project")
             with site_template(site):
                 yield row("template change")
 
 
-def edit_without_search(corpus: Corpus) -> Iterator[Row]:
-    """An edit without the search index: what the rest of the build costs (Pagefind indexes
-    every record again on any change)."""
-    ensure_fresh(corpus, COLD_NO_SEARCH)
-    corpus.fresh = None
-    with edited(corpus.site / "content" / "projecten" / "project-00002.md", "## Aanpak\n",
-                "## Aanpak" + EDIT):
-        result = dossier_build(corpus.site, *dossier_options(corpus, COLD_NO_SEARCH))
-    yield Row(corpus.projects, "dossier", "edit one project, no search", (result,))
+@contextmanager
+def added(model: Path, name: str) -> Iterator[None]:
+    """A new record beside `model`, a copy of it under another name, removed afterwards."""
+    new = model.with_name(name)
+    new.write_text(model.read_text(encoding="utf-8").replace(
+        'titel: "Gegenereerd project', 'titel: "Nieuw gegenereerd project', 1), encoding="utf-8")
+    try:
+        yield
+    finally:
+        new.unlink()
+
+
+def rebuilds_with_search(corpus: Corpus) -> Iterator[Row]:
+    return rebuilds(corpus, COLD)
+
+
+def rebuilds_without_search(corpus: Corpus) -> Iterator[Row]:
+    return rebuilds(corpus, COLD_NO_SEARCH)
+
+
+def preview_edits(corpus: Corpus) -> Iterator[Row]:
+    """`dossier serve`: from saving a project to the reload event, and to the search index
+    catching up (medians of 10 saves); at the smallest size, 200 saves more for memory."""
+    more = 200 if corpus.projects <= 1000 else 0
+    figures = preview.measure(corpus.site, timed=10, more=more)
+    pages = corpus.pages
+    reloads = tuple(Run(s, figures.peak_mb, pages, pss_mb=figures.pss_late_mb)
+                    for s in figures.reloads)
+    indexed = tuple(Run(s, figures.peak_mb, pages, pss_mb=figures.pss_late_mb)
+                    for s in figures.indexed)
+    memory = (f"sum PSS {figures.pss_early_mb:.0f} MB after {len(reloads)} saves"
+              + (f", {figures.pss_late_mb:.0f} MB after {len(reloads) + more}" if more else ""))
+    yield Row(corpus.projects, "dossier", "preview: save to reload", reloads, memory)
+    yield Row(corpus.projects, "dossier", "preview: save to search index", indexed)
 
 
 Scenario = Callable[[Corpus], Iterable[Row]]
-SCENARIOS: list[Scenario] = [cold_builds, rebuilds, edit_without_search]
+SCENARIOS: list[Scenario] = [cold_builds, rebuilds_with_search, rebuilds_without_search,
+                             preview_edits]
 
 
 def prepare(projects: int, runs: int, venv: Path | None) -> Corpus:
@@ -244,14 +292,16 @@ def prepare(projects: int, runs: int, venv: Path | None) -> Corpus:
         print(f"generating {projects} projects …", file=sys.stderr)
         # A dossier per 40 projects: the NJI's dossiers hold some 30 projects each.
         generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40))
-    for leftover in ("build", "build-no-search", ".dossier-cache", "templates"):
+    # The schema as the generator would copy it now (a corpus outlives schema changes).
+    shutil.copy(ROOT / "content" / "schema.yml", site / "content" / "schema.yml")
+    for leftover in ("build", "build-no-search", ".dossier-cache", ".dossier-serve", "templates"):
         shutil.rmtree(site / leftover, ignore_errors=True)
     found = peers(site, WORK / f"peers-{projects}", venv) if venv else []
     return Corpus(projects, site, runs, found)
 
 
 HEADER = (f"{'projects':>9}  {'tool':<8} {'scenario':<28} {'runs':>4} {'pages':>7} "
-          f"{'rendered':>8} {'seconds':>8} {'pages/s':>8} {'peak MB':>8}")
+          f"{'rendered':>8} {'seconds':>8} {'pages/s':>8} {'peak MB':>8} {'sum PSS':>8}")
 
 
 def line(row: Row) -> str:
@@ -260,7 +310,7 @@ def line(row: Row) -> str:
     return (f"{row.projects:>9}  {row.tool:<8} {row.scenario:<28} {len(row.runs):>4} "
             f"{row.runs[-1].pages:>7} {'-' if rendered is None else rendered:>8} "
             f"{row.seconds:>8.2f} {row.runs[-1].pages / row.seconds:>8.0f} "
-            f"{row.peak_mb:>8.0f}{'  ' + row.note if row.note else ''}")
+            f"{row.peak_mb:>8.0f} {row.pss_mb:>8.0f}{'  ' + row.note if row.note else ''}")
 
 
 def ratio_lines(rows: list[Row]) -> Iterator[str]:
