@@ -55,6 +55,7 @@ from dossier.parts import (
 )
 from dossier.pictures import expand_images, media_helpers
 from dossier.records import Record
+from dossier.roles import COLLECTION_ROLES
 from dossier.schema import MEDIA_TYPES, Collection, Field
 from dossier.search import selection_query
 from dossier.urls import absolute, base_path, is_external, output_path
@@ -191,9 +192,8 @@ class Renderer:
             "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
             "related": lambda record: related(self.site, record),
             "facet_counts": self.facet_counts,
-            "group_by_term": lambda collection, name, records: group_by_term(
-                self.site, collection, name, records),
-            "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
+            "group_by_term": self.group_by_term,
+            "jsonld": self.jsonld, "recent": self.recent, "referred_by": self.referred_by,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
             "sidebar": self.sidebar, "facts_panel": self.facts_panel,
             "search_url": self.search_url,
@@ -339,29 +339,44 @@ class Renderer:
             deps.adopt(cached[2])
         return cached[1]
 
-    def recent(self, collection: str, count: int = 5) -> list[Record]:
-        """The records most recently `bijgewerkt`, newest first (noted as one dependency:
-        what is shown of them is noted as it is read)."""
-        deps.note(("recent", collection, str(count)))
+    def recent(self, role: str = "project", count: int = 5) -> list[Record]:
+        """The records of the collection that plays `role` most recently updated, newest
+        first (noted as one dependency: what is shown of them is noted as it is read)."""
+        if role not in COLLECTION_ROLES:
+            known = ", ".join(COLLECTION_ROLES)
+            raise ValueError(f"'{role}' is not a role of a collection ({known})")
+        collection = self.site.role(role)
+        if collection is None:
+            return []
+        deps.note(("recent", collection.name, str(count)))
         with deps.paused():
-            return recent(self.site, collection, count)
+            return recent(self.site, collection.name, count)
 
-    def roles(self, record: Record, collection: str) -> list[tuple[str, list[Record]]]:
-        """Records of `collection` naming `record`, grouped by the field that names it."""
-        source = self.site.schema.collection(collection)
+    def referred_by(self, record: Record,
+                    collection: Collection | None) -> list[tuple[str, list[Record]]]:
+        """Records of `collection` naming `record`, grouped by the field that names it,
+        each group with that field's `reverse_label` (else its label)."""
+        if collection is None:
+            return []
         groups: dict[str, list[Record]] = {}
         for link in self.site.backlinks.get(record.key, ()):
-            if link.source.collection.name == collection:
+            if link.source.collection.name == collection.name:
                 members = groups.setdefault(link.field.split(".")[0], [])
                 if link.source not in members:
                     members.append(link.source)
         result = []
-        for f in source.fields:
+        for f in collection.fields:
             if f.name in groups:
-                key = f"role.{f.name}"
-                label = self.messages.get(key) or f.label(self.lang)
+                label = (f.reverse_label or f.label)(self.lang)
                 result.append((label, sorted(groups[f.name], key=sort_key)))
         return result
+
+    def group_by_term(self, collection: Collection | None, f: Field | None,
+                      records: Iterable[Record]) -> list[tuple[FacetTerm | None, list[Record]]]:
+        """Records under each term of a facet field; all under None without the field."""
+        if collection is None or f is None:
+            return [(None, sorted(records, key=sort_key))]
+        return group_by_term(self.site, collection, f.name, records)
 
     def first_paragraph(self, record: Record) -> Markup:
         """The first paragraph of a record's body, for an introduction."""
@@ -662,8 +677,9 @@ class Bounded(dict[K, V]):
 
 
 def is_reference_list(f: Field) -> bool:
-    """A list of items with a title (publications, links, sources) reads best as a list."""
-    return f.items is not None and any(sub.name == "titel" for sub in f.items.fields)
+    """A list of items with a title (publications, links, sources: a field with the role
+    `title`) reads best as a list of references."""
+    return f.items is not None and f.items.role_field("title") is not None
 
 
 def locate_in_field(site_dir: Path | None, record: Record, text: str,
