@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
@@ -27,7 +28,7 @@ from dossier.deps import Dep
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, nest, sanitize
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, sanitize
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -49,15 +50,14 @@ from dossier.parts import (
     Part,
     collect,
     current,
-    finalize,
     make_part,
-    mark_safe,
 )
 from dossier.pictures import expand_images, media_helpers
 from dossier.records import Record
 from dossier.roles import COLLECTION_ROLES
 from dossier.schema import MEDIA_TYPES, Collection, Field
 from dossier.search import selection_query
+from dossier.templating import template_origin, template_path
 from dossier.urls import absolute, base_path, is_external, output_path
 from dossier.yamltree import parse
 
@@ -93,47 +93,6 @@ def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, st
         if folder is not None and (folder / f"{lang}.yml").is_file():
             messages.update(yaml.safe_load((folder / f"{lang}.yml").read_text("utf-8")) or {})
     return messages
-
-
-class _Compiled(jinja2.BytecodeCache):
-    """Compiled templates kept in this process (for `dossier serve`, which builds again and
-    again); an entry is used only for the same source, which Jinja checks."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-_COMPILED = _Compiled()
-
-
-def make_environment(site_templates: Path | None) -> jinja2.Environment:
-    """Jinja with autoescape and StrictUndefined; the site's templates override the theme's."""
-    loaders: list[jinja2.BaseLoader] = []
-    if site_templates is not None and site_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(site_templates))
-    loaders.append(jinja2.FileSystemLoader(THEME / "templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.do"],
-        auto_reload=False,  # templates do not change during a build: no stat per include
-        finalize=finalize,  # parts are put into pages after the shell is checked
-        bytecode_cache=_COMPILED,
-    )
-    env.filters["nest"] = nest
-    env.filters["safe"] = mark_safe
-    return env
 
 
 class _SidebarPage:
@@ -182,8 +141,13 @@ class Renderer:
             for c, facets in site.facets.items() for facet in facets for term in facet.terms
         }
         self.urls: dict[int, tuple[Any, str]] = {}  # id(target) → (target, marked URL)
+        helpers: dict[str, Callable[..., Any]] = {"t": self.translate, "date": self.format_date,
+                                                  **self.helpers()}
         env.globals.update(site=site, config=settings(site), schema=site.schema, lang=self.lang,
-                           t=self.translate, date=self.format_date, **self.helpers())
+                           **helpers)
+        # A helper's code → the name templates call it by (for its errors).
+        self.helper_names = {code: name for name, f in helpers.items()
+                             if (code := _code_of(f)) is not None}
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
         return {
@@ -613,6 +577,13 @@ def _markdown_part(html: str, attributes: Iterable[tuple[str, str, str]],
     return Part.made(html, meta)
 
 
+def _code_of(function: Callable[..., Any]) -> CodeType | None:
+    """The code of a function or bound method."""
+    inner = getattr(function, "__func__", function)
+    code = getattr(inner, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
 def _source(records: Sequence[Record]) -> tuple[str, ...]:
     """The rule that chose a selection, or the records themselves."""
     source = getattr(records, "source", ())
@@ -625,27 +596,6 @@ def _target(target: Record | FacetTerm | Facet | Collection | str) -> str:
     if isinstance(target, str):
         return target
     return target.url
-
-
-def template_origin() -> Origin | None:
-    """The template file and line of the innermost template code running now."""
-    import sys
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        template = frame.f_globals.get("__jinja_template__")
-        if template is not None:
-            line = template.get_corresponding_lineno(frame.f_lineno)
-            return Origin(template_path(template.filename, template.name), line, 1)
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
-def template_path(filename: str | None, name: str | None) -> str:
-    """A template as a diagnostic names it: relative to the site if it is the site's."""
-    if filename and "/templates/" in filename and not filename.startswith(str(THEME)):
-        return "templates/" + filename.rsplit("/templates/", 1)[1]
-    return filename or f"templates/{name}"
 
 
 def _text_field(record: Record, text: str) -> str:
