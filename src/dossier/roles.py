@@ -141,17 +141,22 @@ def _field_roles(fields: tuple[Field, ...], base: Path, level: str, tree: Tree,
 
 def _nested(f: Field, path: Path, tree: Tree, rel: str) -> Iterator[Diagnostic]:
     """Roles deeper than a record's fields and its lists' items: no role lives there."""
+    if f.items is not None and f.items.role in FIELD_ROLES:
+        yield _at(tree, rel, (*path, "items", "role"), f"the role '{f.items.role}' belongs "
+                  f"to the list '{f.name}', not to the declaration of its items")
     inner: list[tuple[Path, Field]] = [((*path, "fields", sub.name), sub) for sub in f.fields]
     if f.items is not None:
         inner += [((*path, "items", "fields", sub.name, "fields", deep.name), deep)
                   for sub in f.items.fields for deep in sub.fields]
     for where, sub in inner:
-        if sub.role:
-            yield _at(tree, rel, (*where, "role"), _level_message(sub.role, ""))
+        if sub.role in FIELD_ROLES:
+            yield _at(tree, rel, (*where, "role"),
+                      _level_message(sub.role, FIELD_ROLES[sub.role].level))
         yield from _nested(sub, where, tree, rel)
 
 
 def _level_message(role: str, level: str) -> str:
+    """Where a role belongs, said of one found elsewhere."""
     if level == ITEM:
         return (f"the role '{role}' is for a field of a list's items (a publication's "
                 "title, say), not of a record")
@@ -168,9 +173,9 @@ def warnings(schema: Schema, tree: Tree, rel: str) -> Iterator[Diagnostic]:
                              f"no collection has the role '{role}', so {consequence}")
 
 
-def _at(tree: Tree, rel: str, path: Path, message: str, hint: str = "") -> Diagnostic:
+def _at(tree: Tree, rel: str, path: Path, message: str) -> Diagnostic:
     line, col = tree.position(path)
-    return Diagnostic(rel, line, col, "error", dotted(path), message, hint)
+    return Diagnostic(rel, line, col, "error", dotted(path), message)
 
 
 def _quoted(names: tuple[str, ...]) -> str:
