@@ -80,11 +80,12 @@ def _project(site: Site, record: Record, data: dict[str, Any]) -> None:
         data["member"] = [_org(site, lead, record.data[lead.name])]
     partners = record.collection.role_field("partners")
     if partners is not None and partners.items is not None:
-        names = next(f for f in partners.items.fields if f.type == "ref")
+        names = next(f for f in partners.items.fields if f.type == "ref")  # roles.py
         for partner in record.data.get(partners.name, []):
-            org = _org(site, names, partner[names.name])
-            role = "funder" if _funds(site, partners.items, partner) else "member"
-            data.setdefault(role, []).append(org)
+            if partner.get(names.name):
+                org = _org(site, names, partner[names.name])
+                role = "funder" if _funds(site, partners.items, partner) else "member"
+                data.setdefault(role, []).append(org)
     place = record.role_value("place")
     if place:
         data["location"] = {"@type": "Place", "name": place}
