@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT, SITES
-from dossier.build import BuildOptions, load_site
+from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
 from dossier.pages import plan
 from dossier.schema import ALL_TYPES
@@ -304,6 +304,33 @@ def test_the_english_site_shows_what_the_roles_give(english: Path) -> None:
     assert '<meta name="description" content="A generated example project' in record
     sitemap = (english / "sitemap.xml").read_text()
     assert "<lastmod>2024-05-01</lastmod>" in sitemap
+
+
+@pytest.mark.parametrize(("file", "old", "new"), [
+    # The date of the last update (the home page's recent projects, the feed, the site's
+    # date) and a topic (a dossier's groups), under their English names.
+    ("projects/example-project-two.md", "updated: 2024-03-12", "updated: 2024-05-15"),
+    ("projects/example-project-three.md", "stage: running", "topic: [health]\nstage: running"),
+    ("projects/example-project-three.md", "stage: running", "updated: 2024-05-20\nstage: running"),
+    ("organisations/example-organisation-two.yml", "name: Example organisation two",
+     "name: Example organisation 2"),
+])
+def test_an_incremental_build_of_the_english_site_equals_a_clean_one(
+    tmp_path: Path, file: str, old: str, new: str
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(ENGLISH, site)
+    build(site, BuildOptions(search=False))
+    path = site / "content" / file
+    text = path.read_text("utf-8")
+    assert old in text
+    path.unlink()
+    path.write_text(text.replace(old, new), "utf-8")
+    result = build(site, BuildOptions(search=False))
+    assert 0 < result.rendered < result.pages
+    clean = tmp_path / "clean"
+    build(site, BuildOptions(search=False, out=clean, cache=False))
+    assert tree(site / "build") == tree(clean)
 
 
 # --- a schema without a role the theme needs -----------------------------------------------
