@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from conftest import ROOT, SITES
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
-from dossier.pages import plan
-from dossier.schema import ALL_TYPES
+from dossier.pages import plan, record_templates
+from dossier.schema import ALL_TYPES, Collection, Label
 from dossier.yamltree import parse
 
 SOURCE = ROOT / "src" / "dossier"
@@ -331,6 +331,40 @@ def test_an_incremental_build_of_the_english_site_equals_a_clean_one(
     clean = tmp_path / "clean"
     build(site, BuildOptions(search=False, out=clean, cache=False))
     assert tree(site / "build") == tree(clean)
+
+
+# --- record templates: the site's per collection, the theme's per role ---------------------
+
+def test_a_site_template_for_a_collection_wins_over_the_theme_s_for_its_role(
+    base_site: Path
+) -> None:
+    own = base_site / "templates" / "record" / "projecten.html"
+    own.parent.mkdir(parents=True)
+    own.write_text('{% extends "record/project.html" %}\n{% block summary %}'
+                   '<p class="eigen">Eigen sjabloon</p>{{ super() }}{% endblock %}\n')
+    result = CliRunner().invoke(main, ["build", str(base_site), "--no-search", "--quiet"])
+    assert result.exit_code == 0, result.output
+    project = (base_site / "build/projecten/project-een/index.html").read_text()
+    assert '<p class="eigen">Eigen sjabloon</p>' in project
+    assert 'aria-labelledby="verwant"' in project  # the theme's template for projects
+    organisation = (base_site / "build/organisaties/org-a/index.html").read_text()
+    assert "Eigen sjabloon" not in organisation
+
+
+def test_record_templates_by_name_then_role() -> None:
+    def collection(name: str, role: str) -> Collection:
+        return Collection(name, name, Label(name, name), Label(name, name), "titel", (),
+                          role=role)
+
+    assert record_templates(collection("projecten", "project")) == (
+        "record/projecten.html", "record/project.html", "record.html")
+    assert record_templates(collection("project", "project")) == (
+        "record/project.html", "record.html")
+    # A collection named like another role does not get the theme's template of that role.
+    assert record_templates(collection("dossier", "project")) == (
+        "record/project.html", "record.html")
+    assert record_templates(collection("notities", "")) == (
+        "record/notities.html", "record.html")
 
 
 # --- a schema without a role the theme needs -----------------------------------------------
