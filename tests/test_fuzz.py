@@ -22,7 +22,8 @@ from dossier.exports import export_files
 from dossier.feeds import discovery_files
 from dossier.linkcheck import collect
 from dossier.pages import plan
-from dossier.render import Renderer, load_messages, make_environment
+from dossier.render import Renderer, load_messages
+from dossier.templating import make_environment
 from hostile import ATTACKS, MARKDOWN_ATTACKS, audit
 
 FUZZ = settings(derandomize=True, deadline=None, database=None, max_examples=60,

@@ -48,8 +48,8 @@ def test_an_entry_has_title_summary_and_body_text_but_no_markup(
                                  "thema": ["toegankelijkheid-jeugdvoorzieningen"],
                                  "herkomst": ["marokkaans"], "plaats": ["utrecht"],
                                  "provincie": ["utrecht"]}
-    assert tussen_in.meta["plaats"] == "Utrecht" and tussen_in.meta["soort"] == "Project"
-    assert tussen_in.meta["samenvatting"].startswith("Tussen In is de methode")
+    assert tussen_in.meta["place"] == "Utrecht" and tussen_in.meta["soort"] == "Project"
+    assert tussen_in.meta["summary"].startswith("Tussen In is de methode")
     # The result card is the list pages' card, with links as seen from zoeken/.
     assert '<a href="../projecten/tussen-in/">Tussen In</a>' in tussen_in.meta["kaart"]
 

@@ -104,7 +104,7 @@ def test_printable_dossier_holds_introduction_and_every_project_in_full(
     assert len(ids) == len(set(ids)), "duplicate ids"
     for anchor in re.findall(r'href="#([^"]+)"', html):
         assert anchor in ids, anchor
-    titles = re.findall(r'<h2 id="titel-[^"]+">([^<]+)</h2>', html)
+    titles = re.findall(r'<h2 id="kop-[^"]+">([^<]+)</h2>', html)
     assert len(titles) == 6 and "Tussen In" in titles
     contents = re.findall(r'<li><a href="#project-[^"]+">([^<]+)</a></li>', html)
     assert contents == titles

@@ -459,7 +459,8 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
     converted Markdown is kept in it and taken from it."""
     from dossier import assets
     from dossier.fragments import FragmentStore
-    from dossier.render import Renderer, load_messages, make_environment
+    from dossier.render import Renderer, load_messages
+    from dossier.templating import make_environment
 
     templates = site_dir / "templates"
     messages = load_messages(site.config.lang, templates)

@@ -18,6 +18,7 @@ from dossier.deps import Dep, Fingerprints, dep_id, digest, unpack
 from dossier.model import Site, facet_counts, recent, selection
 from dossier.pages import Page
 from dossier.records import Record
+from dossier.schema import holds_refs
 from dossier.state import Baseline, Output
 
 
@@ -55,8 +56,8 @@ class Model:
             return [(facet.name, [(c.term.key, c.count) for c in counts])
                     for facet, counts in facet_counts(site, collection, chosen, dep[2])]
         if kind == "recent":
-            return [(r.key, r._data.get("bijgewerkt")) for r in recent(site, dep[1],
-                                                                     int(dep[2]))]
+            return [(r.key, r._data.get(_updated(site, dep[1]))) for r in recent(
+                site, dep[1], int(dep[2]))]
         if kind == "config":
             return repr(getattr(site._config, dep[1], None))
         if kind == "date":
@@ -150,8 +151,9 @@ class _Relevance:
         self.edited, self.listed = edited, listed
         schema = site.schema
         self.titles = {c.name: c.title_field for c in schema.collections}
+        self.updated = {c.name: _updated(site, c.name) for c in schema.collections}
         self.facets = {c.name: {f.name for f in c.facets} for c in schema.collections}
-        refs = {c.name: {f.name for f in c.fields if _holds_refs(f)} for c in schema.collections}
+        refs = {c.name: {f.name for f in c.fields if holds_refs(f)} for c in schema.collections}
         self.links = bool(listed) or any(edited.get(c, set()) & names
                                          for c, names in refs.items())
         self.any_title = bool(listed) or any(self.titles[c] in names
@@ -186,14 +188,14 @@ class _Relevance:
 
     def _recent(self, dep: Dep) -> bool:
         names = self.edited.get(dep[1], set())
-        return dep[1] in self.listed or "bijgewerkt" in names
+        return dep[1] in self.listed or self.updated.get(dep[1], "") in names
 
 
-def _holds_refs(f: Any) -> bool:
-    """Whether a field (or something inside it) names other records."""
-    if f.type == "ref":
-        return True
-    return any(_holds_refs(sub) for sub in (*f.fields, *( [f.items] if f.items else [])))
+def _updated(site: Site, collection: str) -> str:
+    """The name of a collection's field with the role `updated` ('' if it has none)."""
+    found = site.schema.find(collection)
+    f = found.role_field("updated") if found is not None else None
+    return f.name if f is not None else ""
 
 
 def derived_values(model: Model, baseline: Baseline, found: set[int],

@@ -13,6 +13,10 @@ from dossier.yamltree import Tree
 
 # An absolute http(s) address ending in '/', without characters that would need escaping
 # in HTML or XML (it is written into canonical links, the sitemap and the feed).
+# site.yml's keys that name records: the organisation that publishes the databank and the
+# content page the home page introduces.
+PUBLISHER_KEY = "uitgever"
+INTRO_KEY = "introductie"
 BASE_URL_PATTERN = r"^https?://[^\s/\"'<>\\`{}|^]+(/[^\s\"'<>\\`{}|^]*)?/$"
 
 SITE_SCHEMA: dict[str, Any] = {
@@ -27,11 +31,11 @@ SITE_SCHEMA: dict[str, Any] = {
             "type": "string", "pattern": BASE_URL_PATTERN,
             "x-expected": "an absolute web address ending in '/' (https://…/)",
         },
-        "uitgever": {"type": "string", "pattern": SLUG_RE.pattern,
+        PUBLISHER_KEY: {"type": "string", "pattern": SLUG_RE.pattern,
                      "x-expected": "the slug of an organisation"},
         "per_pagina": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "introductie": {"type": "string", "pattern": SLUG_RE.pattern,
-                        "x-expected": "the slug of a content page (paginas)"},
+        INTRO_KEY: {"type": "string", "pattern": SLUG_RE.pattern,
+                    "x-expected": "the slug of a content page"},
         "menu": {
             "type": "array",
             "items": {
@@ -39,7 +43,7 @@ SITE_SCHEMA: dict[str, Any] = {
                 "properties": {
                     "titel": {"type": "string", "minLength": 1},
                     "pad": {"type": "string", "pattern": r"^([a-z0-9-]+/)*$",
-                            "x-expected": "a path inside the site, e.g. 'dossiers/' or 'over/'"},
+                            "x-expected": "a path inside the site ending in '/', e.g. 'over/'"},
                 },
             },
         },
@@ -86,9 +90,9 @@ def parse_config(tree: Tree, rel_path: str, base_url: str | None = None) -> Site
         description=raw.get("beschrijving", ""),
         lang=raw.get("taal", "nl"),
         base_url=url,
-        publisher=raw.get("uitgever", ""),
+        publisher=raw.get(PUBLISHER_KEY, ""),
         page_size=raw.get("per_pagina", 20),
-        intro=raw.get("introductie", ""),
+        intro=raw.get(INTRO_KEY, ""),
         menu=tuple(MenuItem(m["titel"], m["pad"]) for m in raw.get("menu", [])),
         positions={str(k[0]): v for k, v in tree.positions.items() if len(k) == 1},
     )

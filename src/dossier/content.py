@@ -76,7 +76,7 @@ def _load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
     with _timed(timings, "load"):
         problems.extend(links_leaving(site_dir / "templates", "templates"))
         config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
-        schema = _attempt(lambda: load_schema(site_dir), problems)
+        schema = _attempt(lambda: load_schema(site_dir, problems), problems)
         if schema is None:
             raise DossierError(problems)
         settler = Settler(schema)
@@ -152,7 +152,7 @@ def _link(site_dir: Path, options: BuildOptions, config: SiteConfig, schema: Sch
                            unreadable, verdicts)
         if store is not None:
             store.latest = (list(documents.values()), verdicts)
-        problems.extend(_config_problems(config, records))
+        problems.extend(_config_problems(config, schema, records))
     with _timed(timings, "dates from git"):
         records = history.dated(records, site_dir, store.path.parent
                                 if store is not None and store.path is not None else None)
@@ -182,11 +182,12 @@ def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
     return parse_config(_read_yaml(site_dir, "content/site.yml"), "content/site.yml", base_url)
 
 
-def load_schema(site_dir: Path) -> Schema:
-    """Read content/schema.yml."""
+def load_schema(site_dir: Path, warnings: list[Diagnostic] | None = None) -> Schema:
+    """Read content/schema.yml; `warnings` receives what it leaves out of the site."""
     from dossier.schema import parse_schema
 
-    return parse_schema(_read_yaml(site_dir, "content/schema.yml"), "content/schema.yml")
+    return parse_schema(_read_yaml(site_dir, "content/schema.yml"), "content/schema.yml",
+                        warnings)
 
 
 def _read_yaml(site_dir: Path, rel: str) -> Tree:
@@ -202,15 +203,27 @@ def _read_yaml(site_dir: Path, rel: str) -> Tree:
     return parse(read_text(file, rel), rel)
 
 
-def _config_problems(config: SiteConfig, records: list[Record]) -> Iterator[Diagnostic]:
-    """site.yml's references to records name published records."""
-    for key, collection, slug in (("uitgever", "organisaties", config.publisher),
-                                  ("introductie", "paginas", config.intro)):
-        slugs = {r.slug for r in records if r.collection.name == collection}
-        if slug and slug not in slugs:
-            line, col = config.position(key)
+def _config_problems(config: SiteConfig, schema: Schema,
+                     records: list[Record]) -> Iterator[Diagnostic]:
+    """site.yml's references to records name published records of the collections with
+    the roles they need."""
+    from dossier.config import INTRO_KEY, PUBLISHER_KEY
+
+    for key, role, slug in ((PUBLISHER_KEY, "organisation", config.publisher),
+                            (INTRO_KEY, "page", config.intro)):
+        collections = [c.name for c in schema.with_role(role)]
+        slugs = {r.slug for r in records if r.collection.name in collections}
+        if not slug or slug in slugs:
+            continue
+        line, col = config.position(key)
+        if not collections:
             yield Diagnostic("content/site.yml", line, col, "error", key,
-                             f"no record '{slug}' in {collection}", suggest(slug, slugs))
+                             f"no collection has the role '{role}' in schema.yml, so "
+                             f"'{slug}' names no record")
+        else:
+            yield Diagnostic("content/site.yml", line, col, "error", key,
+                             f"no record '{slug}' in {' or '.join(collections)}",
+                             suggest(slug, slugs))
 
 
 def _stop_on_errors(problems: list[Diagnostic]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dossier.config import SITE_SCHEMA
-from dossier.schema import Collection, Field, Label, Schema, json_schema
+from dossier.schema import FILE_TITLE, Collection, Field, Label, Schema, json_schema
 from dossier.validation import EMAIL_RE, MONTH_RE, URL_RE
 
 SCHEMA_DIR = ".schemas"  # default place of the editor schemas, relative to the site
@@ -48,7 +48,7 @@ def _sub(name: str, kind: str, required: bool = False) -> Field:
 MEDIA_SUBFIELDS = {
     "image": (_sub("bestand", "bestand", True), _sub("alt", "alt", True),
               _sub("decoratief", "boolean"), _sub("bijschrift", "string")),
-    "file": (_sub("bestand", "bestand", True), _sub("titel", "string", True)),
+    "file": (_sub("bestand", "bestand", True), _sub(FILE_TITLE, "string", True)),
 }
 
 

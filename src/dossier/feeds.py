@@ -37,14 +37,15 @@ def discovery_warnings(site: Site) -> list[Diagnostic]:
 
 
 def sitemap(site: Site, pages: Sequence[Page]) -> str:
-    """Every page except the 404 page and printable copies, with `bijgewerkt` where known."""
+    """Every page except the 404 page and printable copies, with the date of its record's
+    last update where known."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for page in pages:
         if page.url == "404.html" or page.kind == "print":
             continue
         lines.append(f"<url><loc>{escape(absolute(site.config.base_url, page.url))}</loc>")
-        updated = page.record.data.get("bijgewerkt") if page.record else None
+        updated = page.record.role_value("updated") if page.record else None
         if isinstance(updated, str):
             lines[-1] += f"<lastmod>{updated}</lastmod>"
         lines[-1] += "</url>"
@@ -53,13 +54,14 @@ def sitemap(site: Site, pages: Sequence[Page]) -> str:
 
 
 def atom_feed(site: Site) -> str:
-    """Projects by `bijgewerkt`, newest first (records without that date are left out)."""
+    """Projects by the date of their last update, newest first (records without that date
+    are left out)."""
     base = site.config.base_url
-    dated = [r for r in site.records.get("projecten", ())
-             if isinstance(r.data.get("bijgewerkt"), str)]
-    dated.sort(key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)
+    dated = [r for r in site.role_records("project")
+             if isinstance(r.role_value("updated"), str)]
+    dated.sort(key=lambda r: (r.role_value("updated"), r.slug), reverse=True)
     dated = dated[:FEED_SIZE]
-    updated = dated[0].data["bijgewerkt"] if dated else (site.build_date or "1970-01-01")
+    updated = dated[0].role_value("updated") if dated else (site.build_date or "1970-01-01")
     feed_url = absolute(base, "feed.xml")
     out = ['<?xml version="1.0" encoding="utf-8"?>',
            f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{site.config.lang}">',
@@ -74,12 +76,12 @@ def atom_feed(site: Site) -> str:
         out.append(f"<author><name>{escape(site.config.title)}</name></author>")
     for record in dated:
         url = absolute(base, record.url)
-        summary = str(record.data.get("samenvatting", "")).strip()
+        summary = str(record.role_value("summary") or "").strip()
         out += ["<entry>",
                 f"<title>{escape(record.title)}</title>",
                 f'<link rel="alternate" href="{_attr(url)}"/>',
                 f"<id>{escape(url)}</id>",
-                f"<updated>{record.data['bijgewerkt']}T00:00:00Z</updated>",
+                f"<updated>{record.role_value('updated')}T00:00:00Z</updated>",
                 f"<summary>{escape(summary)}</summary>",
                 "</entry>"]
     out.append("</feed>")

@@ -1,6 +1,7 @@
-"""Dates from git: when a record file was last committed, for records without `bijgewerkt`.
+"""Dates from git: when a record file was last committed, for records without a date of
+their last update (the field with the role `updated`: `bijgewerkt` in the default schema).
 
-When the site folder is a git work tree, a record that carries no `bijgewerkt` of its own
+When the site folder is a git work tree, a record that carries no such date of its own
 gets the date of the last commit that changed its file, as long as the file is committed
 and unchanged since (staged or not); an uncommitted or modified file, or a site outside
 git, gets no date. The dates follow the first-parent line of the checked-out branch, so
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from dossier.records import Record
 
-UPDATED = "bijgewerkt"  # the field a date from history fills in
+UPDATED = "updated"  # the role of the field a date from history fills in
 CACHE_FILE = "history.json"
 _FORMAT = 1
 _COMMIT = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
@@ -72,8 +73,8 @@ def stamp(site_dir: Path) -> dict[str, tuple[int, int, int]]:
 
 def dated(records: Sequence[Record], site_dir: Path,
           cache_dir: Path | None = None) -> list[Record]:
-    """The records, each without `bijgewerkt` given its file's last commit date if it has
-    one. With `cache_dir`, the parsed log is read from and kept there."""
+    """The records, each without a date of its last update given its file's last commit
+    date if it has one. With `cache_dir`, the parsed log is read from and kept there."""
     state = read_state(site_dir)
     wanted = [r for r in records if _wants_date(r)]
     if not state.head or not wanted:
@@ -85,17 +86,19 @@ def dated(records: Sequence[Record], site_dir: Path,
 
 
 def _wants_date(record: Record) -> bool:
-    """A record whose collection has a `bijgewerkt` date field it leaves empty."""
-    if UPDATED in record.data:
-        return False
-    return any(f.name == UPDATED and f.type == "date" for f in record.collection.fields)
+    """A record whose collection has a date field with the role `updated` that the record
+    leaves empty."""
+    f = record.collection.role_field(UPDATED)
+    return f is not None and f.type == "date" and f.name not in record.data
 
 
 def _with_date(record: Record, date: str) -> Record:
     """The record with a date from history; its digest changes with it, so incremental
     builds render again what shows the date."""
     digest = hashlib.blake2b(f"{record.digest}\0{date}".encode(), digest_size=16).hexdigest()
-    return record.with_data({**record.data, UPDATED: date}, digest)
+    f = record.collection.role_field(UPDATED)
+    assert f is not None
+    return record.with_data({**record.data, f.name: date}, digest)
 
 
 def read_state(site_dir: Path) -> State:

@@ -6,10 +6,13 @@ import json
 from typing import Any
 
 from dossier.model import Site
+from dossier.pictures import first_image
 from dossier.records import Record
+from dossier.schema import FILE_NAME, Field
 from dossier.urls import absolute
 
-_TYPES = {"projecten": "Project", "organisaties": "Organization", "dossiers": "Collection"}
+# The schema.org type of a record page, by the role of its collection.
+_TYPES = {"project": "Project", "organisation": "Organization", "dossier": "Collection"}
 
 
 def script_json(data: Any) -> str:
@@ -23,23 +26,25 @@ def _url(site: Site, record: Record) -> str:
     return absolute(site.config.base_url, record.url) if site.config.base_url else record.url
 
 
-def _org(site: Site, slug: str) -> dict[str, str]:
-    org = site.get("organisaties", slug)
+def _org(site: Site, f: Field, slug: str) -> dict[str, str]:
+    """The organisation a reference field names."""
+    org = site.get(f.collection, slug)
     return {"@type": "Organization", "name": org.title, "url": _url(site, org)}
 
 
 def record_jsonld(site: Site, record: Record) -> dict[str, Any] | None:
     """The JSON-LD object of a record page, or None for collections without a type."""
-    kind = _TYPES.get(record.collection.name)
+    kind = _TYPES.get(record.collection.role)
     if kind is None:
         return None
     data: dict[str, Any] = {"@context": "https://schema.org", "@type": kind,
                             "name": record.title, "url": _url(site, record)}
-    d = record.data
-    if isinstance(d.get("samenvatting"), str):
-        data["description"] = d["samenvatting"].strip()
-    if isinstance(d.get("bijgewerkt"), str):
-        data["dateModified"] = d["bijgewerkt"]
+    summary = record.role_value("summary")
+    if isinstance(summary, str):
+        data["description"] = summary.strip()
+    updated = record.role_value("updated")
+    if isinstance(updated, str):
+        data["dateModified"] = updated
     image = _image(site, record)
     if image:
         data["image"] = image
@@ -48,54 +53,74 @@ def record_jsonld(site: Site, record: Record) -> dict[str, Any] | None:
     if kind == "Project":
         _project(site, record, data)
     elif kind == "Organization":
-        _organisation(site, record, data)
+        _organisation(record, data)
     else:
-        projects = site.referrers(record, "projecten", ["dossiers"])
+        project = site.role("project")
+        projects = site.referrers(record, project.name) if project is not None else ()
         data["hasPart"] = [{"@type": "Project", "name": p.title, "url": _url(site, p)}
                            for p in projects]
     return data
 
 
 def _image(site: Site, record: Record) -> str:
-    """The address of the record's first image (absolute with base_url), or ''."""
-    for f in record.collection.fields:
-        value = record.data.get(f.name)
-        if f.type == "image" and isinstance(value, dict):
-            found = site.media.find(record.path, str(value.get("bestand", "")))
-            if found is None or not found.image:
-                return ""
-            base = site.config.base_url
-            return absolute(base, found.rel) if base else found.rel
-    return ""
+    """The address of the record's image (absolute with base_url), or ''."""
+    value = first_image(record)
+    if value is None:
+        return ""
+    found = site.media.find(record.path, str(value.get(FILE_NAME, "")))
+    if found is None or not found.image:
+        return ""
+    base = site.config.base_url
+    return absolute(base, found.rel) if base else found.rel
 
 
 def _project(site: Site, record: Record, data: dict[str, Any]) -> None:
-    d = record.data
-    if d.get("uitvoerder"):
-        data["member"] = [_org(site, d["uitvoerder"])]
-    for partner in d.get("partners", []):
-        org = _org(site, partner["organisatie"])
-        if partner.get("rol") == "financier":
-            data.setdefault("funder", []).append(org)
-        else:
-            data.setdefault("member", []).append(org)
-    if d.get("plaats"):
-        data["location"] = {"@type": "Place", "name": d["plaats"]}
-    if d.get("thema"):
-        data["keywords"] = [site.schema.term_label("thema", t, site.config.lang)
-                            for t in d["thema"]]
+    lead = record.collection.role_field("lead")
+    if lead is not None and record.data.get(lead.name):
+        data["member"] = [_org(site, lead, record.data[lead.name])]
+    partners = record.collection.role_field("partners")
+    if partners is not None and partners.items is not None:
+        names = next(f for f in partners.items.fields if f.type == "ref")  # roles.py
+        for partner in record.data.get(partners.name, []):
+            if partner.get(names.name):
+                org = _org(site, names, partner[names.name])
+                role = "funder" if _funds(site, partners.items, partner) else "member"
+                data.setdefault(role, []).append(org)
+    place = record.role_value("place")
+    if place:
+        data["location"] = {"@type": "Place", "name": place}
+    topic = record.collection.role_field("topic")
+    if topic is not None and record.data.get(topic.name):
+        data["keywords"] = _keywords(site, topic, record.data[topic.name])
 
 
-def _organisation(site: Site, record: Record, data: dict[str, Any]) -> None:
-    d = record.data
-    if d.get("website"):
-        data["sameAs"] = d["website"]
-    if d.get("email"):
-        data["email"] = d["email"]
-    if d.get("telefoon"):
-        data["telephone"] = d["telefoon"]
-    if d.get("opgericht"):
-        data["foundingDate"] = str(d["opgericht"])
-    if d.get("plaats"):
-        data["address"] = {"@type": "PostalAddress", "addressLocality": d["plaats"],
+def _funds(site: Site, item: Field, partner: dict[str, Any]) -> bool:
+    """Whether a partner's role is a term with the role `funder`."""
+    for sub in item.fields:
+        if sub.type == "enum" and sub.name in partner:
+            term = site.schema.term(sub.vocabulary, str(partner[sub.name]))
+            if term is not None and term.role == "funder":
+                return True
+    return False
+
+
+def _keywords(site: Site, f: Field, value: Any) -> list[str]:
+    """A topic's terms as a reader sees them."""
+    values = value if isinstance(value, list) else [value]
+    if f.leaf.type != "enum":
+        return [str(v) for v in values]
+    return [site.schema.term_label(f.leaf.vocabulary, v, site.config.lang) for v in values]
+
+
+def _organisation(record: Record, data: dict[str, Any]) -> None:
+    for role, key in (("website", "sameAs"), ("email", "email"), ("phone", "telephone")):
+        value = record.role_value(role)
+        if value:
+            data[key] = value
+    founded = record.role_value("founded")
+    if founded:
+        data["foundingDate"] = str(founded)
+    place = record.role_value("place")
+    if place:
+        data["address"] = {"@type": "PostalAddress", "addressLocality": place,
                            "addressCountry": "NL"}

@@ -164,6 +164,15 @@ class Site:
         for collection in self.schema.collections:
             yield from self.records.get(collection.name, ())
 
+    def role(self, role: str) -> Collection | None:
+        """The collection that plays `role` (project, organisation, dossier, page)."""
+        return self.schema.role(role)
+
+    def role_records(self, role: str) -> Selection:
+        """The records of the collection that plays `role` (none if no collection does)."""
+        collection = self.schema.role(role)
+        return self.records.get(collection.name, Selection()) if collection else Selection()
+
     def referrers(self, record: Record, collection: str = "",
                   fields: Iterable[str] = ()) -> Selection:
         """Records that name `record`, optionally only from one collection or some fields."""
@@ -186,8 +195,22 @@ class Site:
 
     @property
     def publisher(self) -> Record | None:
-        slug = self.config.publisher
-        return self.find("organisaties", slug) if slug else None
+        """The organisation that publishes the databank (site.yml's `uitgever`)."""
+        return self._find_in_role("organisation", self.config.publisher)
+
+    @property
+    def introduction(self) -> Record | None:
+        """The content page the home page introduces (site.yml's `introductie`)."""
+        return self._find_in_role("page", self.config.intro)
+
+    def _find_in_role(self, role: str, slug: str) -> Record | None:
+        if not slug:
+            return None
+        for collection in self.schema.with_role(role):
+            found = self.find(collection.name, slug)
+            if found is not None:
+                return found
+        return None
 
 
 def settings(site: Site) -> SiteConfig:
@@ -196,10 +219,15 @@ def settings(site: Site) -> SiteConfig:
 
 
 def recent(site: Site, collection: str, count: int) -> list[Record]:
-    """The `count` records of a collection most recently `bijgewerkt`, newest first."""
-    dated = [r for r in site.records.get(collection, ())
-             if isinstance(r.data.get("bijgewerkt"), str)]
-    return sorted(dated, key=lambda r: (r.data["bijgewerkt"], r.slug), reverse=True)[:count]
+    """The `count` records of a collection most recently updated (the field with the role
+    `updated`), newest first."""
+    chosen = site.schema.find(collection)
+    updated = chosen.role_field("updated") if chosen is not None else None
+    if updated is None:
+        return []
+    name = updated.name
+    dated = [r for r in site.records.get(collection, ()) if isinstance(r.data.get(name), str)]
+    return sorted(dated, key=lambda r: (r.data[name], r.slug), reverse=True)[:count]
 
 
 class _Noted(Mapping[Any, Any]):
@@ -321,7 +349,7 @@ def _unique(slug: str, taken: set[str]) -> str:
 
 
 def _newest_date(records: Iterable[Record]) -> str:
-    dates: list[Any] = [r.data.get("bijgewerkt") for r in records]
+    dates: list[Any] = [r.role_value("updated") for r in records]
     return max((d for d in dates if isinstance(d, str)), default="")
 
 

@@ -9,11 +9,12 @@ from typing import Any
 from dossier.diagnostics import Diagnostic
 from dossier.model import Facet, FacetTerm, Site, sort_key
 from dossier.records import Record
+from dossier.roles import COLLECTION_ROLES
 from dossier.schema import Collection
 from dossier.search import filter_groups
 
 SEARCH_URL = "zoeken/"
-PRINT_FOLDER = "afdrukken"  # dossiers/<slug>/afdrukken/: the whole dossier on one page
+PRINT_FOLDER = "afdrukken"  # <dossier>/afdrukken/: the whole dossier on one page
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,11 +70,10 @@ def plan(site: Site) -> list[Page]:
     """Every page of the site, in a stable order."""
     pages = [Page("", ("home.html",), "home", site.config.title)]
     for collection in site.schema.collections:
+        template = record_templates(collection)
         for record in site.records[collection.name]:
-            pages.append(Page(
-                record.url,
-                (f"record/{collection.name}.html", "record.html"),
-                "record", record.title, record=record, collection=collection))
+            pages.append(Page(record.url, template, "record", record.title, record=record,
+                              collection=collection))
         if collection.folder:
             items = sorted(site.records[collection.name], key=sort_key)
             pages.extend(_paginate(
@@ -92,7 +92,7 @@ def plan(site: Site) -> list[Page]:
                     f"{facet.label}: {term.label}", collection=collection, facet=facet,
                     term=term))
     lang = site.config.lang
-    for dossier in site.records.get("dossiers", ()):
+    for dossier in site.role_records("dossier"):
         pages.append(Page(f"{dossier.url}{PRINT_FOLDER}/", ("print.html",), "print",
                           dossier.title, record=dossier, collection=dossier.collection))
     pages.append(Page(SEARCH_URL, ("search.html",), "search",
@@ -104,6 +104,23 @@ def plan(site: Site) -> list[Page]:
     pages.append(Page("404.html", ("404.html",), "404",
                       "Page not found" if lang == "en" else "Pagina niet gevonden"))
     return pages
+
+
+def record_templates(collection: Collection) -> tuple[str, ...]:
+    """The templates a record page may have, first found wins: the site's own for its
+    collection (`record/<name>.html`), the theme's for its role (`record/<role>.html`),
+    then `record.html`.
+
+    A collection named like another role (a collection `dossier` of projects) skips the
+    first: `record/dossier.html` is the theme's template for dossiers.
+    """
+    own = f"record/{collection.name}.html"
+    by_role = f"record/{collection.role}.html" if collection.role else ""
+    named_like_a_role = collection.name in COLLECTION_ROLES and collection.name != collection.role
+    found = [] if named_like_a_role else [own]
+    if by_role and by_role != own:
+        found.append(by_role)
+    return (*found, "record.html")
 
 
 def _paginate(url: str, items: Sequence[Record], size: int, template: tuple[str, ...],

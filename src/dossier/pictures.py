@@ -20,6 +20,7 @@ from dossier.fragments import ROOT
 from dossier.images import Variant
 from dossier.media import Media, MediaFile
 from dossier.records import Record
+from dossier.schema import FILE_TITLE
 
 BODY_SIZES = "(max-width: 48rem) calc(100vw - 2rem), 45rem"  # images in Markdown text
 DEFAULT_WIDTH = 960  # the fallback `src` for browsers without srcset: the variant up to this
@@ -87,9 +88,10 @@ def expand_images(html: str, media: Media, url: Url) -> str:
 
 def media_helpers(media: Media, url: Url, site_url: Url, lang: str,
                   translate: Callable[[str], str]) -> dict[str, Any]:
-    """The helpers templates get: `image`, `document` and `og_image`."""
+    """The helpers templates get: `image`, `document`, `og_image` and `record_image`."""
     helpers = _Helpers(media, url, site_url, lang, translate)
-    return {"image": helpers.image, "document": helpers.document, "og_image": helpers.og_image}
+    return {"image": helpers.image, "document": helpers.document, "og_image": helpers.og_image,
+            "record_image": first_image}
 
 
 class _Helpers:
@@ -113,28 +115,36 @@ class _Helpers:
         if found is None:
             return None
         return Document(self.url(found.rel), self.site_url(found.rel) or found.rel,
-                        str(value.get("titel", "")), self.translate(f"kind.{found.kind.name}"),
+                        str(value.get(FILE_TITLE, "")), self.translate(f"kind.{found.kind.name}"),
                         file_size(found.size, self.lang))
 
     def og_image(self, record: Record) -> dict[str, Any] | None:
-        """The record's first image for link previews (og:image needs an absolute URL)."""
-        for f in record.collection.fields:
-            value = record.data.get(f.name)
-            if f.type != "image" or not isinstance(value, dict):
-                continue
-            found = self._file(record, value)
-            absolute = self.site_url(found.rel) if found is not None else ""
-            if found is None or not absolute or not found.image:
-                return None
-            variant = next(v for v in found.variants if v.rel == found.rel)
-            return {"url": absolute, "width": variant.width, "height": variant.height,
-                    "alt": "" if value.get("decoratief") is True else value.get("alt", "")}
-        return None
+        """The record's image (the field with the role `image`) for link previews
+        (og:image needs an absolute URL)."""
+        value = first_image(record)
+        if value is None:
+            return None
+        found = self._file(record, value)
+        absolute = self.site_url(found.rel) if found is not None else ""
+        if found is None or not absolute or not found.image:
+            return None
+        variant = next(v for v in found.variants if v.rel == found.rel)
+        return {"url": absolute, "width": variant.width, "height": variant.height,
+                "alt": "" if value.get("decoratief") is True else value.get("alt", "")}
 
     def _file(self, record: Record, value: Any) -> MediaFile | None:
         if not isinstance(value, Mapping) or not isinstance(value.get("bestand"), str):
             return None
         return self.media.find(record.path, value["bestand"])
+
+
+def first_image(record: Record) -> Mapping[str, Any] | None:
+    """The value of the record's image: the field with the role `image` (its first item,
+    if it is a list), or None."""
+    value = record.role_value("image")
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, Mapping) else None
 
 
 def file_size(size: int, lang: str) -> str:

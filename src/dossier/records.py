@@ -119,6 +119,15 @@ class Record:
             self._facets = found
         return self._facets
 
+    def role_value(self, role: str) -> Any:
+        """The value of the field that plays `role` in the record's collection (None when
+        no field does, or the record leaves it out)."""
+        f = self.collection.role_field(role)
+        if f is None:
+            return None
+        self.read(f.name)
+        return self._data.get(f.name)
+
     @property
     def title(self) -> str:
         self.read(self.collection.title_field)

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
@@ -27,7 +28,7 @@ from dossier.deps import Dep
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.fragments import FragmentStore, PartStore
 from dossier.jsonld import record_jsonld, script_json
-from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, nest, sanitize
+from dossier.markup import LinkProblem, MarkdownRenderer, Rendered, locate, sanitize
 from dossier.model import (
     Facet,
     FacetTerm,
@@ -49,14 +50,14 @@ from dossier.parts import (
     Part,
     collect,
     current,
-    finalize,
     make_part,
-    mark_safe,
 )
 from dossier.pictures import expand_images, media_helpers
 from dossier.records import Record
+from dossier.roles import COLLECTION_ROLES
 from dossier.schema import MEDIA_TYPES, Collection, Field
 from dossier.search import selection_query
+from dossier.templating import template_origin, template_path
 from dossier.urls import absolute, base_path, is_external, output_path
 from dossier.yamltree import parse
 
@@ -92,47 +93,6 @@ def load_messages(lang: str, site_templates: Path | None = None) -> dict[str, st
         if folder is not None and (folder / f"{lang}.yml").is_file():
             messages.update(yaml.safe_load((folder / f"{lang}.yml").read_text("utf-8")) or {})
     return messages
-
-
-class _Compiled(jinja2.BytecodeCache):
-    """Compiled templates kept in this process (for `dossier serve`, which builds again and
-    again); an entry is used only for the same source, which Jinja checks."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
-
-
-_COMPILED = _Compiled()
-
-
-def make_environment(site_templates: Path | None) -> jinja2.Environment:
-    """Jinja with autoescape and StrictUndefined; the site's templates override the theme's."""
-    loaders: list[jinja2.BaseLoader] = []
-    if site_templates is not None and site_templates.is_dir():
-        loaders.append(jinja2.FileSystemLoader(site_templates))
-    loaders.append(jinja2.FileSystemLoader(THEME / "templates"))
-    env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        extensions=["jinja2.ext.do"],
-        auto_reload=False,  # templates do not change during a build: no stat per include
-        finalize=finalize,  # parts are put into pages after the shell is checked
-        bytecode_cache=_COMPILED,
-    )
-    env.filters["nest"] = nest
-    env.filters["safe"] = mark_safe
-    return env
 
 
 class _SidebarPage:
@@ -181,8 +141,13 @@ class Renderer:
             for c, facets in site.facets.items() for facet in facets for term in facet.terms
         }
         self.urls: dict[int, tuple[Any, str]] = {}  # id(target) → (target, marked URL)
+        helpers: dict[str, Callable[..., Any]] = {"t": self.translate, "date": self.format_date,
+                                                  **self.helpers()}
         env.globals.update(site=site, config=settings(site), schema=site.schema, lang=self.lang,
-                           t=self.translate, date=self.format_date, **self.helpers())
+                           **helpers)
+        # A helper's code → the name templates call it by (for its errors).
+        self.helper_names = {code: name for name, f in helpers.items()
+                             if (code := _code_of(f)) is not None}
 
     def helpers(self) -> dict[str, Callable[..., Any]]:
         return {
@@ -191,9 +156,8 @@ class Renderer:
             "facet_of": self.facet_of, "shown_fields": self.shown_fields, "card": self.card,
             "related": lambda record: related(self.site, record),
             "facet_counts": self.facet_counts,
-            "group_by_term": lambda collection, name, records: group_by_term(
-                self.site, collection, name, records),
-            "jsonld": self.jsonld, "recent": self.recent, "roles": self.roles,
+            "group_by_term": self.group_by_term,
+            "jsonld": self.jsonld, "recent": self.recent, "referred_by": self.referred_by,
             "first_paragraph": self.first_paragraph, "az_groups": self.az_groups,
             "sidebar": self.sidebar, "facts_panel": self.facts_panel,
             "search_url": self.search_url,
@@ -339,29 +303,44 @@ class Renderer:
             deps.adopt(cached[2])
         return cached[1]
 
-    def recent(self, collection: str, count: int = 5) -> list[Record]:
-        """The records most recently `bijgewerkt`, newest first (noted as one dependency:
-        what is shown of them is noted as it is read)."""
-        deps.note(("recent", collection, str(count)))
+    def recent(self, role: str = "project", count: int = 5) -> list[Record]:
+        """The records of the collection that plays `role` most recently updated, newest
+        first (noted as one dependency: what is shown of them is noted as it is read)."""
+        if role not in COLLECTION_ROLES:
+            known = ", ".join(COLLECTION_ROLES)
+            raise ValueError(f"'{role}' is not a role of a collection ({known})")
+        collection = self.site.role(role)
+        if collection is None:
+            return []
+        deps.note(("recent", collection.name, str(count)))
         with deps.paused():
-            return recent(self.site, collection, count)
+            return recent(self.site, collection.name, count)
 
-    def roles(self, record: Record, collection: str) -> list[tuple[str, list[Record]]]:
-        """Records of `collection` naming `record`, grouped by the field that names it."""
-        source = self.site.schema.collection(collection)
+    def referred_by(self, record: Record,
+                    collection: Collection | None) -> list[tuple[str, list[Record]]]:
+        """Records of `collection` naming `record`, grouped by the field that names it,
+        each group with that field's `reverse_label` (else its label)."""
+        if collection is None:
+            return []
         groups: dict[str, list[Record]] = {}
         for link in self.site.backlinks.get(record.key, ()):
-            if link.source.collection.name == collection:
+            if link.source.collection.name == collection.name:
                 members = groups.setdefault(link.field.split(".")[0], [])
                 if link.source not in members:
                     members.append(link.source)
         result = []
-        for f in source.fields:
+        for f in collection.fields:
             if f.name in groups:
-                key = f"role.{f.name}"
-                label = self.messages.get(key) or f.label(self.lang)
+                label = (f.reverse_label or f.label)(self.lang)
                 result.append((label, sorted(groups[f.name], key=sort_key)))
         return result
+
+    def group_by_term(self, collection: Collection | None, f: Field | None,
+                      records: Iterable[Record]) -> list[tuple[FacetTerm | None, list[Record]]]:
+        """Records under each term of a facet field; all under None without the field."""
+        if collection is None or f is None:
+            return [(None, sorted(records, key=sort_key))]
+        return group_by_term(self.site, collection, f.name, records)
 
     def first_paragraph(self, record: Record) -> Markup:
         """The first paragraph of a record's body, for an introduction."""
@@ -598,6 +577,13 @@ def _markdown_part(html: str, attributes: Iterable[tuple[str, str, str]],
     return Part.made(html, meta)
 
 
+def _code_of(function: Callable[..., Any]) -> CodeType | None:
+    """The code of a function or bound method."""
+    inner = getattr(function, "__func__", function)
+    code = getattr(inner, "__code__", None)
+    return code if isinstance(code, CodeType) else None
+
+
 def _source(records: Sequence[Record]) -> tuple[str, ...]:
     """The rule that chose a selection, or the records themselves."""
     source = getattr(records, "source", ())
@@ -610,27 +596,6 @@ def _target(target: Record | FacetTerm | Facet | Collection | str) -> str:
     if isinstance(target, str):
         return target
     return target.url
-
-
-def template_origin() -> Origin | None:
-    """The template file and line of the innermost template code running now."""
-    import sys
-
-    frame = sys._getframe(1)
-    while frame is not None:
-        template = frame.f_globals.get("__jinja_template__")
-        if template is not None:
-            line = template.get_corresponding_lineno(frame.f_lineno)
-            return Origin(template_path(template.filename, template.name), line, 1)
-        frame = frame.f_back  # type: ignore[assignment]
-    return None
-
-
-def template_path(filename: str | None, name: str | None) -> str:
-    """A template as a diagnostic names it: relative to the site if it is the site's."""
-    if filename and "/templates/" in filename and not filename.startswith(str(THEME)):
-        return "templates/" + filename.rsplit("/templates/", 1)[1]
-    return filename or f"templates/{name}"
 
 
 def _text_field(record: Record, text: str) -> str:
@@ -662,8 +627,9 @@ class Bounded(dict[K, V]):
 
 
 def is_reference_list(f: Field) -> bool:
-    """A list of items with a title (publications, links, sources) reads best as a list."""
-    return f.items is not None and any(sub.name == "titel" for sub in f.items.fields)
+    """A list of items with a title (publications, links, sources: a field with the role
+    `title`) reads best as a list of references."""
+    return f.items is not None and f.items.role_field("title") is not None
 
 
 def locate_in_field(site_dir: Path | None, record: Record, text: str,

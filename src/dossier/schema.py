@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from dossier import roles
 from dossier.diagnostics import Diagnostic, DossierError, suggest
 from dossier.loader import SLUG_RE
 from dossier.validation import check
@@ -34,14 +36,17 @@ EXPECTED = {
 _FILE_NAME = {"type": "string", "minLength": 1, "x-expected": "the name of a file beside "
               "the record (e.g. foto.jpg), relative to the record file"}
 _TEXT = {"type": "string", "minLength": 1, "x-expected": "text that is not empty"}
-# The fields of the two media types; what they mean is in docs/redacteuren.md.
+# The fields of the two media types, the same in every schema; what they mean is in
+# docs/redacteuren.md.
+FILE_NAME, FILE_TITLE = "bestand", "titel"
+IMAGE_ALT, IMAGE_DECORATIVE, IMAGE_CAPTION = "alt", "decoratief", "bijschrift"
 MEDIA_FIELDS: dict[str, dict[str, Any]] = {
-    "image": {"bestand": _FILE_NAME, "alt": _TEXT,
-              "decoratief": {"type": "boolean", "x-expected": "true or false"},
-              "bijschrift": _TEXT},
-    "file": {"bestand": _FILE_NAME, "titel": _TEXT},
+    "image": {FILE_NAME: _FILE_NAME, IMAGE_ALT: _TEXT,
+              IMAGE_DECORATIVE: {"type": "boolean", "x-expected": "true or false"},
+              IMAGE_CAPTION: _TEXT},
+    "file": {FILE_NAME: _FILE_NAME, FILE_TITLE: _TEXT},
 }
-MEDIA_REQUIRED = {"image": ["bestand"], "file": ["bestand", "titel"]}
+MEDIA_REQUIRED = {"image": [FILE_NAME], "file": [FILE_NAME, FILE_TITLE]}
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,13 @@ class Field:
     items: Field | None = None  # list
     fields: tuple[Field, ...] = ()  # object
     order: tuple[str, ...] = ()  # object: these subfields may not decrease
+    role: str = ""  # what the theme and the outputs need it for (roles.py)
+    # How the records it names call the records naming them through it ("Voert uit").
+    reverse_label: Label | None = None
+
+    def role_field(self, role: str) -> Field | None:
+        """The subfield of an object that plays `role` (a publication's title), if any."""
+        return next((f for f in self.fields if f.role == role), None)
 
     @property
     def leaf(self) -> Field:
@@ -83,7 +95,7 @@ class Field:
 
 @dataclass(frozen=True)
 class Collection:
-    """A kind of record: projecten, organisaties, dossiers, paginas."""
+    """A kind of record (projects, organisations, dossiers, pages in the default schema)."""
 
     name: str
     folder: str
@@ -93,9 +105,22 @@ class Collection:
     fields: tuple[Field, ...]
     sections: tuple[str, ...] = ()
     facet_root: bool = False
+    role: str = ""  # what its records are to the theme: project, organisation, … (roles.py)
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def role_field(self, role: str) -> Field | None:
+        """The field that plays `role` in this collection (its `updated` date, say)."""
+        return self._roles.get(role)
+
+    @cached_property
+    def _roles(self) -> dict[str, Field]:
+        found: dict[str, Field] = {}
+        for f in self.fields:
+            if f.role:
+                found.setdefault(f.role, f)
+        return found
 
     @property
     def facets(self) -> tuple[Field, ...]:
@@ -114,6 +139,7 @@ class Term:
 
     key: str
     label: Label
+    role: str = ""  # `funder`: what schema.org calls a partner in this role (roles.py)
 
 
 @dataclass(frozen=True)
@@ -123,17 +149,41 @@ class Schema:
     collections: tuple[Collection, ...]
     vocabularies: Mapping[str, tuple[Term, ...]] = field(default_factory=dict)
 
+    def find(self, name: str) -> Collection | None:
+        """The collection called `name`, or None."""
+        return next((c for c in self.collections if c.name == name), None)
+
     def collection(self, name: str) -> Collection:
-        return next(c for c in self.collections if c.name == name)
+        found = self.find(name)
+        if found is None:  # not StopIteration: Jinja would make that an empty value
+            raise LookupError(f"no collection '{name}' in schema.yml"
+                              + _hint(name, [c.name for c in self.collections]))
+        return found
+
+    def role(self, role: str) -> Collection | None:
+        """The collection that plays `role` (the first, for `page`), or None."""
+        return next((c for c in self.collections if c.role == role), None)
+
+    def with_role(self, role: str) -> tuple[Collection, ...]:
+        """Every collection that plays `role` (several may be pages)."""
+        return tuple(c for c in self.collections if c.role == role)
 
     def terms(self, vocabulary: str) -> tuple[Term, ...]:
         return self.vocabularies[vocabulary]
+
+    def term(self, vocabulary: str, key: str) -> Term | None:
+        return next((t for t in self.vocabularies.get(vocabulary, ()) if t.key == key), None)
 
     def term_label(self, vocabulary: str, key: str, lang: str) -> str:
         for term in self.vocabularies.get(vocabulary, ()):
             if term.key == key:
                 return term.label(lang)
         return key
+
+
+def _hint(name: str, known: list[str]) -> str:
+    close = suggest(name, known)
+    return f"; did you mean {close}?" if close else ""
 
 
 # --- reading schema.yml -----------------------------------------------------------------
@@ -166,7 +216,17 @@ _FIELD: dict[str, Any] = {
                    "propertyNames": _FIELD_NAMES},
         "order": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
         "description": {"type": "string"},
+        "role": {"enum": list(roles.FIELD_ROLES)},
+        "reverse_label": _LABEL,
     },
+}
+_TERM = {
+    "oneOf": [
+        {"type": "string", "x-expected": "a label"},
+        {"type": "object", "properties": {"nl": {"type": "string"}, "en": {"type": "string"},
+                                          "role": {"enum": list(roles.TERM_ROLES)}},
+         "required": ["nl"], "additionalProperties": False},
+    ]
 }
 META_SCHEMA: dict[str, Any] = {
     "$defs": {"field": _FIELD},
@@ -179,7 +239,7 @@ META_SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object", "x-expected": "a list of terms (term: label)",
                 "propertyNames": {"pattern": r"^-?[a-z0-9]+(?:-[a-z0-9]+)*$"},
-                "additionalProperties": _LABEL,
+                "additionalProperties": _TERM,
             },
         },
         "collections": {
@@ -195,6 +255,7 @@ META_SCHEMA: dict[str, Any] = {
                     "singular": _LABEL,
                     "title": {"type": "string"},
                     "facet_root": {"type": "boolean"},
+                    "role": {"enum": list(roles.COLLECTION_ROLES)},
                     "sections": {"type": "array", "items": {"type": "string"}},
                     "fields": {"type": "object",
                                "additionalProperties": {"$ref": "#/$defs/field"},
@@ -228,25 +289,36 @@ def _field(name: str, raw: dict[str, Any]) -> Field:
         items=_field(name, raw["items"]) if "items" in raw else None,
         fields=tuple(_field(k, v) for k, v in raw.get("fields", {}).items()),
         order=tuple(raw.get("order", ())),
+        role=raw.get("role", ""),
+        reverse_label=_label(raw["reverse_label"], name) if "reverse_label" in raw else None,
     )
 
 
-def parse_schema(tree: Tree, rel_path: str) -> Schema:
-    """Turn schema.yml's data into a Schema, reporting every problem in one pass."""
+def parse_schema(tree: Tree, rel_path: str,
+                 warnings: list[Diagnostic] | None = None) -> Schema:
+    """Turn schema.yml's data into a Schema, reporting every problem in one pass.
+
+    `warnings` receives what a valid schema leaves out (a role the theme needs).
+    """
     problems = check(tree.data, META_SCHEMA, tree, rel_path)
     try:
         schema = _build_schema(tree.data)
     except (KeyError, TypeError, AttributeError):
         raise DossierError(problems) from None  # too broken to look further
     problems.extend(_semantic_problems(schema, tree, rel_path))
+    problems.extend(roles.problems(schema, tree, rel_path))
     if problems:
         raise DossierError(problems)
+    if warnings is not None:
+        warnings.extend(roles.warnings(schema, tree, rel_path))
     return schema
 
 
 def _build_schema(raw: Any) -> Schema:
     vocabularies = {
-        name: tuple(Term(str(k), _label(v, str(k))) for k, v in (terms or {}).items())
+        name: tuple(Term(str(k), _label(v, str(k)),
+                         v.get("role", "") if isinstance(v, dict) else "")
+                    for k, v in (terms or {}).items())
         for name, terms in (raw.get("vocabularies") or {}).items()
     }
     collections = tuple(
@@ -259,6 +331,7 @@ def _build_schema(raw: Any) -> Schema:
             fields=tuple(_field(k, v) for k, v in spec["fields"].items()),
             sections=tuple(spec.get("sections", ())),
             facet_root=spec.get("facet_root", False),
+            role=spec.get("role", ""),
         )
         for name, spec in raw["collections"].items()
     )
@@ -312,6 +385,15 @@ def _field_problems(f: Field, path: Path, schema: Schema, names: list[str],
         if not any(sub.name == name for sub in f.fields):
             yield problem("order", f"'{name}' is not a field of {f.name}",
                           suggest(name, [s.name for s in f.fields]))
+    if f.reverse_label is not None and not holds_refs(f):
+        yield problem("reverse_label", "only a field that names other records (a ref, or "
+                      "a list or object holding one) has a reverse side")
+
+
+def holds_refs(f: Field) -> bool:
+    """Whether a field (or something inside it) names other records."""
+    return f.type == "ref" or any(holds_refs(sub) for sub in
+                                  (*f.fields, *([f.items] if f.items else [])))
 
 
 def walk_fields(fields: tuple[Field, ...], path: Path) -> Iterator[tuple[Path, Field]]:

@@ -16,9 +16,18 @@ from urllib.parse import urlencode
 from dossier.loader import slugify
 from dossier.model import FacetTerm, Site, facet_values
 from dossier.records import Record
-from dossier.schema import MEDIA_TYPES, Collection, Field, iter_values
+from dossier.schema import (
+    FILE_TITLE,
+    IMAGE_ALT,
+    IMAGE_CAPTION,
+    MEDIA_TYPES,
+    Collection,
+    Field,
+    iter_values,
+)
 
 KIND = "soort"  # the filter that tells projects, organisations and dossiers apart
+SORT_KEY = "title"  # the order of results without a query (zoeken.js asks for it)
 _TAG_RE = re.compile(r"<[^>]+>")
 _SPACE_RE = re.compile(r"\s+")
 # Markdown syntax that is not words: link targets, reference definitions, footnote marks,
@@ -159,18 +168,18 @@ def entry(site: Site, record: Record, card: str) -> SearchEntry:
     content = " ".join([record.title, *texts, markdown_text(record.body),
                         *_media_texts(record)]).replace("\u200b", "")
     meta = {"title": record.title, "soort": record.collection.singular(lang), "kaart": card}
-    summary = record.data.get("samenvatting")
+    summary = record.role_value("summary")
     if summary:
-        meta["samenvatting"] = markdown_text(str(summary))
-    place = record.data.get("plaats")
+        meta["summary"] = markdown_text(str(summary))
+    place = record.role_value("place")
     if isinstance(place, str):
-        meta["plaats"] = place
+        meta["place"] = place
     return SearchEntry(
         url=record.url,
         content=content.strip(),
         filters=record_filters(site, record),
         meta=meta,
-        sort={"titel": sort_value(record)},
+        sort={SORT_KEY: sort_value(record)},
     )
 
 
@@ -185,7 +194,7 @@ def _media_texts(record: Record) -> Iterator[str]:
     alternative texts and captions (the files themselves are never indexed)."""
     for f, _, value in iter_values(record.collection.fields, record.data):
         if f.type in MEDIA_TYPES and isinstance(value, dict):
-            for name in ("titel", "alt", "bijschrift"):
+            for name in (FILE_TITLE, IMAGE_ALT, IMAGE_CAPTION):
                 if isinstance(value.get(name), str):
                     yield value[name]
 

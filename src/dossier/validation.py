@@ -179,7 +179,11 @@ def _diagnose(
         return Diagnostic(rel_path, ln, cl, "error", dotted(where), message, suggestion)
 
     kind = error.validator
-    if "propertyNames" in error.schema_path and isinstance(value, str):
+    if kind in ("oneOf", "anyOf") and error.context:  # say what the nearest form lacks
+        from jsonschema.exceptions import best_match
+
+        yield from _diagnose(best_match([error]), tree, rel_path)  # it looks inside
+    elif "propertyNames" in error.schema_path and isinstance(value, str):
         want = expected or f"a name matching {wanted}"
         yield diag(f"'{shorten(value)}' is not {want}", (*path, value), at_key=True)
     elif kind == "required":

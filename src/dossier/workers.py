@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Generic, Protocol, TypeVar
 
-import jinja2
-
 from dossier import deps
 from dossier.diagnostics import Diagnostic, DossierError
 from dossier.linkcheck import Trouble
@@ -28,7 +26,8 @@ from dossier.minify import minify_html
 from dossier.output import Stream
 from dossier.pages import Page
 from dossier.parts import Anchor
-from dossier.render import Renderer, template_path
+from dossier.render import Renderer
+from dossier.templating import template_problem
 from dossier.urls import output_path
 
 T = TypeVar("T")
@@ -195,8 +194,13 @@ def _render_one(job: _Job, page: Page) -> PageResult:
     result = PageResult(rel, template=page.template[0])
     try:
         rendered = job.renderer.render(page)
-    except jinja2.TemplateError as exc:
-        result.problems.append(template_problem(exc, page))
+    except DossierError:
+        raise
+    except Exception as exc:  # a template's error, or a helper's it called
+        problem = template_problem(exc, page.url, job.renderer.helper_names)
+        if problem is None:
+            raise  # not in a template: a bug of dossier's own
+        result.problems.append(problem)
         return result
     result.problems = rendered.problems
     result.anchors, result.ids, result.troubles = rendered.anchors, rendered.ids, \
@@ -224,14 +228,3 @@ def _dependencies(result: PageResult, read: set[deps.Dep]) -> None:
             derived.update(deps.derived(inner))
     result.derived = [d for d in derived if d not in _SENT]
     _SENT.update(result.derived)
-
-
-def template_problem(exc: jinja2.TemplateError, page: Page) -> Diagnostic:
-    """A template bug as a diagnostic naming the template and the page it broke."""
-    name = getattr(exc, "name", None) or getattr(exc, "filename", None) or "templates"
-    line = getattr(exc, "lineno", None) or 1
-    where = str(name) if str(name).startswith("/") else template_path(None, str(name))
-    return Diagnostic(where, line, 1, "error", "",
-                      f"template error while rendering '{page.url or '/'}': {exc.message}")
-
-

@@ -115,6 +115,57 @@ def test_repo_schema_looptijd_order(repo_schema: Schema) -> None:
     assert looptijd is not None and looptijd.order == ("start", "eind")
 
 
+def test_repo_schema_declares_the_roles_of_its_collections(repo_schema: Schema) -> None:
+    assert [(c.name, c.role) for c in repo_schema.collections] == [
+        ("projecten", "project"), ("organisaties", "organisation"), ("dossiers", "dossier"),
+        ("paginas", "page")]
+    found = repo_schema.role("dossier")
+    assert found is not None and found.name == "dossiers"
+    assert repo_schema.with_role("page") == (repo_schema.collection("paginas"),)
+    assert repo_schema.role("nothing") is None
+
+
+def test_repo_schema_declares_the_roles_of_its_fields(repo_schema: Schema) -> None:
+    def roles(name: str) -> dict[str, str]:
+        return {f.role: f.name for f in repo_schema.collection(name).fields if f.role}
+
+    assert roles("projecten") == {
+        "summary": "samenvatting", "topic": "thema", "place": "plaats", "lead": "uitvoerder",
+        "partners": "partners", "updated": "bijgewerkt", "image": "foto"}
+    assert roles("organisaties") == {"place": "plaats", "founded": "opgericht",
+                                     "website": "website", "email": "email",
+                                     "phone": "telefoon", "image": "logo"}
+    assert roles("dossiers") == {"summary": "samenvatting", "updated": "bijgewerkt"}
+    projecten = repo_schema.collection("projecten")
+    updated = projecten.role_field("updated")
+    assert updated is not None and updated.name == "bijgewerkt"
+    bronnen = projecten.field("bronnen")
+    assert bronnen is not None and bronnen.items is not None
+    title = bronnen.items.role_field("title")
+    assert title is not None and title.name == "titel"
+    term = repo_schema.term("rol", "financier")
+    assert term is not None and term.role == "funder"
+    uitvoerder = projecten.field("uitvoerder")
+    assert uitvoerder is not None and uitvoerder.reverse_label is not None
+    assert uitvoerder.reverse_label("nl") == "Voert uit"
+
+
+def test_an_unknown_collection_is_a_lookup_error_with_a_suggestion(repo_schema: Schema) -> None:
+    with pytest.raises(LookupError) as caught:
+        repo_schema.collection("project")
+    assert str(caught.value) == ("no collection 'project' in schema.yml; did you mean "
+                                 "'projecten'?")
+
+
+def test_a_schema_without_roles_warns_about_the_pages_it_leaves_out() -> None:
+    warnings: list[Diagnostic] = []
+    parse_schema(parse(MINI, "content/schema.yml"), "content/schema.yml", warnings)
+    assert [(w.line, w.severity, w.message.split(",")[0]) for w in warnings] == [
+        (3, "warning", "no collection has the role 'project'"),
+        (3, "warning", "no collection has the role 'organisation'"),
+        (3, "warning", "no collection has the role 'dossier'")]
+
+
 def test_json_schema_of_projecten_requires_the_core_fields(repo_schema: Schema) -> None:
     result = json_schema(repo_schema.collection("projecten"), repo_schema)
     assert result["required"] == ["titel", "samenvatting", "uitvoerder"]

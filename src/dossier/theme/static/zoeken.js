@@ -12,7 +12,7 @@ const PAGE_SIZE = 20;
 const TYPING_DELAY = 300;
 const EXCERPT_WORDS = 30;
 const NARROW = "(max-width: 60rem)";
-const BY_TITLE = { titel: "asc" };
+const BY_TITLE = { title: "asc" };
 // Pagefind's filter that tells the parts of the index apart (no facet can be named so).
 const PART = "dossier:deel";
 
@@ -302,7 +302,7 @@ function excerpt(data, label) {
   const positions = [...matched].sort((a, b) => a - b);
   // The indexed text starts with the title and summary, which the card shows already:
   // a match after them says more about why the record was found.
-  const shown = [data.meta.title, data.meta.samenvatting]
+  const shown = [data.meta.title, data.meta.summary]
     .reduce((n, text) => n + (text ? text.split(/[\r\n\s]+/).length : 0), 0);
   const further = positions.filter((p) => p >= shown);
   const start = excerptStart(further.length ? further : positions, words.length);
