@@ -7,6 +7,7 @@ only the outputs that read something that changed (changes.py).
 
 from __future__ import annotations
 
+import gc
 import tempfile
 import time
 from collections.abc import Iterator
@@ -223,6 +224,11 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
 
     # With several workers and a real output folder, they are made by a process of their
     # own while the pages are rendered (the search index, made by Pagefind, takes long).
+    # While forked processes share the model, it is left out of garbage collection: a
+    # collection in a worker writes to every object it visits, which would copy the pages
+    # of the whole model into that worker.
+    if workers > 1:
+        gc.freeze()
     background = Background(side) if workers > 1 and isinstance(output, OutputFolder) else None
     try:
         with _timed(timings, "render"):
@@ -271,6 +277,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             background.cancel()
         renderer.close()
         raise
+    finally:
+        gc.unfreeze()  # the preview builds again and again in one process
     for rel, was_changed, packed, read in made.written:
         output.record(rel, was_changed)
         update.outputs[rel] = Remembered_output((0, 0, 0), packed,
@@ -285,7 +293,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     _finish_state(update, model, baseline, found)
     update.search = made.search_made
     if renderer.fragments is not None and not renderer.fragments.temporary:
-        renderer.fragments.prune(lambda: {r.path: [r._body, *_strings(r._data)]
+        renderer.fragments.prune(lambda: {r.path: [r.raw_body, *_strings(r._data)]
                                           for r in site.all_records()})
     renderer.close()
     result.rendered = len(to_render)

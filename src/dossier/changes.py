@@ -25,7 +25,7 @@ from dossier.state import Baseline, Output
 def field_fingerprints(record: Record) -> dict[str, str]:
     """What each top-level field of a record is, its body and the whole record, hashed."""
     found = {name: digest(value) for name, value in record._data.items()}
-    found["@body"] = digest(record._body)
+    found["@body"] = digest(record.raw_body)
     found["@all"] = record.digest
     return found
 

@@ -120,6 +120,7 @@ def paused() -> Iterator[None]:
 
 
 _ids: dict[Dep, int] = {}  # dependencies repeat across pages: each is hashed once
+_IDS_KEPT = 200_000  # a site of 100,000 records reads millions; this many are kept at once
 
 
 def dep_id(dep: Dep) -> int:
@@ -128,6 +129,8 @@ def dep_id(dep: Dep) -> int:
     if found is None:
         digest = hashlib.blake2b("\x1f".join(dep).encode("utf-8", "surrogatepass"),
                                  digest_size=8).digest()
+        if len(_ids) >= _IDS_KEPT:
+            _ids.clear()
         found = _ids[dep] = int.from_bytes(digest, "little") >> 1  # fits SQLite's integers
     return found
 

@@ -212,7 +212,7 @@ def _render_one(job: _Job, page: Page) -> PageResult:
     return result
 
 
-_SENT: set[object] = set()  # dependencies and parts this process already reported
+_SENT: set[int] = set()  # ids of the dependencies and parts this process already reported
 
 
 def _dependencies(result: PageResult, read: set[deps.Dep]) -> None:
@@ -221,10 +221,13 @@ def _dependencies(result: PageResult, read: set[deps.Dep]) -> None:
     result.deps = deps.pack(read)
     derived = set(deps.derived(read))
     for dep in read:
-        if dep[0] == "part" and dep not in _SENT:
-            _SENT.add(dep)
+        if dep[0] == "part" and (number := deps.dep_id(dep)) not in _SENT:
+            _SENT.add(number)
             inner = deps.made_parts.get(dep, frozenset())
-            result.parts[deps.dep_id(dep)] = deps.pack(inner)
+            result.parts[number] = deps.pack(inner)
             derived.update(deps.derived(inner))
-    result.derived = [d for d in derived if d not in _SENT]
-    _SENT.update(result.derived)
+    # Every part this page shows is reported now or was before: what they read need not
+    # be kept (a large site has hundreds of thousands of parts).
+    deps.made_parts.clear()
+    result.derived = [d for d in derived if deps.dep_id(d) not in _SENT]
+    _SENT.update(deps.dep_id(d) for d in result.derived)
