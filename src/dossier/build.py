@@ -174,7 +174,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     from dossier.linkcheck import anchor_problems, trouble_problems
     from dossier.mediaworkers import publish_media
     from dossier.pages import collisions, plan
-    from dossier.workers import Background, default_jobs, render_pages
+    from dossier.workers import Background, default_jobs, give_back_memory, render_pages
 
     problems = [] if problems is None else problems
     if site is None:
@@ -228,6 +228,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     # collection in a worker writes to every object it visits, which would copy the pages
     # of the whole model into that worker.
     if workers > 1:
+        give_back_memory()
         gc.freeze()
     background = Background(side) if workers > 1 and isinstance(output, OutputFolder) else None
     try:

@@ -172,7 +172,7 @@ class DocumentStore:
                     continue
                 digest, data, body, body_line = row[3], json.loads(row[4]), row[5], row[6]
                 if not (isinstance(digest, str) and isinstance(data, dict)
-                        and isinstance(body, str) and type(body_line) is int):
+                        and isinstance(body, str | bytes) and type(body_line) is int):
                     continue
                 verdict = () if row[7] == "[]" else tuple(
                     Diagnostic(*_strings_and_ints(d)) for d in json.loads(row[7]))

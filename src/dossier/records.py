@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
 from dossier import deps
 from dossier.diagnostics import Diagnostic, shorten, suggest
-from dossier.loader import SLUG_RE, Document
+from dossier.loader import SLUG_RE, Document, pack_text, unpack_text
 from dossier.markup import nesting_problem
 from dossier.schema import DRAFT_FIELD, Collection, Field, Schema, iter_values, json_schema
 from dossier.validation import check, validator_for
@@ -20,21 +19,6 @@ from dossier.yamltree import Path, Tree, dotted
 _TEXT_TYPES = ("string", "text", "phone")
 _HEADING_RE = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 _FENCE_RE = re.compile(r"^(```|~~~)")
-# A body longer than this is kept compressed: bodies are most of what a loaded site holds
-# (about a third at 10,000 projects), and each is read a few times per build.
-_PACK_ABOVE = 1024
-
-
-def _pack(body: str) -> str | bytes:
-    if len(body) <= _PACK_ABOVE:
-        return body
-    return zlib.compress(body.encode("utf-8", "surrogatepass"), 1)
-
-
-def _unpack(kept: str | bytes) -> str:
-    if isinstance(kept, str):
-        return kept
-    return zlib.decompress(kept).decode("utf-8", "surrogatepass")
 
 
 class Record:
@@ -60,12 +44,12 @@ class Record:
     )
 
     def __init__(self, collection: Collection, slug: str, path: str, data: Mapping[str, Any],
-                 body: str, body_line: int, digest: str = "") -> None:
+                 body: str | bytes, body_line: int, digest: str = "") -> None:
         self.collection = collection
         self.slug = slug
         self.path = path
         self._data = data
-        self._body: str | bytes = _pack(body)
+        self._body = pack_text(body)
         self.body_line = body_line
         self.digest = digest  # hash of the source file: what incremental builds compare
         self._refs: tuple[tuple[str, str, str], ...] | None = None
@@ -91,12 +75,12 @@ class Record:
     def body(self) -> str:
         if deps.active():
             deps.note(("f", self.collection.name, self.slug, "@body"))
-        return _unpack(self._body)
+        return unpack_text(self._body)
 
     @property
     def raw_body(self) -> str:
         """The Markdown body, without noting that it was read (for the build's bookkeeping)."""
-        return _unpack(self._body)
+        return unpack_text(self._body)
 
     def read(self, name: str) -> None:
         """Note that the field `name` was read (for what is made of it, like the title)."""
@@ -279,7 +263,8 @@ class Settler:
         refs = {path: doc.tree.position(path)
                 for f, path, _ in iter_values(collection.fields, data)
                 if f.type == "ref"} if isinstance(data, dict) else {}
-        return replace(doc, tree=Tree(data, refs), verdict=tuple(found))
+        return replace(doc, tree=Tree(data, refs), verdict=tuple(found),
+                       body=pack_text(doc.body))
 
 
 def _check_document(collection: Collection, data: Any, doc: Document,
@@ -317,7 +302,7 @@ def _image_problems(collection: Collection, data: Mapping[str, Any],
 
 def _nesting_problems(collection: Collection, data: Any, doc: Document) -> Iterator[Diagnostic]:
     """Markdown nested beyond what the converter and sanitiser handle in bounded time."""
-    if doc.body and (problem := nesting_problem(doc.body)):
+    if doc.body and (problem := nesting_problem(unpack_text(doc.body))):
         line, message = problem
         yield Diagnostic(doc.path, doc.body_line + line - 1, 1, "error", "body", message)
     if not isinstance(data, dict):
@@ -378,7 +363,7 @@ def headings(body: str) -> Iterator[tuple[int, str]]:
 def _section_problems(collection: Collection, doc: Document) -> Iterator[Diagnostic]:
     if not collection.sections or not doc.path.endswith(".md"):
         return
-    present = {title.strip().lower() for _, title in headings(doc.body)}
+    present = {title.strip().lower() for _, title in headings(unpack_text(doc.body))}
     for section in collection.sections:
         if section.lower() not in present:
             yield Diagnostic(doc.path, doc.body_line, 1, "warning", "body",

@@ -172,6 +172,17 @@ class Background(Generic[T]):
             self.process.join()
 
 
+def give_back_memory() -> None:
+    """Return the memory freed while loading (the documents, the text of the bodies) to the
+    system before forking: what the parent holds then, every worker starts with. glibc only
+    (elsewhere nothing happens)."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        trim = getattr(ctypes.CDLL(libc_name), "malloc_trim", None)
+        if trim is not None:
+            trim(0)
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker must not outlive a killed build: it would keep writing into the temporary
     folder and hold the output folder's lock (inherited with fork), so the next build
