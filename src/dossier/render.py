@@ -129,8 +129,8 @@ class Renderer:
         self.page: Page | None = None  # the page being rendered
         # Parts of this process, by what they show; bounded, so memory follows the site's
         # metadata, not the HTML it renders.
-        self.cache: Bounded[tuple[Any, ...], Part] = Bounded(50_000)
-        self.tocs: Bounded[str, list[Any]] = Bounded(50_000)  # of the bodies in `cache`
+        self.cache: Bounded[tuple[Any, ...], Part] = Bounded(20_000)
+        self.tocs: Bounded[str, list[Any]] = Bounded(20_000)  # of the bodies in `cache`
         self.sidebars: Bounded[tuple[Any, ...], tuple[Sequence[Record], Part]] = Bounded(256)
         self.counts: Bounded[tuple[str, str, int, int],
                              tuple[Sequence[Record], list[tuple[Facet, list[TermCount]]],
