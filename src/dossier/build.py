@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -26,6 +26,7 @@ from dossier.state import Remembered, Update
 
 if TYPE_CHECKING:
     from dossier.jobs import Job, SearchPlan, Side
+    from dossier.linkcheck import Trouble
     from dossier.model import Site
     from dossier.parts import Anchor
     from dossier.render import Renderer
@@ -232,24 +233,32 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         gc.freeze()
     background = Background(side) if workers > 1 and isinstance(output, OutputFolder) else None
     try:
+        ids: dict[str, Collection[str]] = {}
+        anchors: dict[str, tuple[Anchor, ...]] = {}
+        # Problems and troubles in the order of the plan, whatever order pages come in.
+        reported: list[tuple[int, list[Diagnostic], list[Trouble]]] = []
         with _timed(timings, "render"):
-            results = render_pages(renderer, to_render, output.writer, workers, options.minify)
-        ids: dict[str, set[str]] = {}
-        anchors = {}
-        troubles = []
-        for page_result in results:
-            output.record(page_result.rel, page_result.changed)
-            problems.extend(page_result.problems)
-            ids[page_result.rel] = page_result.ids
-            anchors[page_result.rel] = tuple(page_result.anchors)
-            troubles += page_result.troubles
-            update.outputs[page_result.rel] = Remembered_output(
-                (0, 0, 0), page_result.deps, tuple(sorted(page_result.ids)),
-                tuple((t, f, _origin_tuple(o)) for t, f, o in page_result.anchors))
-            update.parts.update(page_result.parts)
-            _seen(update, page_result.derived)
-            name = f"render {page_result.template}"
-            timings[name] = timings.get(name, 0.0) + page_result.seconds
+            for index, page_result in render_pages(renderer, to_render, output.writer,
+                                                   workers, options.minify):
+                rel = page_result.rel
+                output.record(rel, page_result.changed)
+                if page_result.problems or page_result.troubles:
+                    reported.append((index, page_result.problems, page_result.troubles))
+                kept_ids = tuple(sorted(page_result.ids))
+                ids[rel] = kept_ids
+                if page_result.anchors:
+                    anchors[rel] = tuple(page_result.anchors)
+                update.outputs[rel] = Remembered_output(
+                    (0, 0, 0), page_result.deps, kept_ids,
+                    tuple((t, f, _origin_tuple(o)) for t, f, o in page_result.anchors))
+                update.parts.update(page_result.parts)
+                _seen(update, page_result.derived)
+                name = f"render {page_result.template}"
+                timings[name] = timings.get(name, 0.0) + page_result.seconds
+        troubles: list[Trouble] = []
+        for _, problems_of_page, troubles_of_page in sorted(reported, key=lambda r: r[0]):
+            problems.extend(problems_of_page)
+            troubles += troubles_of_page
         with _timed(timings, "media"):
             media = publish_media(site_dir, site.media, files - reuse, output.writer, workers,
                                   cache.folder / "images" if cache and cache.enabled else None,
@@ -264,8 +273,9 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
                     output.reuse(job.rel)
                     if baseline is not None:
                         kept = baseline.outputs[job.rel]
-                        anchors[job.rel] = tuple(_anchor(a) for a in kept.anchors)
-                        ids.setdefault(job.rel, set(kept.ids))
+                        if kept.anchors:
+                            anchors[job.rel] = tuple(_anchor(a) for a in kept.anchors)
+                        ids.setdefault(job.rel, kept.ids)
         with _timed(timings, "check"):
             troubles += anchor_problems(renderer, pages, anchors, ids, problems)
             problems.extend(trouble_problems(renderer, pages, troubles))

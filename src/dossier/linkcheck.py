@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from html import unescape
 from typing import TYPE_CHECKING
@@ -331,7 +331,8 @@ class PageCheck:
 # --- problems of links to other pages, once every page is rendered --------------------
 
 def anchor_problems(renderer: Renderer, pages: list[Page],
-                     anchors: dict[str, tuple[Anchor, ...]], ids: dict[str, set[str]],
+                     anchors: dict[str, tuple[Anchor, ...]],
+                     ids: dict[str, Collection[str]],
                      problems: list[Diagnostic]) -> Iterator[Trouble]:
     """Links to an #id on another page: that page must have the id. A content link that
     fails is a problem of its record; one a template made, a trouble of its template."""

@@ -14,7 +14,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Generic, Protocol, TypeVar
@@ -79,8 +79,10 @@ def default_jobs() -> int:
 
 
 def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs: int,
-                 minify: bool = False) -> list[PageResult]:
-    """Render, write and link-check every page, in `jobs` processes; results in page order.
+                 minify: bool = False) -> Iterator[tuple[int, PageResult]]:
+    """Render, write and link-check every page, in `jobs` processes; yields each result
+    with its page's place in `pages` as it comes (the caller keeps what it needs of it,
+    not every result of a large site at once).
 
     Record pages come first: they make their records' parts (body, facts, card), which
     the other pages (lists, facet terms, printable dossiers) then take as they are.
@@ -96,31 +98,21 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs
     rest = [i for i, p in enumerate(pages) if p.kind not in ("record", "print")]
     try:
         if jobs <= 1 or len(pages) < 50 or "fork" not in multiprocessing.get_all_start_methods():
-            return _in_order(pages, [_render_chunk(first + rest + whole)], [first + rest + whole])
+            order = first + rest + whole
+            yield from zip(order, (_render_one(_JOB, pages[i]) for i in order), strict=True)
+            return
         context = multiprocessing.get_context("fork")
-        results: list[list[PageResult]] = []
-        chunks: list[list[int]] = []
         with context.Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
             for phase in (_chunks(first, 64), _chunks(rest, 64) + [[i] for i in whole]):
-                results += pool.map(_render_chunk, phase, chunksize=1)
-                chunks += phase
-        return _in_order(pages, results, chunks)
+                for chunk, done in zip(phase, pool.imap(_render_chunk, phase, chunksize=1),
+                                       strict=True):
+                    yield from zip(chunk, done, strict=True)
     finally:
         _JOB = None
 
 
 def _chunks(indexes: list[int], size: int) -> list[list[int]]:
     return [indexes[i:i + size] for i in range(0, len(indexes), size)]
-
-
-def _in_order(pages: Sequence[Page], parts: list[list[PageResult]],
-              chunks: list[list[int]]) -> list[PageResult]:
-    """Results in the order of the plan."""
-    ordered: list[PageResult | None] = [None] * len(pages)
-    for chunk, part in zip(chunks, parts, strict=True):
-        for index, result in zip(chunk, part, strict=True):
-            ordered[index] = result
-    return [r for r in ordered if r is not None]
 
 
 class Background(Generic[T]):
