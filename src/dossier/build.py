@@ -304,8 +304,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     _finish_state(update, model, baseline, found)
     update.search = made.search_made
     if renderer.fragments is not None and not renderer.fragments.temporary:
-        renderer.fragments.prune(lambda: {r.path: [r.raw_body, *_strings(r._data)]
-                                          for r in site.all_records()})
+        renderer.fragments.prune(lambda: ((r.path, [r.raw_body, *_strings(r._data)])
+                                          for r in site.all_records()))
     renderer.close()
     result.rendered = len(to_render)
     if made.search is not None:

@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -91,10 +91,11 @@ class FragmentStore:
             db.execute(f"INSERT OR REPLACE INTO {_TABLE} (key, owner, value) VALUES (?, ?, ?)",
                        (key, owner, value))
 
-    def prune(self, owners: Callable[[], Mapping[str, Iterable[str]]]) -> None:
+    def prune(self, owners: Callable[[], Iterable[tuple[str, Iterable[str]]]]) -> None:
         """Forget fragments of texts that no record has any more.
 
-        `owners` gives every record's path and its texts. It is only asked for once the
+        `owners` gives every record's path and its texts, one record at a time (a large
+        site's texts are not held all at once). It is only asked for once the
         store has grown by half since the last time, so most builds do not hash every text.
         """
         db = self._connection()
@@ -106,8 +107,7 @@ class FragmentStore:
             kept = int(row[0]) if row else 0
             if count <= max(1000, kept * 3 // 2):
                 return
-            live = {self.key(owner, text) for owner, texts in owners().items()
-                    for text in texts}
+            live = {self.key(owner, text) for owner, texts in owners() for text in texts}
             stale = [(key,) for (key,) in db.execute(f"SELECT key FROM {_TABLE}")
                      if key not in live]
             with db:
