@@ -279,6 +279,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
         with _timed(timings, "check"):
             troubles += anchor_problems(renderer, pages, anchors, ids, problems)
             problems.extend(trouble_problems(renderer, pages, troubles))
+        del ids, anchors, troubles  # a large site's ids take much room, and are done with
         problems.extend(discovery_warnings(site))
         _stop_on_errors(problems, options.strict)
         with _timed(timings, "wait for open data and search index" if background else "write"):

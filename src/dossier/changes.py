@@ -19,7 +19,7 @@ from dossier.model import Site, facet_counts, recent, selection
 from dossier.pages import Page
 from dossier.records import Record
 from dossier.schema import holds_refs
-from dossier.state import Baseline, Output
+from dossier.state import Baseline, Output, pack_fields, unpack_fields
 
 
 def field_fingerprints(record: Record) -> dict[str, str]:
@@ -100,13 +100,14 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
     current = model.site._index
     edited: dict[str, set[str]] = {}  # per collection: the fields some record changed
     listed: set[str] = set()  # collections that gained or lost a record
-    for key, (record_digest, fields) in baseline.records.items():
+    for key, (record_digest, packed_fields) in baseline.records.items():
         record = current.get(key)
         if record is None:
             found.add(dep_id(("has", *key)))
-            found.update(dep_id(("f", *key, name)) for name in fields)
+            found.update(dep_id(("f", *key, name)) for name in unpack_fields(packed_fields))
             listed.add(key[0])
         elif record.digest != record_digest:
+            fields = unpack_fields(packed_fields)
             now = field_fingerprints(record)
             names = {name for name in fields.keys() | now.keys()
                      if fields.get(name) != now.get(name)}
@@ -132,14 +133,14 @@ def stale(output: Output | None, found: set[int]) -> bool:
     return output is None or not output.deps or not found.isdisjoint(unpack(output.deps))
 
 
-def record_states(site: Site,
-                  baseline: Baseline) -> dict[tuple[str, str], tuple[str, dict[str, str]]]:
-    """Each record's digest and field fingerprints, as the next build compares them."""
+def record_states(site: Site, baseline: Baseline) -> dict[tuple[str, str], tuple[str, str]]:
+    """Each record's digest and field fingerprints (packed), as the next build compares
+    them."""
     result = {}
     for key, record in site._index.items():
         known = baseline.records.get(key)
         result[key] = known if known is not None and known[0] == record.digest \
-            else (record.digest, field_fingerprints(record))
+            else (record.digest, pack_fields(field_fingerprints(record)))
     return result
 
 

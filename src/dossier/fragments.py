@@ -107,6 +107,11 @@ class FragmentStore:
             kept = int(row[0]) if row else 0
             if count <= max(1000, kept * 3 // 2):
                 return
+            if not kept:  # filled by this first build: nothing in it can be stale yet
+                with db:
+                    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('kept', ?)",
+                               (str(count),))
+                return
             live = {self.key(owner, text) for owner, texts in owners() for text in texts}
             stale = [(key,) for (key,) in db.execute(f"SELECT key FROM {_TABLE}")
                      if key not in live]

@@ -66,6 +66,19 @@ class Output:
     key: str = ""  # of a search index file: the key of its part (searchparts.py)
 
 
+def pack_fields(fingerprints: dict[str, str]) -> str:
+    """A record's field fingerprints as one string (as stored, and as kept in memory: a
+    site of 100,000 records holds them all, and reads them only for the records that
+    changed)."""
+    return "\x1e".join(f"{name}\x1f{value}" for name, value in fingerprints.items())
+
+
+def unpack_fields(packed: str) -> dict[str, str]:
+    """The field fingerprints packed by `pack_fields` (a malformed pair is left out)."""
+    pairs = (pair.split("\x1f", 1) for pair in packed.split("\x1e")) if packed else ()
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+
+
 @dataclass
 class Baseline:
     """The state the last build left for one output folder."""
@@ -74,7 +87,7 @@ class Baseline:
     parts: dict[int, bytes] = field(default_factory=dict)  # part's dep id → its deps
     # Per derived dependency (by id): the dependency and its value then.
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
-    records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+    records: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     # Per record: the digest of its search entry and what making that entry read.
     search: dict[tuple[str, str], tuple[str, bytes]] = field(default_factory=dict)
@@ -139,9 +152,7 @@ def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
     for key, digest, fields in db.execute("SELECT key, digest, fields FROM record "
                                           "WHERE out = ?", (out,)):
         collection, _, slug = str(key).partition("/")
-        pairs = str(fields).split("\x1e") if fields else []
-        baseline.records[(collection, slug)] = (
-            str(digest), dict(pair.split("\x1f", 1) for pair in pairs))
+        baseline.records[(collection, slug)] = (str(digest), str(fields or ""))
     for collection, slug, packed, *span in db.execute(
             "SELECT collection, slug, deps, a, b, c, d, e, f FROM export_row WHERE out = ? "
             "ORDER BY collection, position", (out,)):
@@ -166,7 +177,7 @@ class Update:
     gone: list[str] = field(default_factory=list)  # output files no more
     parts: dict[int, bytes] = field(default_factory=dict)
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
-    records: dict[tuple[str, str], tuple[str, dict[str, str]]] = field(default_factory=dict)
+    records: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     records_gone: list[tuple[str, str]] = field(default_factory=list)
     rows: dict[str, Rows] = field(default_factory=dict)  # collections whose rows changed
     # The search entries' digests and reads, all of them (None: the index was not made).
@@ -202,8 +213,7 @@ def write(db: sqlite3.Connection, out: str, update: Update) -> None:
         db.executemany("DELETE FROM record WHERE out = ? AND key = ?",
                        ((out, f"{c}/{s}") for c, s in update.records_gone))
         db.executemany("INSERT OR REPLACE INTO record VALUES (?, ?, ?, ?)", (
-            (out, f"{c}/{s}", digest,
-             "\x1e".join(f"{name}\x1f{value}" for name, value in fields.items()))
+            (out, f"{c}/{s}", digest, fields)
             for (c, s), (digest, fields) in update.records.items()))
         for collection, rows in update.rows.items():
             db.execute("DELETE FROM export_row WHERE out = ? AND collection = ?",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,8 @@ class _Converter:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail(key_node, path, "a field name must be a plain word")
                 continue
-            key = key_node.value
+            key = sys.intern(key_node.value) if len(key_node.value) <= _INTERNED \
+                else key_node.value
             if self.forbidden(key_node, (*path, key), key):
                 continue
             if key in result:
@@ -118,11 +120,15 @@ class _Converter:
         if node.tag in (_STR_TAG, _TIMESTAMP_TAG):
             # Dates stay text: the schema's date/month types check them.
             self.forbidden(node, path, node.value)
-            return node.value
+            # Short values repeat across records (terms, slugs, roles): one copy of each.
+            return sys.intern(node.value) if len(node.value) <= _INTERNED else node.value
         value = self.scalar_constructor.construct_object(node)
         if not isinstance(value, str):
             self.tree.raw[path] = node.value
         return value
+
+
+_INTERNED = 64  # characters
 
 
 class _TooBig(Exception):
