@@ -275,11 +275,15 @@ class InPlace:
     """The output folder itself, written file by file (the preview: nothing else reads it
     while it changes, so it needs no second tree)."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path,
+                 known: Callable[[], dict[str, tuple[int, int, int]]] | None = None) -> None:
         self.out = out.absolute()
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / MARKER).touch()
         self.writer = FileWriter(self.out, self.out, in_place=True)
+        # The stats of the files as the only writer of the folder knows them (the preview
+        # keeps them), so that a save does not stat every file of the site.
+        self.known = known
         self.files: set[str] = set()
         self.changed = 0
         self.removed: list[str] = []
@@ -299,7 +303,7 @@ class InPlace:
         self.removed.append(rel)
 
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
-        return tree_stats(self.out)
+        return self.known() if self.known is not None else tree_stats(self.out)
 
 
 @dataclass

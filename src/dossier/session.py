@@ -64,7 +64,9 @@ class Session:
         started, timings = time.perf_counter(), dict[str, float]()
         problems: list[Diagnostic] = []
         loaded = relink(self.loaded, self.site_dir, paths, self.options, problems, timings)
-        output = InPlace(self.out)
+        before = self.before
+        output = InPlace(self.out, known=lambda: {
+            rel: o.stat for rel, o in before.baseline.outputs.items()})
         cache = BuildCache(self.site_dir, self.out, enabled=self.options.cache)
         try:
             result, update = _generate(self.site_dir,
@@ -76,7 +78,7 @@ class Session:
         with self._lock:
             self.loaded = loaded
             self._changed |= update.found
-        self._apply(update, result)
+        self._apply(update, result, paths)
         result.files, result.changed, result.removed = len(output.files), output.changed, \
             len(output.removed)
         result.out, result.seconds = self.out, time.perf_counter() - started
@@ -118,7 +120,7 @@ class Session:
         return (len(parts) >= 3 and parts[0] == "content" and parts[1] in names
                 and rel.endswith((".md", ".yml", ".yaml")))
 
-    def _apply(self, update: Update, result: BuildResult) -> None:
+    def _apply(self, update: Update, result: BuildResult, saved: list[str]) -> None:
         """The state after this update, in memory (the next update compares with it)."""
         before = self.before
         assert before is not None
@@ -138,7 +140,11 @@ class Session:
         baseline.records.update(update.records)
         for key in update.records_gone:
             baseline.records.pop(key, None)
-        before.sources = source_stats(self.site_dir)
+        for rel in saved:  # the other sources are as the last build found them
+            try:
+                before.sources[rel] = stat_key((self.site_dir / rel).stat())
+            except OSError:
+                before.sources.pop(rel, None)
 
     def _index(self) -> None:
         """Bring the search index up to date in the background (once more if a save comes
