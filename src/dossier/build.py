@@ -8,6 +8,7 @@ only the outputs that read something that changed (changes.py).
 from __future__ import annotations
 
 import gc
+import sys
 import tempfile
 import time
 from collections.abc import Collection, Iterator
@@ -244,7 +245,8 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
                 output.record(rel, page_result.changed)
                 if page_result.problems or page_result.troubles:
                     reported.append((index, page_result.problems, page_result.troubles))
-                kept_ids = tuple(sorted(page_result.ids))
+                # The same ids (a section, the table of contents) recur on every page.
+                kept_ids = tuple(sorted(sys.intern(i) for i in page_result.ids))
                 ids[rel] = kept_ids
                 if page_result.anchors:
                     anchors[rel] = tuple(page_result.anchors)

@@ -55,7 +55,7 @@ class Rows:
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
 
 
-@dataclass
+@dataclass(slots=True)  # one per output file: hundreds of thousands on a large site
 class Output:
     """What the last build knew of one output file."""
 

@@ -11,7 +11,9 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import pickle
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -127,6 +129,10 @@ class Background(Generic[T]):
         self.process: multiprocessing.process.BaseProcess | None = None
         if "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
+            # The result comes back through a file both processes hold open, read as it is
+            # unpickled: through the pipe, the whole pickle would be held in memory too
+            # (hundreds of MB for a large site's open data and search index).
+            self.spill = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result())
             self.receive, send = context.Pipe(duplex=False)
             self.process = context.Process(target=self._run, args=(send, os.getpid()),
                                            daemon=True)
@@ -136,7 +142,10 @@ class Background(Generic[T]):
     def _run(self, send: Connection, parent: int) -> None:
         _die_with_parent(parent)
         try:
-            send.send(("ok", self.function()))
+            value = self.function()
+            pickle.dump(value, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.spill.flush()
+            send.send(("ok", None))
         except DossierError as exc:
             send.send(("error", exc.diagnostics))
         except BaseException as exc:  # a bug: shown as one, with its traceback
@@ -151,17 +160,21 @@ class Background(Generic[T]):
             kind, value = "crash", f"background process ended with {self.process.exitcode}"
         finally:
             self.process.join()
-        if kind == "error":
-            raise DossierError(value)
-        if kind == "crash":
-            raise RuntimeError(f"in a background process:\n{value}")
-        return value  # type: ignore[no-any-return]
+        with self.spill:
+            if kind == "error":
+                raise DossierError(value)
+            if kind == "crash":
+                raise RuntimeError(f"in a background process:\n{value}")
+            self.spill.seek(0)
+            return pickle.load(self.spill)  # type: ignore[no-any-return]
 
     def cancel(self) -> None:
         """Stop it (the build failed): what it wrote goes with the temporary folder."""
         if self.process is not None and self.process.is_alive():
             self.process.kill()
             self.process.join()
+        if self.process is not None:
+            self.spill.close()
 
 
 def give_back_memory() -> None:
