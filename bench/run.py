@@ -17,7 +17,8 @@ Rows, per corpus size:
 A scenario is a function from a corpus to rows: add one to SCENARIOS. Environment:
 BENCH_SIZES (project counts, comma-separated; default 1000,10000, and 100000 with
 BENCH_FULL=1), BENCH_RUNS (default 3), BENCH_PEERS=0 (no Pelican and Hugo), BENCH_DIR (where
-corpora and peers live; default .bench). It reports; it never fails on a time.
+corpora and peers live; default .bench). Beyond 10,000 projects only the cold builds of
+dossier and the floor are measured, once each. It reports; it never fails on a time.
 """
 
 from __future__ import annotations
@@ -154,6 +155,21 @@ def dossier_cold(corpus: Corpus, scenario: str) -> Contender:
     return Contender("dossier", scenario, clean, build)
 
 
+def floor_cold(corpus: Corpus) -> Contender:
+    """The required libraries alone on the same records (bench/floor.py)."""
+    out = corpus.site / "build-floor"
+
+    def clean() -> None:
+        shutil.rmtree(out, ignore_errors=True)
+
+    def build() -> Run:
+        seconds, peak, printed, pss = run([sys.executable, str(HERE / "floor.py"),
+                                           str(corpus.site), str(out)])
+        return Run(seconds, peak, int(printed.split()[1]), pss_mb=pss)
+
+    return Contender("floor", COLD_NO_SEARCH, clean, build)
+
+
 def peer_cold(peer: Peer) -> Contender:
     """A peer from cold: its output and caches removed."""
 
@@ -167,7 +183,7 @@ def peer_cold(peer: Peer) -> Contender:
 def cold_builds(corpus: Corpus) -> Iterator[Row]:
     """Cold builds: the median of several runs, the tools taking turns run by run."""
     contenders = [dossier_cold(corpus, COLD_NO_SEARCH), dossier_cold(corpus, COLD),
-                  *(peer_cold(peer) for peer in corpus.peers)]
+                  floor_cold(corpus), *(peer_cold(peer) for peer in corpus.peers)]
     runs: list[list[Run]] = [[] for _ in contenders]
     for _ in range(corpus.runs):
         for contender, done in zip(contenders, runs, strict=True):
@@ -280,6 +296,7 @@ def preview_edits(corpus: Corpus) -> Iterator[Row]:
     yield Row(corpus.projects, "dossier", "preview: save to search index", indexed)
 
 
+LARGE = 10_000  # beyond this many projects only the cold builds are measured, once
 Scenario = Callable[[Corpus], Iterable[Row]]
 SCENARIOS: list[Scenario] = [cold_builds, rebuilds_with_search, rebuilds_without_search,
                              preview_edits]
@@ -294,7 +311,8 @@ def prepare(projects: int, runs: int, venv: Path | None) -> Corpus:
         generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40))
     # The schema as the generator would copy it now (a corpus outlives schema changes).
     shutil.copy(ROOT / "content" / "schema.yml", site / "content" / "schema.yml")
-    for leftover in ("build", "build-no-search", ".dossier-cache", ".dossier-serve", "templates"):
+    for leftover in ("build", "build-no-search", "build-floor", ".dossier-cache", ".dossier-serve",
+                     "templates"):
         shutil.rmtree(site / leftover, ignore_errors=True)
     found = peers(site, WORK / f"peers-{projects}", venv) if venv else []
     return Corpus(projects, site, runs, found)
@@ -318,6 +336,7 @@ def ratio_lines(rows: list[Row]) -> Iterator[str]:
     cold = {(r.projects, r.tool, r.scenario): r for r in rows
             if r.scenario in (COLD, COLD_NO_SEARCH)}
     tools = list(dict.fromkeys(tool for _, tool, _ in cold if tool != "dossier"))
+    scenario_of = {tool: scenario for _, tool, scenario in cold}
     if not tools:
         return
     yield ""
@@ -329,7 +348,7 @@ def ratio_lines(rows: list[Row]) -> Iterator[str]:
         for scenario, label in ((COLD_NO_SEARCH, "without search index"),
                                 (COLD, "with search index")):
             mine = cold[(projects, "dossier", scenario)]
-            peer_rows = [cold[(projects, t, COLD)] for t in tools]
+            peer_rows = [cold[(projects, t, scenario_of[t])] for t in tools]
             yield (f"{projects:>9}  {label:<22}"
                    + "".join(f" {mine.seconds / p.seconds:>16.2f}" for p in peer_rows)
                    + "".join(f" {mine.peak_mb / p.peak_mb:>18.2f}" for p in peer_rows))
@@ -384,8 +403,11 @@ def main() -> None:
     print(HEADER)
     rows: list[Row] = []
     for size in measured:
-        corpus = prepare(size, runs, venv)
-        for scenario in SCENARIOS:
+        large = size > LARGE
+        # A cold build of the largest corpus takes most of an hour: one run of dossier's
+        # cold builds and the floor, without the peers, rebuilds or the preview.
+        corpus = prepare(size, 1 if large else runs, None if large else venv)
+        for scenario in [cold_builds] if large else SCENARIOS:
             for row in scenario(corpus):
                 print(line(row), flush=True)
                 rows.append(row)
@@ -394,7 +416,8 @@ def main() -> None:
     if os.environ.get("BENCH_IMAGES", "1") not in ("0", ""):
         for row in bench_images():
             print(line(row), flush=True)
-    print("peak MB: the largest single process (the build, one of its workers, or Pagefind).")
+    print("peak MB: the largest single process (the build, one of its workers, or Pagefind); "
+          "sum PSS: the highest sum of the proportional set sizes of all its processes.")
 
 
 if __name__ == "__main__":
