@@ -181,7 +181,10 @@ def measure(site: Path, timed: int = 10, more: int = 200) -> PreviewFigures:
                 for n in range(timed, timed + more):
                     _save(project, original, n)
                     events.next("reload")
-                time.sleep(2.0)  # the last index run
+                # Measured at rest, as early was: the index runs the saves queued are
+                # over (a Pagefind process still running would be counted otherwise).
+                _idle(url)
+                time.sleep(1.0)
                 late = sum(pss_kb(p) for p in tree(process.pid)) / 1024
                 peak = max(_vm_hwm_mb(p) for p in tree(process.pid))
             finally:

@@ -27,3 +27,14 @@ CATEGORY_FEED_ATOM = None
 TRANSLATION_FEED_ATOM = None
 AUTHOR_FEED_ATOM = None
 AUTHOR_FEED_RSS = None
+# Tag and category pages as dossier writes term and list pages: a folder each, later pages
+# under pagina/N/. (Pelican's default names page 2 of tag "dossier-20" dossier-202.html,
+# which is also page 1 of tag "dossier-202": a 10,000-project corpus has both.)
+TAG_URL = "tag/{slug}/"
+TAG_SAVE_AS = "tag/{slug}/index.html"
+CATEGORY_URL = "{slug}/"
+CATEGORY_SAVE_AS = "{slug}/index.html"
+PAGINATION_PATTERNS = (
+    (1, "{url}", "{save_as}"),
+    (2, "{base_name}/pagina/{number}/", "{base_name}/pagina/{number}/index.html"),
+)
