@@ -6,8 +6,8 @@ index). The benchmark listens to its event stream as an open page does, saves on
 until the `indexed` event that tells the search page its index caught up. Each edit waits
 for both before the next, so one edit's indexing does not fall into the next one's time.
 Then it saves the same project many times more, each time waiting only for the reload (an
-editor saving often), and reads the memory of the serve process tree after the first edits
-and after the last: flat memory means nothing is kept per edit.
+editor saving often), and reads the memory of the serve process tree at rest after the first edits
+and every 50 edits after: memory that levels off means nothing is kept per edit.
 """
 
 from __future__ import annotations
@@ -36,9 +36,7 @@ EVENT_TIMEOUT = 600.0
 class PreviewFigures:
     reloads: list[float]  # seconds from a save to its reload event
     indexed: list[float]  # seconds from a save to the search index catching up
-    pss_early_mb: float  # the tree's summed PSS after the timed edits
-    pss_late_mb: float  # and after the many edits that followed
-    edits_late: int
+    pss_mb: list[tuple[int, float]]  # (saves so far, the tree's summed PSS then, at rest)
     peak_mb: float  # the largest single process's peak resident set (VmHWM)
 
     @property
@@ -158,7 +156,8 @@ def _vm_hwm_mb(pid: int) -> float:
 
 def measure(site: Path, timed: int = 10, more: int = 200) -> PreviewFigures:
     """Serve the corpus, save a project `timed` times waiting for the reload and the index,
-    then `more` times waiting for the reload only; the project is put back afterwards."""
+    then `more` times waiting for the reload only, reading the memory at rest every 50 saves;
+    the project is put back afterwards."""
     project = site / "content" / "projecten" / "project-00003.md"
     original = project.read_text(encoding="utf-8")
     reloads: list[float] = []
@@ -177,18 +176,19 @@ def measure(site: Path, timed: int = 10, more: int = 200) -> PreviewFigures:
                     _save(project, original, n)
                     reloads.append(events.next("reload") - saved)
                     indexed.append(events.next("indexed") - saved)
-                early = sum(pss_kb(p) for p in tree(process.pid)) / 1024
+                pss = [(timed, sum(pss_kb(p) for p in tree(process.pid)) / 1024)]
                 for n in range(timed, timed + more):
                     _save(project, original, n)
                     events.next("reload")
-                # Measured at rest, as early was: the index runs the saves queued are
-                # over (a Pagefind process still running would be counted otherwise).
-                _idle(url)
-                time.sleep(1.0)
-                late = sum(pss_kb(p) for p in tree(process.pid)) / 1024
+                    if (n + 1 - timed) % 50 == 0 or n + 1 == timed + more:
+                        # Measured at rest, as the first was: the index runs the saves
+                        # queued are over (a running Pagefind would be counted otherwise).
+                        _idle(url)
+                        time.sleep(1.0)
+                        pss.append((n + 1, sum(pss_kb(p) for p in tree(process.pid)) / 1024))
                 peak = max(_vm_hwm_mb(p) for p in tree(process.pid))
             finally:
                 events.close()
     finally:
         project.write_text(original, encoding="utf-8")
-    return PreviewFigures(reloads, indexed, early, late, more, peak)
+    return PreviewFigures(reloads, indexed, pss, peak)

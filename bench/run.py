@@ -286,12 +286,12 @@ def preview_edits(corpus: Corpus) -> Iterator[Row]:
     more = 200 if corpus.projects <= 1000 else 0
     figures = preview.measure(corpus.site, timed=10, more=more)
     pages = corpus.pages
-    reloads = tuple(Run(s, figures.peak_mb, pages, pss_mb=figures.pss_late_mb)
-                    for s in figures.reloads)
-    indexed = tuple(Run(s, figures.peak_mb, pages, pss_mb=figures.pss_late_mb)
-                    for s in figures.indexed)
-    memory = (f"sum PSS {figures.pss_early_mb:.0f} MB after {len(reloads)} saves"
-              + (f", {figures.pss_late_mb:.0f} MB after {len(reloads) + more}" if more else ""))
+    late = figures.pss_mb[-1][1]
+    reloads = tuple(Run(s, figures.peak_mb, pages, pss_mb=late) for s in figures.reloads)
+    indexed = tuple(Run(s, figures.peak_mb, pages, pss_mb=late) for s in figures.indexed)
+    saves = "/".join(str(n) for n, _ in figures.pss_mb)
+    memory = (f"sum PSS at rest after {saves} saves: "
+              + "/".join(f"{mb:.0f}" for _, mb in figures.pss_mb) + " MB")
     yield Row(corpus.projects, "dossier", "preview: save to reload", reloads, memory)
     yield Row(corpus.projects, "dossier", "preview: save to search index", indexed)
 

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from dossier.cli import main
+from dossier.diagnostics import DossierError
 
 START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
 RELOAD_BOUND = 2.0  # the issue's bound: a change is served and announced within 2 seconds
@@ -311,3 +312,26 @@ def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
     clean = {p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
              for p in (tmp_path / "clean").rglob("*") if p.is_file()}
     assert made == clean
+
+
+def test_a_save_leaves_nothing_of_the_model_it_replaced(base_site: Path, tmp_path: Path) -> None:
+    """Memory stays level over many saves: once a save is shown, the model it replaced is
+    gone (it is garbage in reference cycles, which the collector would otherwise keep until
+    many saves later: the preview's memory then climbed save by save)."""
+    import weakref
+
+    from dossier.build import BuildOptions
+    from dossier.preview import Preview
+
+    preview = Preview(base_site, BuildOptions(search=False), tmp_path / "preview")
+    assert not isinstance(preview.rebuild(), DossierError)
+    record = base_site / "content" / "projecten" / "project-twee.md"
+    text = record.read_text()
+    for n in range(3):
+        assert preview.session.loaded is not None
+        replaced = weakref.ref(preview.session.loaded.site)
+        record.write_text(text.replace("Tekst.", f"Tekst {n}.", 1))
+        assert not isinstance(preview.rebuild(["content/projecten/project-twee.md"]),
+                              DossierError)
+        assert replaced() is None, f"save {n + 1}: the model before it is still in memory"
+    preview.close()
