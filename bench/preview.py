@@ -6,8 +6,8 @@ index). The benchmark listens to its event stream as an open page does, saves on
 until the `indexed` event that tells the search page its index caught up. Each edit waits
 for both before the next, so one edit's indexing does not fall into the next one's time.
 Then it saves the same project many times more, each time waiting only for the reload (an
-editor saving often), and reads the memory of the serve process tree at rest after the first edits
-and every 50 edits after: memory that levels off means nothing is kept per edit.
+editor saving often), and reads the memory of the serve process tree at rest after the
+first edits and every 50 edits after: memory that levels off means nothing is kept per edit.
 """
 
 from __future__ import annotations
@@ -154,6 +154,14 @@ def _vm_hwm_mb(pid: int) -> float:
     return 0.0
 
 
+def _pss_at_rest_mb(url: str, pid: int) -> float:
+    """The summed PSS of the serve process tree once the index runs that saves queued are
+    over (a running Pagefind would be counted otherwise)."""
+    _idle(url)
+    time.sleep(1.0)
+    return sum(pss_kb(p) for p in tree(pid)) / 1024
+
+
 def measure(site: Path, timed: int = 10, more: int = 200) -> PreviewFigures:
     """Serve the corpus, save a project `timed` times waiting for the reload and the index,
     then `more` times waiting for the reload only, reading the memory at rest every 50 saves;
@@ -176,16 +184,12 @@ def measure(site: Path, timed: int = 10, more: int = 200) -> PreviewFigures:
                     _save(project, original, n)
                     reloads.append(events.next("reload") - saved)
                     indexed.append(events.next("indexed") - saved)
-                pss = [(timed, sum(pss_kb(p) for p in tree(process.pid)) / 1024)]
+                pss = [(timed, _pss_at_rest_mb(url, process.pid))]
                 for n in range(timed, timed + more):
                     _save(project, original, n)
                     events.next("reload")
                     if (n + 1 - timed) % 50 == 0 or n + 1 == timed + more:
-                        # Measured at rest, as the first was: the index runs the saves
-                        # queued are over (a running Pagefind would be counted otherwise).
-                        _idle(url)
-                        time.sleep(1.0)
-                        pss.append((n + 1, sum(pss_kb(p) for p in tree(process.pid)) / 1024))
+                        pss.append((n + 1, _pss_at_rest_mb(url, process.pid)))
                 peak = max(_vm_hwm_mb(p) for p in tree(process.pid))
             finally:
                 events.close()
