@@ -5,7 +5,7 @@ from __future__ import annotations
 from conftest import ROOT
 from dossier.build import load_schema
 from dossier.cli import main
-from dossier.schema import Field
+from dossier.content.schema import Field
 
 GUIDE = ROOT / "docs" / "redacteuren.md"
 

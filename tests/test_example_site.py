@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from browser import serve
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
-from dossier.linkcheck import collect
-from dossier.pages import plan
-from dossier.urls import output_path
+from dossier.core.urls import output_path
+from dossier.plan.pages import plan
+from dossier.render.linkcheck import collect
 
 
 @pytest.fixture

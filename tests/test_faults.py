@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import generated_site
-from dossier import output
 from dossier.cli import main
+from dossier.write import output
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
 

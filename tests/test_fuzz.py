@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from conftest import make_site
 from dossier.build import BuildOptions, build, load_site
-from dossier.diagnostics import Diagnostic, DossierError
-from dossier.exports import export_files
-from dossier.feeds import discovery_files
-from dossier.linkcheck import collect
-from dossier.pages import plan
-from dossier.render import Renderer, load_messages
-from dossier.templating import make_environment
+from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.outputs.feeds import discovery_files
+from dossier.outputs.opendata import export_files
+from dossier.plan.pages import plan
+from dossier.render.linkcheck import collect
+from dossier.render.renderer import Renderer, load_messages
+from dossier.render.templating import make_environment
 from hostile import ATTACKS, MARKDOWN_ATTACKS, audit
 
 FUZZ = settings(derandomize=True, deadline=None, database=None, max_examples=60,

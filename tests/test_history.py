@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-import dossier.history
+import dossier.content.history
 from conftest import ROOT, make_site
 from dossier.build import BuildOptions, build
-from dossier.history import parse_log
+from dossier.content.history import parse_log
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -158,7 +158,7 @@ def test_one_git_log_for_the_site_and_none_for_a_known_commit(
             logs.append(args)
         return run(args, **kwargs)  # type: ignore[call-overload]
 
-    monkeypatch.setattr(dossier.history.subprocess, "run", counting)
+    monkeypatch.setattr(dossier.content.history.subprocess, "run", counting)
     build(repo)
     assert len(logs) == 1
     edit(repo / "content" / "site.yml", "per_pagina: 2", "per_pagina: 3")

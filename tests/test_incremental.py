@@ -12,7 +12,7 @@ import pytest
 
 from conftest import generated_site
 from dossier.build import BuildOptions, build
-from dossier.cache import BuildCache
+from dossier.incremental.cache import BuildCache
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -136,12 +136,12 @@ def test_one_and_two_workers_give_identical_output(corpus: Path, tmp_path: Path)
 
 def test_an_up_to_date_site_is_not_even_read(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With nothing changed, the build compares file stats and validates no record."""
-    import dossier.loader
+    import dossier.content.documents
 
     def fail(*args: object) -> None:
         raise AssertionError("a record was read")
 
-    monkeypatch.setattr(dossier.loader, "load_document", fail)
+    monkeypatch.setattr(dossier.content.documents, "load_document", fail)
     result = build(site)
     assert result.unchanged and result.pages > 200
     assert "validate" not in result.timings and "render" not in result.timings
@@ -161,7 +161,7 @@ def test_a_moved_collection_changes_the_links_in_converted_markdown(
 
 def test_a_template_change_converts_no_markdown_again(
         site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dossier.markup import MarkdownRenderer
+    from dossier.content.markup import MarkdownRenderer
 
     converted: list[str] = []
     original = MarkdownRenderer.convert

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dossier.diagnostics import MAX_PER_FILE
-from dossier.loader import MAX_CONTENT_BYTES, MAX_FILE_BYTES, MAX_RECORDS
-from dossier.markup import MAX_HTML_NESTING, MAX_NESTING, MAX_TAG_CHARS, MarkdownRenderer
-from dossier.yamltree import MAX_NODES
+from dossier.content.documents import MAX_CONTENT_BYTES, MAX_FILE_BYTES, MAX_RECORDS
+from dossier.content.markup import MAX_HTML_NESTING, MAX_NESTING, MAX_TAG_CHARS, MarkdownRenderer
+from dossier.core.diagnostics import MAX_PER_FILE
+from dossier.core.yamltree import MAX_NODES
 
 SECTIONS = ("Aanleiding", "Doel", "Aanpak", "Samenwerking", "Resultaten")
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from conftest import make_site
 from dossier.build import check
-from dossier.diagnostics import DossierError
+from dossier.core.diagnostics import DossierError
 
 WORDS = ["tekst", "over", "ouders", "en", "de", "wijk", "samen", "met", "scholen", "hulp"]
 KINDS = ["inline", "reference", "autolink", "raw-a", "raw-img"]

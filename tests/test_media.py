@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 from PIL import ExifTags, Image
 
-from dossier import images
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
+from dossier.model import images
 
 Factory = Callable[[str], Path]
 GPS = ExifTags.IFD.GPSInfo
@@ -214,7 +214,7 @@ def test_a_second_build_takes_images_from_the_cache_and_rewrites_nothing(
     def never(*args: object) -> object:
         raise AssertionError("an image was made again")
 
-    monkeypatch.setattr("dossier.mediaworkers.make_variants", never)
+    monkeypatch.setattr("dossier.outputs.publish.make_variants", never)
     build(base_site, BuildOptions(jobs=1))  # a fresh output folder: from the cache
     build(base_site, BuildOptions(jobs=1))
     assert sorted(p.name for p in first) == sorted(
@@ -293,7 +293,7 @@ def _link(out: Path) -> str:
 
 
 def test_document_titles_are_searchable_and_files_are_not_indexed(documented: Path) -> None:
-    from dossier.search import entries
+    from dossier.search.entries import entries
 
     site = load_site(documented, BuildOptions(), [])
     found = {e.url: e for e in entries(site, lambda r: "")}

@@ -14,10 +14,10 @@ from jsonschema import Draft202012Validator
 
 from conftest import generated_site
 from dossier.build import BuildOptions, build, load_site
-from dossier.exports import LIST_SEPARATOR, collection_files, columns
-from dossier.model import Site
-from dossier.pages import plan
-from dossier.urls import output_path
+from dossier.core.urls import output_path
+from dossier.model.site import Site
+from dossier.outputs.opendata import LIST_SEPARATOR, collection_files, columns
+from dossier.plan.pages import plan
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from conftest import ROOT, SITES
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
-from dossier.pages import plan, record_templates
-from dossier.schema import ALL_TYPES, Collection, Label
-from dossier.yamltree import parse
+from dossier.content.schema import ALL_TYPES, Collection, Label
+from dossier.core.yamltree import parse
+from dossier.plan.pages import plan, record_templates
 
 SOURCE = ROOT / "src" / "dossier"
 THEME = SOURCE / "theme"

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from dossier import _cbor
 from dossier.build import BuildOptions, build, load_site, make_renderer
 from dossier.cli import main
-from dossier.pages import plan
-from dossier.search import entries, filter_groups, markdown_text
-from dossier.searchindex import SIGNATURE, bundle, canonical
+from dossier.plan.pages import plan
+from dossier.search import cbor as _cbor
+from dossier.search.entries import entries, filter_groups, markdown_text
+from dossier.search.pagefind import SIGNATURE, bundle, canonical
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 
 from conftest import generated_site
 from dossier.build import BuildOptions, BuildResult, build, load_site
-from dossier.search import indexed_records
-from dossier.searchparts import PARTS_FILE, cut
+from dossier.search.entries import indexed_records
+from dossier.search.index import PARTS_FILE, cut
 from test_incremental import assert_same_as_clean, edit, project
 
 PART_SIZE = 40  # 200 projects with their organisations and dossiers make some ten parts

@@ -24,7 +24,7 @@ import pytest
 
 from browser import Visit, launch, open_page, serve
 from dossier.build import BuildOptions
-from dossier.search import SearchEntry, entries, indexed_records, sort_value
+from dossier.search.entries import SearchEntry, entries, indexed_records, sort_value
 from test_search_browser import (
     RARE_PROJECT,
     RARE_WORD,

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT
 from dossier.cli import main
-from dossier.diagnostics import DossierError
+from dossier.core.diagnostics import DossierError
 
 START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
 RELOAD_BOUND = 2.0  # the issue's bound: a change is served and announced within 2 seconds
@@ -285,21 +285,21 @@ def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
     """After the first build the site stays in memory: a save reads that one file, and
     renders the pages that read what changed (here: its body, on its page and in its
     dossier's printable page); the result is what a clean build makes."""
-    import dossier.loader
+    import dossier.content.documents
     from dossier.build import BuildOptions, build
-    from dossier.session import Session
+    from dossier.preview.session import Session
 
     out = tmp_path / "preview"
     session = Session(base_site, BuildOptions(search=False), out)
     session.start()
     read: list[str] = []
-    original = dossier.loader.load_document
+    original = dossier.content.documents.load_document
 
     def counting(file: Path, rel: str, collection: str) -> object:
         read.append(rel)
         return original(file, rel, collection)
 
-    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
     record = base_site / "content" / "projecten" / "project-twee.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
     result = session.update(["content/projecten/project-twee.md"])
@@ -321,7 +321,7 @@ def test_a_save_leaves_nothing_of_the_model_it_replaced(base_site: Path, tmp_pat
     import weakref
 
     from dossier.build import BuildOptions
-    from dossier.preview import Preview
+    from dossier.preview.server import Preview
 
     preview = Preview(base_site, BuildOptions(search=False), tmp_path / "preview")
     assert not isinstance(preview.rebuild(), DossierError)

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from dossier.assets import hashed_name
 from dossier.build import BuildOptions, build
 from dossier.cli import main
-from dossier.markup import nest
-from dossier.render import THEME
+from dossier.content.markup import nest
+from dossier.render.assets import hashed_name
+from dossier.render.renderer import THEME
 
 ROOT = Path(__file__).resolve().parent.parent
 T_CALL = re.compile(r"""\bt\(\s*['"]([^'"]+)['"]""")

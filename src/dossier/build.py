@@ -16,24 +16,31 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dossier import history
-from dossier.assets import THEME
-from dossier.cache import BuildCache, StatKey, generation, hash_files, source_stats, stat_key
-from dossier.content import build_date, load_config, load_schema, load_site
-from dossier.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics
-from dossier.output import MARKER, MemoryOutput, OutputFolder, Standby, WriteStats, tree_stats
-from dossier.state import Output as Remembered_output
-from dossier.state import Remembered, Update
+from dossier.content import history
+from dossier.content.load import build_date, load_config, load_schema, load_site
+from dossier.core.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics
+from dossier.incremental.cache import (
+    BuildCache,
+    StatKey,
+    generation,
+    hash_files,
+    source_stats,
+    stat_key,
+)
+from dossier.incremental.state import Output as Remembered_output
+from dossier.incremental.state import Remembered, Update
+from dossier.render.assets import THEME
+from dossier.write.output import MARKER, MemoryOutput, OutputFolder, Standby, WriteStats, tree_stats
 
 if TYPE_CHECKING:
-    from dossier.jobs import Job, SearchPlan, Side
-    from dossier.linkcheck import Trouble
-    from dossier.model import Site
-    from dossier.parts import Anchor
-    from dossier.render import Renderer
-    from dossier.searchparts import SearchStats
-    from dossier.state import Baseline, Rows
-    from dossier.workers import Writer
+    from dossier.incremental.state import Baseline, Rows
+    from dossier.model.site import Site
+    from dossier.plan.jobs import Job, SearchPlan, Side
+    from dossier.render.linkcheck import Trouble
+    from dossier.render.parts import Anchor
+    from dossier.render.pool import Writer
+    from dossier.render.renderer import Renderer
+    from dossier.search.index import SearchStats
 
 __all__ = ["BuildOptions", "BuildResult", "build", "check", "load_config", "load_schema",
            "load_site", "make_renderer"]
@@ -170,13 +177,13 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     """Make every output whose inputs changed since `before` (all, without it). `site`:
     a model already loaded (the preview keeps one); else the content is read. `last`:
     the last build's state whatever it was built under (for the search index)."""
-    from dossier.changes import Model, changed, stale
-    from dossier.feeds import discovery_warnings
-    from dossier.jobs import plan_jobs, side_outputs
-    from dossier.linkcheck import anchor_problems, trouble_problems
-    from dossier.mediaworkers import publish_media
-    from dossier.pages import collisions, plan
-    from dossier.workers import Background, default_jobs, give_back_memory, render_pages
+    from dossier.incremental.changes import Model, changed, stale
+    from dossier.outputs.feeds import discovery_warnings
+    from dossier.outputs.publish import publish_media
+    from dossier.plan.jobs import plan_jobs, side_outputs
+    from dossier.plan.pages import collisions, plan
+    from dossier.render.linkcheck import anchor_problems, trouble_problems
+    from dossier.render.pool import Background, default_jobs, give_back_memory, render_pages
 
     problems = [] if problems is None else problems
     if site is None:
@@ -321,7 +328,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
 
 def _seen(update: Update, read: list[tuple[str, ...]]) -> None:
     """Derived dependencies an output read: their values are stored with the state."""
-    from dossier.deps import dep_id
+    from dossier.core.deps import dep_id
 
     for dep in read:
         update.derived.setdefault(dep_id(dep), (dep, ""))
@@ -330,15 +337,15 @@ def _seen(update: Update, read: list[tuple[str, ...]]) -> None:
 def _constant(rel: str) -> bytes:
     """The dependencies of a file named after its content (an image, a document): none
     that can change, so it is kept while it is there."""
-    from dossier.deps import pack
+    from dossier.core.deps import pack
 
     return pack([("file", rel)])
 
 
 def _finish_state(update: Update, model: object, baseline: object, found: set[int]) -> None:
     """The values of the derived dependencies and the records, as the next build compares."""
-    from dossier.changes import Model, derived_values, record_states
-    from dossier.state import Baseline
+    from dossier.incremental.changes import Model, derived_values, record_states
+    from dossier.incremental.state import Baseline
 
     assert isinstance(model, Model)
     old = baseline if isinstance(baseline, Baseline) else Baseline()
@@ -378,7 +385,7 @@ def _intact_rows(site: Site, baseline: Baseline | None,
     if baseline is None:
         return None
     intact = {}
-    from dossier.exports import collection_file_names
+    from dossier.outputs.opendata import collection_file_names
 
     for name, rows in baseline.rows.items():
         collection = next((c for c in site.schema.collections if c.name == name), None)
@@ -393,7 +400,7 @@ def _intact_rows(site: Site, baseline: Baseline | None,
 
 def _nothing_to_do(jobs: list[Job], reuse: set[str], baseline: object, output: Output) -> bool:
     """Every file would be taken over as it is: then the output folder stays as it is."""
-    from dossier.state import Baseline
+    from dossier.incremental.state import Baseline
 
     assert isinstance(baseline, Baseline)
     rest = [j for j in jobs if j.rel not in reuse]
@@ -411,9 +418,9 @@ def _search_plan(options: BuildOptions, cache: BuildCache | None, site: Site,
     nothing that changed (with the state they were made under), and the search files of
     the last build of this folder, whatever it was built under (a part is named by the
     digests of its entries, so one with the same entries is the same part)."""
-    from dossier.changes import stale
-    from dossier.jobs import SearchPlan
-    from dossier.searchparts import Earlier
+    from dossier.incremental.changes import stale
+    from dossier.plan.jobs import SearchPlan
+    from dossier.search.index import Earlier
 
     trusted = {} if baseline is None else {
         key: made for key, made in baseline.search.items()
@@ -426,14 +433,14 @@ def _search_plan(options: BuildOptions, cache: BuildCache | None, site: Site,
 
 
 def _anchor(raw: tuple[str, str, tuple[Any, ...]]) -> Anchor:
-    from dossier.parts import Origin
+    from dossier.render.parts import Origin
 
     target, fragment, origin = raw
     return target, fragment, Origin(*origin)
 
 
 def _origin_tuple(origin: object) -> tuple[object, ...]:
-    from dossier.parts import Origin
+    from dossier.render.parts import Origin
 
     assert isinstance(origin, Origin)
     return (origin.path, origin.line, origin.column, origin.field, origin.href)
@@ -479,10 +486,10 @@ def _timed(timings: dict[str, float], stage: str) -> _Timer:
 def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -> Renderer:
     """A Renderer with the site's templates layered over the theme's; with a build cache,
     converted Markdown is kept in it and taken from it."""
-    from dossier import assets
-    from dossier.fragments import FragmentStore
-    from dossier.render import Renderer, load_messages
-    from dossier.templating import make_environment
+    from dossier.render import assets
+    from dossier.render.fragments import FragmentStore
+    from dossier.render.renderer import Renderer, load_messages
+    from dossier.render.templating import make_environment
 
     templates = site_dir / "templates"
     messages = load_messages(site.config.lang, templates)
@@ -495,14 +502,15 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
 
 def _converter_settings(messages: dict[str, str]) -> str:
     """The converter's code and the one message it writes into HTML (footnote links)."""
-    code = hash_files(*(Path(__file__).parent / name for name in ("markup.py", "render.py")))
+    package = Path(__file__).parent
+    code = hash_files(package / "content" / "markup.py", package / "render" / "renderer.py")
     return f"{code}\0{messages.get('footnote.back', '')}"
 
 
 def _share_parts(renderer: Renderer, cache: BuildCache | None) -> None:
     """Stores through which forked workers share what one of them made (parts, and
     converted Markdown when the build cache is not used)."""
-    from dossier.fragments import FragmentStore, PartStore
+    from dossier.render.fragments import FragmentStore, PartStore
 
     if renderer.fragments is None:
         scratch = Path(tempfile.mkdtemp(prefix="dossier-fragments-"))

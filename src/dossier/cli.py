@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from dossier import __version__
+from dossier.authoring.editor import SCHEMA_DIR
 from dossier.build import BuildOptions, BuildResult, build, check, load_schema
-from dossier.config import BASE_URL_PATTERN
-from dossier.diagnostics import (
+from dossier.content.documents import SLUG_RE, slugify
+from dossier.content.settings import BASE_URL_PATTERN
+from dossier.core.diagnostics import (
     Diagnostic,
     DossierError,
     format_github,
@@ -20,13 +22,11 @@ from dossier.diagnostics import (
     format_text,
     suggest,
 )
-from dossier.editor import SCHEMA_DIR
-from dossier.loader import SLUG_RE, slugify
 
 # Each command imports what only it needs, so that `dossier --help` and a build that finds
 # nothing to do start quickly.
 if TYPE_CHECKING:
-    from dossier.schema import Collection, Schema
+    from dossier.content.schema import Collection, Schema
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
 
@@ -223,7 +223,7 @@ def _changed(changed: list[str]) -> str:
                    "the preview.")
 def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: bool) -> None:
     """Build, serve on localhost, rebuild on every change and reload open pages."""
-    from dossier.preview import ListenError, serve
+    from dossier.preview.server import ListenError, serve
 
     _require_site(site)
     try:
@@ -246,7 +246,7 @@ def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: boo
               show_default=True, help="The dossier site.")
 def new_command(collection: str, slug: str, titel: str, bundel: bool, site: Path) -> None:
     """Write content/COLLECTION/SLUG.md from the schema; never overwrites."""
-    from dossier.stubs import new_record
+    from dossier.authoring.stubs import new_record
 
     schema = _schema(site)
     chosen = _collection(schema, collection)
@@ -267,7 +267,7 @@ def new_command(collection: str, slug: str, titel: str, bundel: bool, site: Path
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init_command(directory: Path) -> None:
     """Start a new dossier site in DIRECTORY (new or empty)."""
-    from dossier.stubs import init_site
+    from dossier.authoring.stubs import init_site
 
     try:
         written = init_site(directory)
@@ -288,7 +288,7 @@ def init_command(directory: Path) -> None:
               show_default=True, help="The dossier site.")
 def import_command(collection: str, csv_file: Path, update: bool, site: Path) -> None:
     """Write one record per row of a CSV file; nothing is written if any row is wrong."""
-    from dossier.spreadsheet import import_csv
+    from dossier.authoring.spreadsheet import import_csv
 
     chosen = _collection(_schema(site), collection)
     try:
@@ -305,7 +305,7 @@ def import_command(collection: str, csv_file: Path, update: bool, site: Path) ->
               help=f"Folder for the schema files (default: SITE/{SCHEMA_DIR}).")
 def schema_command(site: Path, out: Path | None) -> None:
     """Write the JSON Schema of each collection's front matter, for editors' YAML tools."""
-    from dossier.editor import write_schemas
+    from dossier.authoring.editor import write_schemas
 
     written = write_schemas(_schema(site), out or site / SCHEMA_DIR)
     for file in written:

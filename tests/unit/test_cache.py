@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dossier.build import build
-from dossier.cache import CACHE_DIR, BuildCache
+from dossier.incremental.cache import CACHE_DIR, BuildCache
 
 
 class _Planted:
@@ -49,16 +49,16 @@ def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> Non
 @pytest.fixture
 def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The record files the builds of a test read and parse (not taken from the cache)."""
-    import dossier.loader
+    import dossier.content.documents
 
     files: list[str] = []
-    original = dossier.loader.load_document
+    original = dossier.content.documents.load_document
 
     def counting(file: Path, rel: str, collection: str) -> object:
         files.append(rel)
         return original(file, rel, collection)
 
-    monkeypatch.setattr(dossier.loader, "load_document", counting)
+    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
     return files
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dossier.diagnostics import (
+from dossier.core.diagnostics import (
     Diagnostic,
     DossierError,
     errors,

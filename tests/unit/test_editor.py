@@ -10,12 +10,18 @@ import pytest
 from click.testing import CliRunner
 from jsonschema import Draft7Validator
 
+from dossier.authoring.editor import (
+    editor_schema,
+    modeline,
+    schema_files,
+    site_schema,
+    vscode_settings,
+)
 from dossier.build import load_schema
 from dossier.cli import main
-from dossier.editor import editor_schema, modeline, schema_files, site_schema, vscode_settings
-from dossier.loader import load_documents
-from dossier.records import coerce
-from dossier.yamltree import parse
+from dossier.content.documents import load_documents
+from dossier.content.records import coerce
+from dossier.core.yamltree import parse
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = load_schema(ROOT)

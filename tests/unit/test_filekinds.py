@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms
 
-from dossier.filekinds import KINDS, Refused, sniff
-from dossier.images import Header, make_variants, plan_variants
-from dossier.render import load_messages
+from dossier.model.filekinds import KINDS, Refused, sniff
+from dossier.model.images import Header, make_variants, plan_variants
+from dossier.render.renderer import load_messages
 
 
 def _zip(path: Path, entries: dict[str, str]) -> Path:
@@ -90,7 +90,7 @@ def test_variants_are_no_wider_than_the_original() -> None:
 
 
 def test_an_animated_gif_keeps_its_frames_and_loses_its_comment(tmp_path: Path) -> None:
-    from dossier.images import metadata_blocks, probe
+    from dossier.model.images import metadata_blocks, probe
 
     frames = [Image.new("RGB", (50, 40), (i * 80, 20, 200 - i * 60)) for i in range(3)]
     path = tmp_path / "a.gif"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dossier.linkcheck import PageLinks, check_links, collect
+from dossier.render.linkcheck import PageLinks, check_links, collect
 
 FILES = {
     "index.html",

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dossier.diagnostics import Diagnostic, DossierError
-from dossier.loader import (
+from dossier.content.documents import (
     MAX_FILE_BYTES,
     collection_files,
     is_ignored,
@@ -19,6 +18,7 @@ from dossier.loader import (
     slugify,
     split_front_matter,
 )
+from dossier.core.diagnostics import Diagnostic, DossierError
 
 RECORD = b"---\ntitel: Tussen In\nplaats: Utrecht\n---\n## Aanleiding\n\nTekst.\n"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dossier.markup import LinkProblem, MarkdownRenderer, sanitize
+from dossier.content.markup import LinkProblem, MarkdownRenderer, sanitize
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from dossier.build import BuildOptions, load_site
-from dossier.diagnostics import Diagnostic
-from dossier.model import Facet, Site, facet_values, sort_key
-from dossier.records import Record
+from dossier.content.records import Record
+from dossier.core.diagnostics import Diagnostic
+from dossier.model.site import Facet, Site, facet_values, sort_key
 
 SECTIONS = "\n".join(f"## {s}\n\nTekst.\n" for s in
                      ("Aanleiding", "Doel", "Aanpak", "Samenwerking", "Resultaten"))
@@ -226,7 +226,7 @@ def test_sort_key_sorts_accented_titles_with_their_letter(site: Site) -> None:
 
 
 def test_pagination_window_links_first_last_and_neighbours() -> None:
-    from dossier.pages import Pagination
+    from dossier.plan.pages import Pagination
 
     urls = tuple(f"p{n}/" for n in range(1, 21))
     assert Pagination(1, 20, urls, 400).window() == [1, 2, 3, 0, 20]
@@ -237,7 +237,7 @@ def test_pagination_window_links_first_last_and_neighbours() -> None:
 def test_related_projects_are_those_sharing_most_facet_terms(tmp_path: Path) -> None:
     """The bit-mask computation gives what a plain pairwise comparison gives."""
     from conftest import generated_site
-    from dossier.model import facet_values
+    from dossier.model.site import facet_values
 
     site_dir = generated_site(tmp_path, 60, organisations=8, words=20)
     site = load_site(site_dir, BuildOptions(), [])

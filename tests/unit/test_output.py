@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from dossier.diagnostics import DossierError
-from dossier.output import MARKER, MemoryOutput, OutputFolder, WriteStats, safe_relpath
+from dossier.core.diagnostics import DossierError
+from dossier.write.output import MARKER, MemoryOutput, OutputFolder, WriteStats, safe_relpath
 
 SITE = {"index.html": b"<p>home</p>", "projecten/tussen-in/index.html": b"<p>project</p>",
         "static/dossier.css": b"body {}"}

@@ -7,8 +7,15 @@ from pathlib import Path
 import pytest
 import watchfiles
 
-from dossier.diagnostics import Diagnostic
-from dossier.preview import RELOAD_JS, Target, changed_files, error_page, resolve, with_reload
+from dossier.core.diagnostics import Diagnostic
+from dossier.preview.server import (
+    RELOAD_JS,
+    Target,
+    changed_files,
+    error_page,
+    resolve,
+    with_reload,
+)
 
 
 @pytest.fixture
@@ -87,7 +94,7 @@ def test_files_an_editor_writes_and_removes_in_one_save_are_not_changes(tmp_path
 
 
 def test_the_search_page_says_while_its_index_catches_up() -> None:
-    from dossier.preview import INDEXING_ID, with_notice
+    from dossier.preview.server import INDEXING_ID, with_notice
 
     page = b'<html><body><main id="inhoud" tabindex="-1"><h1>Zoeken</h1></main></body></html>'
     shown = with_notice(page)

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from dossier.diagnostics import Diagnostic, DossierError
-from dossier.schema import (
+from dossier.content.schema import (
     DRAFT_FIELD,
     Schema,
     iter_values,
@@ -16,8 +15,9 @@ from dossier.schema import (
     parse_schema,
     walk_fields,
 )
-from dossier.validation import FORMATS
-from dossier.yamltree import parse
+from dossier.content.validation import FORMATS
+from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.core.yamltree import parse
 
 REPO_SCHEMA = Path(__file__).resolve().parents[2] / "content" / "schema.yml"
 

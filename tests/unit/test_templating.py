@@ -9,9 +9,9 @@ from typing import Any
 import jinja2
 import pytest
 
-from dossier.assets import THEME
-from dossier.diagnostics import Diagnostic
-from dossier.templating import make_environment, template_problem
+from dossier.core.diagnostics import Diagnostic
+from dossier.render.assets import THEME
+from dossier.render.templating import make_environment, template_problem
 
 
 def rendered_problem(env: jinja2.Environment, name: str, names: dict[Any, str] | None = None,

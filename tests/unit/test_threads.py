@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 
-from dossier import deps, parts
+from dossier.core import deps
+from dossier.render import parts
 
 
 def _in_thread(step: object) -> None:

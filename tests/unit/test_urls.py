@@ -6,7 +6,7 @@ import posixpath
 
 import pytest
 
-from dossier.urls import absolute, base_path, is_external, output_path, relative
+from dossier.core.urls import absolute, base_path, is_external, output_path, relative
 
 PAGES = ["", "404.html", "projecten/", "projecten/tussen-in/", "organisaties/al-amal/",
          "thema/jeugdzorg/", "thema/jeugdzorg/2/", "over/"]

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from dossier.diagnostics import Diagnostic
-from dossier.validation import FORMATS, check, describe
-from dossier.yamltree import parse
+from dossier.content.validation import FORMATS, check, describe
+from dossier.core.diagnostics import Diagnostic
+from dossier.core.yamltree import parse
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -212,8 +212,8 @@ def test_the_compiled_check_accepts_exactly_what_the_full_check_accepts() -> Non
     from hypothesis import strategies as st
 
     from dossier.build import BuildOptions, load_site
-    from dossier.schema import json_schema
-    from dossier.validation import Validator
+    from dossier.content.schema import json_schema
+    from dossier.content.validation import Validator
 
     site = load_site(Path(__file__).resolve().parents[2], BuildOptions(), [])
     records = [r for r in site.all_records()]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dossier.diagnostics import Diagnostic, DossierError
-from dossier.yamltree import MAX_DEPTH, MAX_NODES, dotted, parse
+from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.core.yamltree import MAX_DEPTH, MAX_NODES, dotted, parse
 
 RECORD = """\
 titel: Tussen In

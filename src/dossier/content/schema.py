@@ -1,0 +1,481 @@
+"""The content model: collections, fields and vocabularies, read from schema.yml."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from dossier.content import roles
+from dossier.content.documents import SLUG_RE
+from dossier.content.validation import check
+from dossier.core.diagnostics import Diagnostic, DossierError, suggest
+from dossier.core.yamltree import Path, Tree, dotted
+
+SCALAR_TYPES = ("string", "text", "date", "month", "year", "url", "email", "phone", "enum", "ref")
+MEDIA_TYPES = ("image", "file")  # a file beside the record, with the fields below
+ALL_TYPES = (*SCALAR_TYPES, *MEDIA_TYPES, "object", "list")
+LANGUAGES = ("nl", "en")
+DRAFT_FIELD = "concept"  # every collection accepts `concept: true` for unpublished records
+
+# What each type expects, in the words a diagnostic uses.
+EXPECTED = {
+    "string": "text",
+    "text": "text (Markdown)",
+    "date": "a date (YYYY-MM-DD)",
+    "month": "a month (YYYY-MM)",
+    "year": "a year (e.g. 2012)",
+    "url": "a web address starting with https://, http:// or mailto:",
+    "email": "an e-mail address",
+    "phone": "a phone number",
+    "ref": "the slug of a record (its file name without .md)",
+    "image": "an image: 'bestand' (a file beside the record) and 'alt' (what it shows)",
+    "file": "a document: 'bestand' (a file beside the record) and 'titel'",
+}
+_FILE_NAME = {"type": "string", "minLength": 1, "x-expected": "the name of a file beside "
+              "the record (e.g. foto.jpg), relative to the record file"}
+_TEXT = {"type": "string", "minLength": 1, "x-expected": "text that is not empty"}
+# The fields of the two media types, the same in every schema; what they mean is in
+# docs/redacteuren.md.
+FILE_NAME, FILE_TITLE = "bestand", "titel"
+IMAGE_ALT, IMAGE_DECORATIVE, IMAGE_CAPTION = "alt", "decoratief", "bijschrift"
+MEDIA_FIELDS: dict[str, dict[str, Any]] = {
+    "image": {FILE_NAME: _FILE_NAME, IMAGE_ALT: _TEXT,
+              IMAGE_DECORATIVE: {"type": "boolean", "x-expected": "true or false"},
+              IMAGE_CAPTION: _TEXT},
+    "file": {FILE_NAME: _FILE_NAME, FILE_TITLE: _TEXT},
+}
+MEDIA_REQUIRED = {"image": [FILE_NAME], "file": [FILE_NAME, FILE_TITLE]}
+
+
+@dataclass(frozen=True)
+class Label:
+    """A Dutch label with an English variant."""
+
+    nl: str
+    en: str
+
+    def __call__(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a collection (or of an object field)."""
+
+    name: str
+    type: str
+    label: Label
+    required: bool = False
+    facet: bool = False
+    summary: bool = False
+    vocabulary: str = ""  # enum
+    collection: str = ""  # ref
+    items: Field | None = None  # list
+    fields: tuple[Field, ...] = ()  # object
+    order: tuple[str, ...] = ()  # object: these subfields may not decrease
+    role: str = ""  # what the theme and the outputs need it for (roles.py)
+    # How the records it names call the records naming them through it ("Voert uit").
+    reverse_label: Label | None = None
+
+    def role_field(self, role: str) -> Field | None:
+        """The subfield of an object that plays `role` (a publication's title), if any."""
+        return next((f for f in self.fields if f.role == role), None)
+
+    @property
+    def leaf(self) -> Field:
+        """The item field of a list, or the field itself."""
+        return self.items if self.items is not None else self
+
+    @property
+    def is_list(self) -> bool:
+        return self.type == "list"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A kind of record (projects, organisations, dossiers, pages in the default schema)."""
+
+    name: str
+    folder: str
+    label: Label
+    singular: Label
+    title_field: str
+    fields: tuple[Field, ...]
+    sections: tuple[str, ...] = ()
+    facet_root: bool = False
+    role: str = ""  # what its records are to the theme: project, organisation, … (roles.py)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def role_field(self, role: str) -> Field | None:
+        """The field that plays `role` in this collection (its `updated` date, say)."""
+        return self._roles.get(role)
+
+    @cached_property
+    def _roles(self) -> dict[str, Field]:
+        found: dict[str, Field] = {}
+        for f in self.fields:
+            if f.role:
+                found.setdefault(f.role, f)
+        return found
+
+    @property
+    def facets(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.facet)
+
+    def url(self, slug: str) -> str:
+        return f"{self.folder}/{slug}/" if self.folder else f"{slug}/"
+
+    def facet_folder(self, field_name: str) -> str:
+        return field_name if self.facet_root else f"{self.folder}/{field_name}"
+
+
+@dataclass(frozen=True)
+class Term:
+    """A term of a controlled vocabulary."""
+
+    key: str
+    label: Label
+    role: str = ""  # `funder`: what schema.org calls a partner in this role (roles.py)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The whole content model."""
+
+    collections: tuple[Collection, ...]
+    vocabularies: Mapping[str, tuple[Term, ...]] = field(default_factory=dict)
+
+    def find(self, name: str) -> Collection | None:
+        """The collection called `name`, or None."""
+        return next((c for c in self.collections if c.name == name), None)
+
+    def collection(self, name: str) -> Collection:
+        found = self.find(name)
+        if found is None:  # not StopIteration: Jinja would make that an empty value
+            raise LookupError(f"no collection '{name}' in schema.yml"
+                              + _hint(name, [c.name for c in self.collections]))
+        return found
+
+    def role(self, role: str) -> Collection | None:
+        """The collection that plays `role` (the first, for `page`), or None."""
+        return next((c for c in self.collections if c.role == role), None)
+
+    def with_role(self, role: str) -> tuple[Collection, ...]:
+        """Every collection that plays `role` (several may be pages)."""
+        return tuple(c for c in self.collections if c.role == role)
+
+    def terms(self, vocabulary: str) -> tuple[Term, ...]:
+        return self.vocabularies[vocabulary]
+
+    def term(self, vocabulary: str, key: str) -> Term | None:
+        return next((t for t in self.vocabularies.get(vocabulary, ()) if t.key == key), None)
+
+    def term_label(self, vocabulary: str, key: str, lang: str) -> str:
+        for term in self.vocabularies.get(vocabulary, ()):
+            if term.key == key:
+                return term.label(lang)
+        return key
+
+
+def _hint(name: str, known: list[str]) -> str:
+    close = suggest(name, known)
+    return f"; did you mean {close}?" if close else ""
+
+
+# --- reading schema.yml -----------------------------------------------------------------
+
+_LABEL = {
+    "oneOf": [
+        {"type": "string", "x-expected": "a label"},
+        {"type": "object", "properties": {"nl": {"type": "string"}, "en": {"type": "string"}},
+         "required": ["nl"], "additionalProperties": False},
+    ]
+}
+# Field names become URL folders (facets), ids and export columns.
+_FIELD_NAMES = {"pattern": r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$",
+                "x-expected": "a field name (lowercase letters, digits, '-' or '_')"}
+_FIELD: dict[str, Any] = {
+    "type": "object",
+    "x-expected": "a field declaration (type, label, …)",
+    "required": ["type"],
+    "additionalProperties": False,
+    "properties": {
+        "type": {"enum": list(ALL_TYPES)},
+        "label": _LABEL,
+        "required": {"type": "boolean"},
+        "facet": {"type": "boolean"},
+        "summary": {"type": "boolean"},
+        "vocabulary": {"type": "string"},
+        "collection": {"type": "string"},
+        "items": {"$ref": "#/$defs/field"},
+        "fields": {"type": "object", "additionalProperties": {"$ref": "#/$defs/field"},
+                   "propertyNames": _FIELD_NAMES},
+        "order": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2},
+        "description": {"type": "string"},
+        "role": {"enum": list(roles.FIELD_ROLES)},
+        "reverse_label": _LABEL,
+    },
+}
+_TERM = {
+    "oneOf": [
+        {"type": "string", "x-expected": "a label"},
+        {"type": "object", "properties": {"nl": {"type": "string"}, "en": {"type": "string"},
+                                          "role": {"enum": list(roles.TERM_ROLES)}},
+         "required": ["nl"], "additionalProperties": False},
+    ]
+}
+META_SCHEMA: dict[str, Any] = {
+    "$defs": {"field": _FIELD},
+    "type": "object",
+    "required": ["collections"],
+    "additionalProperties": False,
+    "properties": {
+        "vocabularies": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object", "x-expected": "a list of terms (term: label)",
+                "propertyNames": {"pattern": r"^-?[a-z0-9]+(?:-[a-z0-9]+)*$"},
+                "additionalProperties": _TERM,
+            },
+        },
+        "collections": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["folder", "fields", "title"],
+                "additionalProperties": False,
+                "properties": {
+                    "folder": {"type": "string", "pattern": r"^([a-z0-9]+(?:-[a-z0-9]+)*)?$",
+                               "x-expected": "a folder name (lowercase, or '' for the root)"},
+                    "label": _LABEL,
+                    "singular": _LABEL,
+                    "title": {"type": "string"},
+                    "facet_root": {"type": "boolean"},
+                    "role": {"enum": list(roles.COLLECTION_ROLES)},
+                    "sections": {"type": "array", "items": {"type": "string"}},
+                    "fields": {"type": "object",
+                               "additionalProperties": {"$ref": "#/$defs/field"},
+                               "propertyNames": _FIELD_NAMES},
+                },
+            },
+        },
+    },
+}
+
+
+def _label(raw: Any, fallback: str) -> Label:
+    if isinstance(raw, dict):
+        return Label(str(raw["nl"]), str(raw.get("en") or raw["nl"]))
+    if isinstance(raw, str):
+        return Label(raw, raw)
+    text = fallback.replace("-", " ").replace("_", " ").capitalize()
+    return Label(text, text)
+
+
+def _field(name: str, raw: dict[str, Any]) -> Field:
+    return Field(
+        name=name,
+        type=raw["type"],
+        label=_label(raw.get("label"), name),
+        required=raw.get("required", False),
+        facet=raw.get("facet", False),
+        summary=raw.get("summary", False),
+        vocabulary=raw.get("vocabulary", ""),
+        collection=raw.get("collection", ""),
+        items=_field(name, raw["items"]) if "items" in raw else None,
+        fields=tuple(_field(k, v) for k, v in raw.get("fields", {}).items()),
+        order=tuple(raw.get("order", ())),
+        role=raw.get("role", ""),
+        reverse_label=_label(raw["reverse_label"], name) if "reverse_label" in raw else None,
+    )
+
+
+def parse_schema(tree: Tree, rel_path: str,
+                 warnings: list[Diagnostic] | None = None) -> Schema:
+    """Turn schema.yml's data into a Schema, reporting every problem in one pass.
+
+    `warnings` receives what a valid schema leaves out (a role the theme needs).
+    """
+    problems = check(tree.data, META_SCHEMA, tree, rel_path)
+    try:
+        schema = _build_schema(tree.data)
+    except (KeyError, TypeError, AttributeError):
+        raise DossierError(problems) from None  # too broken to look further
+    problems.extend(_semantic_problems(schema, tree, rel_path))
+    problems.extend(roles.problems(schema, tree, rel_path))
+    if problems:
+        raise DossierError(problems)
+    if warnings is not None:
+        warnings.extend(roles.warnings(schema, tree, rel_path))
+    return schema
+
+
+def _build_schema(raw: Any) -> Schema:
+    vocabularies = {
+        name: tuple(Term(str(k), _label(v, str(k)),
+                         v.get("role", "") if isinstance(v, dict) else "")
+                    for k, v in (terms or {}).items())
+        for name, terms in (raw.get("vocabularies") or {}).items()
+    }
+    collections = tuple(
+        Collection(
+            name=name,
+            folder=spec["folder"],
+            label=_label(spec.get("label"), name),
+            singular=_label(spec.get("singular"), name),
+            title_field=spec["title"],
+            fields=tuple(_field(k, v) for k, v in spec["fields"].items()),
+            sections=tuple(spec.get("sections", ())),
+            facet_root=spec.get("facet_root", False),
+            role=spec.get("role", ""),
+        )
+        for name, spec in raw["collections"].items()
+    )
+    return Schema(collections, vocabularies)
+
+
+def _semantic_problems(schema: Schema, tree: Tree, rel: str) -> Iterator[Diagnostic]:
+    names = [c.name for c in schema.collections]
+    roots = [c.name for c in schema.collections if c.facet_root]
+    if len(roots) > 1:
+        line, col = tree.position(("collections", roots[1], "facet_root"))
+        yield Diagnostic(rel, line, col, "error", "facet_root",
+                         "only one collection can have its facet pages at the site root")
+    for c in schema.collections:
+        base: Path = ("collections", c.name)
+        if not SLUG_RE.match(c.name):
+            line, col = tree.key_position(base)
+            yield Diagnostic(rel, line, col, "error", c.name,
+                             "collection names must be lowercase letters, digits and '-'")
+        title = c.field(c.title_field)
+        if title is None or title.type != "string":
+            line, col = tree.position((*base, "title"))
+            yield Diagnostic(rel, line, col, "error", dotted((*base, "title")),
+                             f"'{c.title_field}' is not a text field of {c.name}",
+                             suggest(c.title_field, [f.name for f in c.fields
+                                                     if f.name != c.title_field]))
+        for path, f in walk_fields(c.fields, (*base, "fields")):
+            yield from _field_problems(f, path, schema, names, tree, rel)
+
+
+def _field_problems(f: Field, path: Path, schema: Schema, names: list[str],
+                    tree: Tree, rel: str) -> Iterator[Diagnostic]:
+    def problem(key: str, message: str, hint: str = "") -> Diagnostic:
+        line, col = tree.position((*path, key)) if (*path, key) in tree.positions \
+            else tree.key_position(path)
+        return Diagnostic(rel, line, col, "error", dotted((*path, key)), message, hint)
+
+    if f.type == "enum" and f.vocabulary not in schema.vocabularies:
+        yield problem("vocabulary", f"'{f.vocabulary}' is not a declared vocabulary",
+                      suggest(f.vocabulary, schema.vocabularies))
+    if f.type == "ref" and f.collection not in names:
+        yield problem("collection", f"'{f.collection}' is not a declared collection",
+                      suggest(f.collection, names))
+    if f.type == "list" and f.items is None:
+        yield problem("type", "a list needs 'items', the declaration of one item")
+    if f.type == "object" and not f.fields:
+        yield problem("type", "an object needs 'fields'")
+    if f.facet and f.leaf.type not in ("enum", "string"):
+        yield problem("facet", "only enum and string fields (or lists of them) can be facets")
+    for name in f.order:
+        if not any(sub.name == name for sub in f.fields):
+            yield problem("order", f"'{name}' is not a field of {f.name}",
+                          suggest(name, [s.name for s in f.fields]))
+    if f.reverse_label is not None and not holds_refs(f):
+        yield problem("reverse_label", "only a field that names other records (a ref, or "
+                      "a list or object holding one) has a reverse side")
+
+
+def holds_refs(f: Field) -> bool:
+    """Whether a field (or something inside it) names other records."""
+    return f.type == "ref" or any(holds_refs(sub) for sub in
+                                  (*f.fields, *([f.items] if f.items else [])))
+
+
+def walk_fields(fields: tuple[Field, ...], path: Path) -> Iterator[tuple[Path, Field]]:
+    """Every field declaration, nested ones included, with its path in schema.yml."""
+    for f in fields:
+        here = (*path, f.name)
+        yield here, f
+        if f.items is not None:
+            yield (*here, "items"), f.items
+            yield from walk_fields(f.items.fields, (*here, "items", "fields"))
+        yield from walk_fields(f.fields, (*here, "fields"))
+
+
+# --- the JSON Schema of a collection ----------------------------------------------------
+
+def json_schema(collection: Collection, schema: Schema, lang: str = "nl") -> dict[str, Any]:
+    """The JSON Schema that a record's front matter must satisfy."""
+    result = _object_schema(collection.fields, schema, lang)
+    result["properties"][DRAFT_FIELD] = {
+        "type": "boolean", "x-expected": "true or false",
+        "description": "Concept: not published unless built with --drafts",
+    }
+    result["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    result["title"] = collection.singular(lang)
+    return result
+
+
+def _object_schema(fields: tuple[Field, ...], schema: Schema, lang: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "x-expected": "a group of fields (name: value)",
+        "properties": {f.name: _field_schema(f, schema, lang) for f in fields},
+        "required": [f.name for f in fields if f.required],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(f: Field, schema: Schema, lang: str) -> dict[str, Any]:
+    base: dict[str, Any] = {"title": f.label(lang)}
+    if f.type in EXPECTED:
+        base["x-expected"] = EXPECTED[f.type]
+    t = f.type
+    if t in ("string", "text"):
+        base.update(type="string", minLength=1)
+        base["x-expected"] = "text that is not empty"
+    elif t in ("date", "month", "email", "url"):
+        base.update(type="string", format=f"dossier-{t}")
+    elif t == "year":
+        base.update(type="integer", minimum=1000, maximum=2999)
+    elif t == "phone":
+        base.update(type="string", pattern=r"^\+?[0-9][0-9 ()\-]{5,}$")
+    elif t == "ref":
+        base.update(type="string", pattern=SLUG_RE.pattern)
+    elif t == "enum":
+        base["enum"] = [term.key for term in schema.vocabularies.get(f.vocabulary, ())]
+    elif t in MEDIA_TYPES:
+        base.update(type="object", properties=dict(MEDIA_FIELDS[t]),
+                    required=MEDIA_REQUIRED[t], additionalProperties=False)
+    elif t == "object":
+        base.update(_object_schema(f.fields, schema, lang))
+    elif t == "list":
+        assert f.items is not None
+        base.update(type="array", items=_field_schema(f.items, schema, lang))
+        base["x-expected"] = "a list (one '- item' per line, or [a, b])"
+    return base
+
+
+def iter_values(
+    fields: tuple[Field, ...], data: Mapping[str, Any], path: Path = ()
+) -> Iterator[tuple[Field, Path, Any]]:
+    """Every present scalar value in `data` with the (leaf) field that declares it."""
+    for f in fields:
+        if f.name not in data:
+            continue
+        yield from _iter_field(f, data[f.name], (*path, f.name))
+
+
+def _iter_field(f: Field, value: Any, path: Path) -> Iterator[tuple[Field, Path, Any]]:
+    if f.type == "list" and f.items is not None and isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _iter_field(f.items, item, (*path, i))
+    elif f.type == "object" and isinstance(value, dict):
+        yield from iter_values(f.fields, value, path)
+    else:
+        yield f, path, value
