@@ -11,7 +11,7 @@ import click
 
 from dossier import __version__
 from dossier.authoring.editor import SCHEMA_DIR
-from dossier.build import BuildOptions, BuildResult, build, check, load_schema
+from dossier.build import STAGES, BuildOptions, BuildResult, build, check, load_schema
 from dossier.content.documents import SLUG_RE, slugify
 from dossier.content.settings import BASE_URL_PATTERN
 from dossier.core.diagnostics import (
@@ -99,21 +99,21 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
 
 
 def _profile_table(timings: dict[str, float]) -> str:
-    """Seconds per stage; per-template figures add up the time of all workers."""
-    stages = ["load", "validate", "dates from git", "media", "link", "plan", "what changed",
-              "render", "write", "check", "open data", "search index",
-              "wait for open data and search index", "swap"]
-    stages += sorted(k for k in timings if k not in stages and not k.startswith("render ")
-                     and not k.endswith(" (alongside rendering)"))
+    """Seconds per stage, in the pipeline's order, each with its parts below it; the
+    seconds of templates add up the time of all workers."""
     lines = ["stage                              seconds"]
-    for stage in stages:
-        if stage in timings:
-            lines.append(f"{stage:<34} {timings[stage]:8.3f}")
-        if stage == "render":
-            for name in sorted(k for k in timings if k.startswith("render ")):
-                lines.append(f"  {name[7:]:<32} {timings[name]:8.3f}  (cpu, all workers)")
-            for name in sorted(k for k in timings if k.endswith(" (alongside rendering)")):
-                lines.append(f"  {name[:-22]:<32} {timings[name]:8.3f}  (another process)")
+    for stage in STAGES:
+        if stage not in timings:
+            continue
+        lines.append(f"{stage:<34} {timings[stage]:8.3f}")
+        for name in sorted((k for k in timings if k.startswith(stage + "/")),
+                           key=lambda k: (k.endswith(".html"), k)):
+            part = name[len(stage) + 1:]
+            note = ("  (cpu, all workers)" if stage == "render" and part.endswith(".html")
+                    else "  (another process)" if part.endswith(" (alongside rendering)")
+                    else "")
+            part = part.removesuffix(" (alongside rendering)")
+            lines.append(f"  {part:<32} {timings[name]:8.3f}{note}")
     return "\n".join(lines)
 
 

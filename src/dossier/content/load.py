@@ -1,169 +1,155 @@
-"""Reading a site: its settings, schema and records, validated and linked into the Site.
+"""Reading a site's content: settings, schema and record files into documents (the load
+stage), and documents into records (the validate stage), every problem in one pass.
 
-load → validate → link, every problem of the content reported in one pass.
+Linking the records into the site model is the model's (model/site.py); the order of
+the stages is the pipeline's (build/pipeline.py).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from dossier.content import history
 from dossier.content.documents import Document
 from dossier.content.schema import Schema
 from dossier.content.settings import SiteConfig
-from dossier.core.diagnostics import Diagnostic, DossierError, errors, suggest
-from dossier.incremental.cache import DocumentStore
+from dossier.core.diagnostics import Diagnostic, DossierError, errors, stop_on_errors, suggest
+from dossier.core.options import BuildOptions
+from dossier.core.timing import add
 
 if TYPE_CHECKING:
-    from dossier.build import BuildOptions
     from dossier.content.records import Record
     from dossier.core.yamltree import Tree
-    from dossier.model.site import Site
 
 T = TypeVar("T")
 
 
+class DocumentSource(Protocol):
+    """Documents of an earlier run (the build cache's), valid while their file is
+    unchanged; told what this run validated, to keep it for the next."""
+
+    hits: int
+    latest: tuple[list[Document], dict[str, tuple[Any, ...]]] | None
+
+    def get_many(self, wanted: dict[str, os.stat_result]) -> dict[str, Document]: ...
+
+
 @dataclass
-class Loaded:
-    """A site as read: its settings, schema, documents (kept to check an edit against the
-    rest) and the linked model."""
+class Content:
+    """A site's content as read: its settings, schema and documents (by path), the
+    records that exist but could not be read, and the problems found while reading."""
 
     config: SiteConfig
     schema: Schema
-    documents: dict[str, Document]  # by path
+    documents: dict[str, Document]
     unreadable: set[tuple[str, str]]
-    site: Site
+    problems: list[Diagnostic] = field(default_factory=list)
+    from_store: bool = False  # some documents came from a DocumentSource (no positions)
 
 
-def load_site(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
-              timings: dict[str, float] | None = None,
-              store: DocumentStore | None = None) -> Site:
-    """Load, validate and link the content; raise DossierError if anything is wrong.
+def read_content(site_dir: Path, options: BuildOptions,
+                 store: DocumentSource | None = None,
+                 timings: dict[str, float] | None = None) -> Content:
+    """Read settings, schema and every record file, each file checked on its own as it is
+    read (so a large site never holds every value's position at once).
 
-    With a `store`, unchanged files are taken from the build cache. Diagnostics need the
-    positions that only a fresh parse has, so on errors everything is loaded again.
+    With a `store`, unchanged files are taken from it. Diagnostics need the positions
+    that only a fresh parse has, so on errors everything is read again.
     """
-    return load(site_dir, options, problems, timings, store).site
-
-
-def load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
-         timings: dict[str, float] | None = None,
-         store: DocumentStore | None = None) -> Loaded:
-    """`load_site`, keeping what it read."""
     timings = {} if timings is None else timings
     if store is not None:
-        attempt: list[Diagnostic] = []
         try:
-            loaded = _load(site_dir, options, attempt, timings, store)
+            content = _read(site_dir, options, store, timings)
         except DossierError:
             if not store.hits:
                 raise
         else:
-            problems.extend(attempt)
-            return loaded
-    return _load(site_dir, options, problems, timings, None)
+            content.from_store = store.hits > 0
+            return content
+    return _read(site_dir, options, None, timings)
 
 
-def _load(site_dir: Path, options: BuildOptions, problems: list[Diagnostic],
-          timings: dict[str, float], store: DocumentStore | None) -> Loaded:
+def _read(site_dir: Path, options: BuildOptions, store: DocumentSource | None,
+          timings: dict[str, float]) -> Content:
     from dossier.content.documents import links_leaving, load_documents
     from dossier.content.records import Settler
 
-    with _timed(timings, "load"):
-        problems.extend(links_leaving(site_dir / "templates", "templates"))
-        config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
-        schema = _attempt(lambda: load_schema(site_dir, problems), problems)
-        if schema is None:
-            raise DossierError(problems)
-        settler = Settler(schema)
-        checking = [0.0]  # seconds of the per-file checks done while loading
+    problems: list[Diagnostic] = []
+    problems.extend(links_leaving(site_dir / "templates", "templates"))
+    config = _attempt(lambda: load_config(site_dir, options.base_url), problems)
+    schema = _attempt(lambda: load_schema(site_dir, problems), problems)
+    if schema is None:
+        raise DossierError(problems)
+    settler = Settler(schema)
+    checking = [0.0]  # seconds of the per-file checks done while reading
 
-        def settle(document: Document) -> Document:
-            started = time.perf_counter()
-            try:
-                return settler(document)
-            finally:
-                checking[0] += time.perf_counter() - started
+    def settle(document: Document) -> Document:
+        started = time.perf_counter()
+        try:
+            return settler(document)
+        finally:
+            checking[0] += time.perf_counter() - started
 
-        documents, unreadable = load_documents(
-            site_dir, [c.name for c in schema.collections], problems, store, settle)
-    timings["load"] -= checking[0]
-    timings["validate"] = timings.get("validate", 0.0) + checking[0]
+    documents, unreadable = load_documents(
+        site_dir, [c.name for c in schema.collections], problems, store, settle)
+    add(timings, "load/checking each file", checking[0])
     if config is None:
         said = any(p.path == "content/site.yml" for p in errors(problems))
-        _stop_on_errors(problems if said else [
+        stop_on_errors(problems if said else [
             *problems, Diagnostic("content/site.yml", 1, 1, "error", "",
                                   "settings could not be read")])
     assert config is not None
-    by_path = {d.path: d for d in documents}
-    site = _link(site_dir, options, config, schema, by_path, unreadable, problems, timings,
-                 store)
-    return Loaded(config, schema, by_path, unreadable, site)
+    return Content(config, schema, {d.path: d for d in documents}, unreadable, problems)
 
 
-def relink(loaded: Loaded, site_dir: Path, changed: list[str], options: BuildOptions,
-           problems: list[Diagnostic], timings: dict[str, float]) -> Loaded:
-    """The site after `changed` record files were saved: only they are read again, the
-    rest is taken as it was; checked and linked as a whole."""
+def reread(content: Content, site_dir: Path, changed: list[str]) -> Content:
+    """The content after `changed` record files were saved: only they are read again,
+    the rest is taken as it was."""
     from dossier.content.documents import collection_files, load_document, record_slug
     from dossier.content.records import Settler
 
-    documents = dict(loaded.documents)
-    unreadable = set(loaded.unreadable)
-    settler = Settler(loaded.schema)
-    with _timed(timings, "load"):
-        for rel in changed:
-            documents.pop(rel, None)
-            collection, slug = rel.split("/")[1], record_slug(rel)
-            unreadable.discard((collection, slug))
-            file = site_dir / rel
-            if not file.is_file():
+    problems: list[Diagnostic] = []
+    documents = dict(content.documents)
+    unreadable = set(content.unreadable)
+    settler = Settler(content.schema)
+    for rel in changed:
+        documents.pop(rel, None)
+        collection, slug = rel.split("/")[1], record_slug(rel)
+        unreadable.discard((collection, slug))
+        file = site_dir / rel
+        if not file.is_file():
+            continue
+        if rel not in content.documents:  # a new file: its name is checked as in a build
+            found = collection_files(site_dir / "content", collection, problems)
+            if rel not in {r for _, r in found}:
                 continue
-            if rel not in loaded.documents:  # a new file: its name is checked as in a build
-                found = collection_files(site_dir / "content", collection, problems)
-                if rel not in {r for _, r in found}:
-                    continue
-            try:
-                documents[rel] = settler(load_document(file, rel, collection))
-            except DossierError as exc:
-                problems.extend(exc.diagnostics)
-                unreadable.add((collection, slug))
-    site = _link(site_dir, options, loaded.config, loaded.schema,
-                 dict(sorted(documents.items())), unreadable, problems, timings, None)
-    return Loaded(loaded.config, loaded.schema, dict(sorted(documents.items())), unreadable,
-                  site)
+        try:
+            documents[rel] = settler(load_document(file, rel, collection))
+        except DossierError as exc:
+            problems.extend(exc.diagnostics)
+            unreadable.add((collection, slug))
+    return Content(content.config, content.schema, dict(sorted(documents.items())),
+                   unreadable, problems)
 
 
-def _link(site_dir: Path, options: BuildOptions, config: SiteConfig, schema: Schema,
-          documents: dict[str, Document], unreadable: set[tuple[str, str]],
-          problems: list[Diagnostic], timings: dict[str, float],
-          store: DocumentStore | None) -> Site:
+def validate_records(content: Content, options: BuildOptions, problems: list[Diagnostic],
+                     store: DocumentSource | None = None) -> list[Record]:
+    """Documents → records: the checks between records (references, duplicates) and
+    site.yml's references to records; what was checked is told to the `store`."""
     from dossier.content.records import validate
-    from dossier.model.media import plan_media
-    from dossier.model.site import link
 
-    with _timed(timings, "validate"):
-        verdicts: dict[str, tuple[Diagnostic, ...]] = {}
-        records = validate(list(documents.values()), schema, options.drafts, problems,
-                           unreadable, verdicts)
-        if store is not None:
-            store.latest = (list(documents.values()), verdicts)
-        problems.extend(_config_problems(config, schema, records))
-    with _timed(timings, "dates from git"):
-        records = history.dated(records, site_dir, store.path.parent
-                                if store is not None and store.path is not None else None)
-    with _timed(timings, "media"):
-        # Its problems stay with it, so that those of rendering come in the same pass.
-        media = plan_media(site_dir, records, schema)
-    _stop_on_errors([*problems, *media.problems] if errors(problems) else [])
-    with _timed(timings, "link"):
-        site = link(config, schema, records, build_date(), media)
-    _stop_on_errors(problems)
-    return site
+    verdicts: dict[str, tuple[Diagnostic, ...]] = {}
+    documents = list(content.documents.values())
+    records = validate(documents, content.schema, options.drafts, problems,
+                       content.unreadable, verdicts)
+    if store is not None:
+        store.latest = (documents, verdicts)
+    problems.extend(_config_problems(content.config, content.schema, records))
+    return records
 
 
 def _attempt(load: Callable[[], T], problems: list[Diagnostic]) -> T | None:
@@ -224,29 +210,6 @@ def _config_problems(config: SiteConfig, schema: Schema,
             yield Diagnostic("content/site.yml", line, col, "error", key,
                              f"no record '{slug}' in {' or '.join(collections)}",
                              suggest(slug, slugs))
-
-
-def _stop_on_errors(problems: list[Diagnostic]) -> None:
-    if errors(problems):
-        raise DossierError(problems)
-
-
-def _timed(timings: dict[str, float], stage: str) -> _Timer:
-    return _Timer(timings, stage)
-
-
-class _Timer:
-    """Adds the seconds a `with` block takes to a stage's timing."""
-
-    def __init__(self, timings: dict[str, float], stage: str) -> None:
-        self.timings, self.stage = timings, stage
-
-    def __enter__(self) -> None:
-        self.started = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.timings[self.stage] = self.timings.get(self.stage, 0.0) + \
-            time.perf_counter() - self.started
 
 
 def build_date() -> str:

@@ -77,6 +77,12 @@ def errors(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [d for d in diagnostics if d.is_error]
 
 
+def stop_on_errors(problems: Sequence[Diagnostic], strict: bool = False) -> None:
+    """Raise the problems found so far when one is an error (or any is, when `strict`)."""
+    if errors(problems) or (strict and problems):
+        raise DossierError(list(problems))
+
+
 def suggest(word: str, candidates: Iterable[str]) -> str:
     """The closest candidate, quoted, or '' when nothing is close enough."""
     pool = sorted(set(candidates))

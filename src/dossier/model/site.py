@@ -156,6 +156,11 @@ class Site:
         deps.note(("has", collection, slug))
         return self._index[(collection, slug)]
 
+    def has_record(self, collection: str, slug: str) -> bool:
+        """Whether the record exists, read without being recorded (for the build's
+        memory, which is not a page)."""
+        return (collection, slug) in self._index
+
     def find(self, collection: str, slug: str) -> Record | None:
         deps.note(("has", collection, slug))
         return self._index.get((collection, slug))

@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dossier.build import BuildOptions, BuildResult, _generate, _generation, build
-from dossier.content.load import Loaded, load, relink
+from dossier.build import BuildOptions, BuildResult, Loaded, Reading, build, run
+from dossier.build.pipeline import load
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.incremental.cache import BuildCache, source_stats, stat_key
+from dossier.incremental.memory import Memory, keys
 from dossier.incremental.state import Baseline, Remembered, Update
 from dossier.write.output import InPlace
 
@@ -61,26 +62,21 @@ class Session:
         if self.loaded is None or self.before is None or not all(
                 self._is_record(p) for p in paths):
             return self.start()
-        started, timings = time.perf_counter(), dict[str, float]()
-        problems: list[Diagnostic] = []
-        loaded = relink(self.loaded, self.site_dir, paths, self.options, problems, timings)
+        started = time.perf_counter()
         before = self.before
         output = InPlace(self.out, known=lambda: {
             rel: o.stat for rel, o in before.baseline.outputs.items()})
-        cache = BuildCache(self.site_dir, self.out, enabled=self.options.cache)
+        memory = _PreviewMemory(self, BuildCache(self.site_dir, self.out,
+                                                 enabled=self.options.cache), paths)
         try:
-            result, update = _generate(self.site_dir,
-                                       dataclasses.replace(self.options, search=False),
-                                       output, timings, cache, self.before, self.key,
-                                       self.schema_key, loaded.site, problems)
+            result, loaded = run(self.site_dir, dataclasses.replace(self.options, search=False),
+                                 output, memory, Reading(self.loaded.content, paths),
+                                 out=self.out)
         finally:
-            cache.close()
+            memory.close()
         with self._lock:
             self.loaded = loaded
-            self._changed |= update.found
-        self._apply(update, result, paths)
-        result.files, result.changed, result.removed = len(output.files), output.changed, \
-            len(output.removed)
+            self._changed |= memory.update.found
         result.out, result.seconds = self.out, time.perf_counter() - started
         self._index()
         return result
@@ -97,14 +93,12 @@ class Session:
 
     def _keep(self) -> None:
         """Load what the build just made from (taken from its cache: quick)."""
-        self.key, self.schema_key = _generation(self.site_dir,
-                                                dataclasses.replace(self.options, search=False))
+        self.key, self.schema_key = keys(self.site_dir,
+                                         dataclasses.replace(self.options, search=False))
         cache = BuildCache(self.site_dir, self.out, enabled=True)
         try:
-            problems: list[Diagnostic] = []
-            store = cache.documents(self.schema_key)
-            self.loaded = load(self.site_dir, self.options, problems, {}, store)
-            store.close()
+            self.loaded = load(self.site_dir, self.options,
+                               Memory(cache, self.key, self.schema_key))
             self.before = cache.remembered()
             cache.standby_unknown()  # the preview is written in place from now on
         finally:
@@ -116,16 +110,14 @@ class Session:
         """A record file of a collection (anything else: a build of its own)."""
         assert self.loaded is not None
         parts = rel.split("/")
-        names = {c.name for c in self.loaded.schema.collections}
+        names = {c.name for c in self.loaded.content.schema.collections}
         return (len(parts) >= 3 and parts[0] == "content" and parts[1] in names
                 and rel.endswith((".md", ".yml", ".yaml")))
 
-    def _apply(self, update: Update, result: BuildResult, saved: list[str]) -> None:
+    def _apply(self, update: Update, saved: list[str]) -> None:
         """The state after this update, in memory (the next update compares with it)."""
         before = self.before
         assert before is not None
-        if result.unchanged:
-            return
         baseline = before.baseline
         for rel, made in update.outputs.items():
             try:
@@ -190,6 +182,20 @@ class Session:
             self.indexed()
 
 
+class _PreviewMemory(Memory):
+    """The preview's memory: the state after its last update, kept in memory (the
+    session is the only writer of its folder)."""
+
+    def __init__(self, session: Session, cache: BuildCache, saved: list[str]) -> None:
+        super().__init__(cache, session.key, session.schema_key, session.before)
+        self.session, self.saved = session, saved
+
+    def remember(self, out: Path, pages: int, warnings: list[Diagnostic],
+                 unchanged: bool) -> None:
+        if not unchanged:
+            self.session._apply(self.update, self.saved)
+
+
 @dataclass
 class Indexed:
     """What an index run made: per record its entry's digest and reads, per file the key
@@ -212,7 +218,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
 
     cache = BuildCache(site_dir, out, enabled=True)
     try:
-        renderer = make_renderer(loaded.site, site_dir, cache)
+        renderer = make_renderer(loaded.site, site_dir, cache.fragments_path)
         pages = plan(loaded.site)
         trusted = {key: made for key, made in before.made.items()
                    if not stale(Output((0, 0, 0), made[1]), changed)}

@@ -270,6 +270,10 @@ class MemoryOutput:
     def same_as_before(self, rel: str, data: bytes) -> bool:
         return False
 
+    def commit(self) -> WriteStats:
+        """Nothing to swap: only the count of the files a build would write."""
+        return WriteStats(len(self.files), 0, 0)
+
 
 class InPlace:
     """The output folder itself, written file by file (the preview: nothing else reads it
@@ -304,6 +308,10 @@ class InPlace:
 
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         return self.known() if self.known is not None else tree_stats(self.out)
+
+    def commit(self) -> WriteStats:
+        """Nothing to swap: every file went in place as it was written."""
+        return WriteStats(len(self.files), self.changed, len(self.removed))
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Output jobs: every file of the output and how to make it."""
+"""Every file of the output and how to make it; and the files made of the model itself
+(open data, record files, discovery files, static files), written as they are planned."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dossier.content.schema import Collection
 from dossier.core import deps
+from dossier.core.deps import Dep
 from dossier.core.urls import output_path
-from dossier.incremental.state import Rows
 from dossier.model.site import Site
 from dossier.outputs.feeds import discovery_files
 from dossier.outputs.opendata import (
@@ -27,10 +28,6 @@ from dossier.render import assets
 
 if TYPE_CHECKING:
     from dossier.render.pool import Writer
-    from dossier.render.renderer import Renderer
-    from dossier.search.index import Earlier, SearchStats
-
-Dep = tuple[str, ...]
 
 
 @dataclass
@@ -67,43 +64,29 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
                     produce=lambda: to_json(datapackage(site)).encode()))
     for rel, data in discovery_files(site, pages):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
-    # Files records refer to: made by mediaworkers.publish_media, never by `produce`.
+    # Files records refer to: made by outputs/publish.py, never by `produce`.
     jobs += [Job(rel, "media") for rel, _ in site.media.outputs()]
     return jobs
 
 
 @dataclass
-class Side:
-    """What the outputs besides pages came to: per file written whether it changed, what
-    it read (packed) and the derived dependencies among that; the search index."""
+class Written:
+    """What the files made of the model came to: per file written whether it changed,
+    what it read (packed) and the derived dependencies among that; per collection the
+    rows of its export files."""
 
-    written: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
-    rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
+    files: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
+    rows: dict[str, Any] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
-    search: SearchStats | None = None
-    search_keys: dict[str, str] = field(default_factory=dict)  # per search file: its part
-    search_made: dict[tuple[str, str], tuple[str, bytes]] | None = None  # per record
 
 
-@dataclass
-class SearchPlan:
-    """How to make the search index: where the entry store is, the entries the last build
-    made that are still right, its search files, and the size of a part."""
-
-    store: Path | None
-    trusted: dict[tuple[str, str], tuple[str, bytes]]
-    earlier: dict[str, Earlier]
-    part_size: int
-
-
-def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: Writer, search: SearchPlan | None,
-                 rows: dict[str, Rows] | None = None,
-                 stale: Callable[[bytes], bool] | None = None) -> Side:
-    """Open data and the search index: they need the records, not the pages. With `rows`
-    (where the previous build's export files have each record's row), unchanged rows are
-    copied from those files."""
-    side = Side()
+def write_files(site: Site, jobs: list[Job], writer: Writer,
+                rows: dict[str, Any] | None = None,
+                stale: Callable[[bytes], bool] | None = None) -> Written:
+    """Write the jobs that are not pages nor media. With `rows` (where the previous
+    build's export files have each record's row), unchanged rows are copied from those
+    files."""
+    done = Written()
     started = time.perf_counter()
     exported: set[Collection] = set()
     for job in jobs:
@@ -116,11 +99,11 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
                     written, made = write_collection_files(
                         site, job.export_of, writer, wanted,
                         (rows or {}).get(name), stale)
-                side.rows[name] = made
+                done.rows[name] = made
                 # The files are checked every build, row by row (what each row read is
                 # kept with the rows); the derived dependencies among that are kept.
                 derived = list(deps.derived(read))
-                side.written += [(rel, was, b"", derived) for rel, was in written.items()]
+                done.files += [(rel, was, b"", derived) for rel, was in written.items()]
             continue
         assert job.produce is not None
         if job.record:
@@ -129,32 +112,6 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
             packed, derived = deps.pack(read), list(deps.derived(read))
         else:
             data, packed, derived = job.produce(), b"", []
-        side.written.append((job.rel, writer.put(job.rel, data), packed, derived))
-    side.seconds = time.perf_counter() - started
-    if search is not None:
-        from dossier.search.index import write_search_index
-
-        recorder = _Recorder(writer)
-        side.search, side.search_made, entries_read = write_search_index(
-            site, renderer, pages, recorder, search.store, search.trusted, search.earlier,
-            search.part_size)
-        derived = list(dict.fromkeys(entries_read))
-        side.written += [(rel, was, b"", derived) for rel, was, _ in recorder.written]
-        side.search_keys = {rel: key for rel, _, key in recorder.written}
-    return side
-
-
-@dataclass
-class _Recorder:
-    """Writes through a writer and remembers what it wrote, and the key of the part of
-    the index each file belongs to (in another process, maybe)."""
-
-    writer: Writer
-    written: list[tuple[str, bool, str]] = field(default_factory=list)
-
-    def write(self, rel: str, data: bytes, key: str) -> None:
-        self.written.append((rel, self.writer.put(rel, data), key))
-
-    def reuse(self, rel: str, key: str) -> None:
-        self.writer.reuse(rel)
-        self.written.append((rel, False, key))
+        done.files.append((job.rel, writer.put(job.rel, data), packed, derived))
+    done.seconds = time.perf_counter() - started
+    return done

@@ -1,0 +1,96 @@
+"""One run of the pipeline: its options, memory, timings and problems, and its result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from dossier.content.load import Content, DocumentSource
+from dossier.core.diagnostics import Diagnostic
+from dossier.core.options import BuildOptions
+from dossier.core.timing import Timer, timed
+from dossier.incremental.memory import Memory
+from dossier.model.site import Site
+
+if TYPE_CHECKING:
+    from dossier.search.index import SearchStats
+
+# The stages of a build, in order (pipeline.run calls them so; --profile lists them so).
+STAGES = ("load", "validate", "link", "plan", "what changed", "render", "check",
+          "open data and search", "swap")
+
+
+@dataclass
+class BuildResult:
+    """What a build did: counts, time and the warnings it found."""
+
+    pages: int = 0
+    files: int = 0
+    changed: int = 0
+    removed: int = 0
+    rendered: int = 0  # pages rendered (the others were taken over from the previous build)
+    seconds: float = 0.0
+    out: Path | None = None
+    warnings: list[Diagnostic] = field(default_factory=list)
+    # Seconds per stage (STAGES), and per part of one ("render/template project.html").
+    timings: dict[str, float] = field(default_factory=dict)
+    unchanged: bool = False  # nothing to write: the previous output is still right
+    search: SearchStats | None = None
+
+
+@dataclass
+class Loaded:
+    """A site as a run read it: its content (kept, to check an edit against the rest) and
+    the linked model."""
+
+    content: Content
+    site: Site
+
+
+class Run:
+    """What the stages of one run share: the site, options, memory, the problems found so
+    far, the result being made, and what is undone when a stage fails."""
+
+    def __init__(self, site_dir: Path, options: BuildOptions, memory: Memory,
+                 timings: dict[str, float] | None = None) -> None:
+        self.site_dir, self.options, self.memory = site_dir, options, memory
+        self.problems: list[Diagnostic] = []
+        self.store: DocumentSource | None = None  # the memory's documents, while loading
+        self.result = BuildResult(timings={} if timings is None else timings)
+        self._on_failure: list[Callable[[], None]] = []
+        self._on_exit: list[Callable[[], None]] = []
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.result.timings
+
+    def stage(self, name: str) -> Timer:
+        """Time one stage of STAGES."""
+        assert name in STAGES, name
+        return timed(self.timings, name)
+
+    def part(self, stage: str, name: str) -> Timer:
+        """Time a part of a stage (shown below it by --profile)."""
+        return timed(self.timings, f"{stage}/{name}")
+
+    def on_failure(self, undo: Callable[[], None]) -> None:
+        """Call `undo` if a later stage fails."""
+        self._on_failure.append(undo)
+
+    def on_exit(self, done: Callable[[], None]) -> None:
+        """Call `done` when the run ends, whether it succeeded or not."""
+        self._on_exit.append(done)
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if exc is not None:
+            for undo in reversed(self._on_failure):
+                undo()
+        for done in reversed(self._on_exit):
+            done()
