@@ -36,7 +36,7 @@ ORG_TYPES = ["migrantenorganisatie", "jeugdvoorziening", "cjg", "welzijn", "geme
              "kennisinstituut", "onderwijs", "fonds", "overig"]
 ROLES = ["trekker", "partner", "financier", "onderzoek"]
 SECTIONS = ["Aanleiding", "Doel", "Aanpak", "Samenwerking", "Resultaten"]
-WORDS = ("ouders gezinnen jongeren wijk school buurt vrijwilligers gemeente hulp opvoeding "
+WORDS = ("ouders gezinnen jongeren wijk school buurt vrijwilligers gemeente hulp opvoeding "  # noqa: SIM905
          "vertrouwen bereik samenwerking organisatie aanpak ervaring gesprek bijeenkomst taal "
          "netwerk huisbezoek begeleiding kennis deskundigheid aandacht kinderen moeders vaders "
          "professionals voorlichting ondersteuning activiteit toegang methode resultaat doel "

@@ -17,8 +17,10 @@ Rows, per corpus size:
 A scenario is a function from a corpus to rows: add one to SCENARIOS. Environment:
 BENCH_SIZES (project counts, comma-separated; default 1000,10000, and 100000 with
 BENCH_FULL=1), BENCH_RUNS (default 3), BENCH_PEERS=0 (no Pelican and Hugo), BENCH_DIR (where
-corpora and peers live; default .bench). Beyond 10,000 projects only the cold builds of
-dossier and the floor are measured, once each. It reports; it never fails on a time.
+corpora and peers live; default .bench), BENCH_REPORT (the page the table is written into
+after the run, default docs/benchmarks.md; 0 writes nothing, for a quick check). Beyond 10,000
+projects only the cold builds of dossier and the floor are measured, once each. It reports;
+it never fails on a time.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +45,7 @@ import preview  # noqa: E402
 from corpus import generate  # noqa: E402
 from memory import TreeSampler  # noqa: E402
 from peers import Peer, install, peers  # noqa: E402
+from report import command, write_report  # noqa: E402
 
 WORK = Path(os.environ.get("BENCH_DIR", ROOT / ".bench"))
 DOSSIER = [sys.executable, "-m", "dossier"]
@@ -393,14 +397,30 @@ def bench_images(projects: int = 1000, every: int = 10) -> Iterator[Row]:
         yield Row(projects, "dossier", scenario, (run_,), f"1 project in {every} has a photo")
 
 
+def report_path() -> Path | None:
+    """Where the table is recorded, from BENCH_REPORT: docs/benchmarks.md, or nowhere."""
+    given = os.environ.get("BENCH_REPORT", "")
+    if given in ("0", "no"):
+        return None
+    return Path(given) if given else ROOT / "docs" / "benchmarks.md"
+
+
 def main() -> None:
     measured, runs = sizes(), runs_per_figure()
     with_peers = os.environ.get("BENCH_PEERS", "1") not in ("0", "")
     WORK.mkdir(exist_ok=True)
     venv = install(WORK / "peers-venv") if with_peers else None
-    print(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {WORK}); "
-          f"cold builds: median of {runs} run{'s' if runs > 1 else ''}, tools taking turns")
-    print(HEADER)
+    table: list[str] = []
+
+    def out(text: str) -> None:
+        """A line of the table: printed as it comes, and kept for the record."""
+        print(text, flush=True)
+        table.append(text)
+
+    shown = WORK.relative_to(ROOT) if WORK.is_relative_to(ROOT) else WORK  # no home folders
+    out(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {shown}); "
+        f"cold builds: median of {runs} run{'s' if runs > 1 else ''}, tools taking turns")
+    out(HEADER)
     rows: list[Row] = []
     for size in measured:
         large = size > LARGE
@@ -409,15 +429,19 @@ def main() -> None:
         corpus = prepare(size, 1 if large else runs, None if large else venv)
         for scenario in [cold_builds] if large else SCENARIOS:
             for row in scenario(corpus):
-                print(line(row), flush=True)
+                out(line(row))
                 rows.append(row)
     for text in ratio_lines(rows):
-        print(text)
+        out(text)
     if os.environ.get("BENCH_IMAGES", "1") not in ("0", ""):
         for row in bench_images():
-            print(line(row), flush=True)
-    print("peak MB: the largest single process (the build, one of its workers, or Pagefind); "
-          "sum PSS: the highest sum of the proportional set sizes of all its processes.")
+            out(line(row))
+    out("peak MB: the largest single process (the build, one of its workers, or Pagefind); "
+        "sum PSS: the highest sum of the proportional set sizes of all its processes.")
+    path = report_path()
+    if path is not None:
+        write_report(path, "\n".join(table), command(os.environ), date.today())
+        print(f"recorded in {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ same results (in the same order, where results are sorted by title) and the same
 for every filter term. Filter-only results are also checked against the records.
 
 Where Pagefind itself makes a difference (a word that some parts lack entirely makes
-those parts fall back to a shorter word, see the README), the test says what still holds.
+those parts fall back to a shorter word, see docs/search.md), the test says what still holds.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dossier.core.yamltree import Tree, parse
 
 RECORD_SUFFIXES = (".md", ".yml", ".yaml")
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# Explicit limits (see README, Limits): beyond them a diagnostic, never a hang or a crash.
+# Explicit limits (see docs/security.md, Limits): beyond them a diagnostic, never a hang or a crash.
 # Real records are a few KB; Python-Markdown slows down more than linearly on some texts
 # (many links in one paragraph, thousands of footnotes), so a record is kept small.
 MAX_FILE_BYTES = 256 * 1024  # one record file

@@ -76,7 +76,7 @@ def cut(records: Sequence[Record], most: int) -> list[list[Record]]:
     """Records in title order as consecutive parts of at most `most` records each.
 
     Up to `most` records are one part: the index of such a site is a plain Pagefind
-    bundle, and searches behave exactly as with one index (see the README on where parts
+    bundle, and searches behave exactly as with one index (see docs/search.md on where parts
     differ). Beyond that, where a part ends depends on the records themselves, not on their
     positions: before a record whose URL hashes to a multiple of most/4, once the part has
     most/4 records (so parts average about most/2). An edit never moves an end; an add, a
