@@ -35,9 +35,12 @@ $(NSTAMP): tests/node/package.json tests/node/package-lock.json
 	  npm ci --prefix $(NODE) --ignore-scripts --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: accessibility and HTML validation tests will be skipped"; fi
 
+# ruff, mypy, and the layers of the package: a package imports only from those below it
+# (the contracts are in pyproject.toml; docs/architecture.md draws them).
 lint: $(TSTAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: $(TSTAMP) $(NSTAMP) lint
 	$(BIN)/python -m pytest

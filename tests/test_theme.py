@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from dossier.build import BuildOptions, build
 from dossier.cli import main
-from dossier.content.markup import nest
 from dossier.render.assets import hashed_name
 from dossier.render.renderer import THEME
+from dossier.render.templating import nest
 
 ROOT = Path(__file__).resolve().parent.parent
 T_CALL = re.compile(r"""\bt\(\s*['"]([^'"]+)['"]""")

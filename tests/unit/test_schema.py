@@ -12,9 +12,9 @@ from dossier.content.schema import (
     Schema,
     iter_values,
     json_schema,
-    parse_schema,
     walk_fields,
 )
+from dossier.content.schemafile import parse_schema
 from dossier.content.validation import FORMATS
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.yamltree import parse

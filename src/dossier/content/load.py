@@ -170,7 +170,7 @@ def load_config(site_dir: Path, base_url: str | None = None) -> SiteConfig:
 
 def load_schema(site_dir: Path, warnings: list[Diagnostic] | None = None) -> Schema:
     """Read content/schema.yml; `warnings` receives what it leaves out of the site."""
-    from dossier.content.schema import parse_schema
+    from dossier.content.schemafile import parse_schema
 
     return parse_schema(_read_yaml(site_dir, "content/schema.yml"), "content/schema.yml",
                         warnings)

@@ -13,7 +13,6 @@ import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
-from markupsafe import Markup
 
 from dossier.content.documents import slugify
 from dossier.core.urls import is_external
@@ -274,24 +273,6 @@ def _levels(prefix: str) -> int:
     of indentation before a marker."""
     marks = _MARKERS.findall(prefix)
     return len(marks) + sum(len(space.replace("\t", "    ")) // 4 for space, _ in marks)
-
-
-_ID_OR_ANCHOR_RE = re.compile(r'(?<=\s)(id="|href="#)([^"]*)"')
-_HEADING_RE = re.compile(r"<(/?)h([2-5])\b")
-
-
-def nest(html: str, prefix: str, levels: int = 1) -> Markup:
-    """Body HTML placed inside a page with other bodies: ids and #anchors get `prefix`, and
-    headings move down `levels` (h2 → h3), so several records can share one page."""
-    from dossier.render.parts import Part
-
-    meta = getattr(html, "meta", None)
-    html = _ID_OR_ANCHOR_RE.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', str.__str__(html))
-    if levels:
-        html = _HEADING_RE.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + levels)}", html)
-    if meta is None:
-        return Markup(html)
-    return Part.made(html, meta.nested(prefix))
 
 
 # A link written in raw HTML, resolved: the new value, or None to drop it.

@@ -9,6 +9,7 @@ called (a Python function) keeps its own message, with the helper's name.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,11 +18,11 @@ from typing import Any
 
 import jinja2
 import jinja2.runtime
+from markupsafe import Markup
 
-from dossier.content.markup import nest
 from dossier.core.diagnostics import Diagnostic
 from dossier.render.assets import THEME
-from dossier.render.parts import Origin, finalize, mark_safe
+from dossier.render.parts import Origin, Part, finalize, mark_safe
 
 # What Jinja's Context.call makes of a StopIteration raised by a function it calls: an
 # empty value, whose error then names neither the function nor its template line.
@@ -153,3 +154,19 @@ def _innermost(tb: TracebackType | None) -> tuple[str | None, int, list[CodeType
 
 
 _ANONYMOUS = ("<lambda>", "<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>")
+
+
+_ID_OR_ANCHOR_RE = re.compile(r'(?<=\s)(id="|href="#)([^"]*)"')
+_HEADING_RE = re.compile(r"<(/?)h([2-5])\b")
+
+
+def nest(html: str, prefix: str, levels: int = 1) -> Markup:
+    """Body HTML placed inside a page with other bodies: ids and #anchors get `prefix`, and
+    headings move down `levels` (h2 → h3), so several records can share one page."""
+    meta = getattr(html, "meta", None)
+    html = _ID_OR_ANCHOR_RE.sub(lambda m: f'{m[1]}{prefix}{m[2]}"', str.__str__(html))
+    if levels:
+        html = _HEADING_RE.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + levels)}", html)
+    if meta is None:
+        return Markup(html)
+    return Part.made(html, meta.nested(prefix))
