@@ -11,8 +11,9 @@ import click
 
 from dossier import __version__
 from dossier.authoring.editor import SCHEMA_DIR
-from dossier.build import STAGES, BuildOptions, BuildResult, build, check, load_schema
+from dossier.build import STAGES, BuildOptions, BuildResult, build, check
 from dossier.content.documents import SLUG_RE, slugify
+from dossier.content.load import load_schema
 from dossier.content.settings import BASE_URL_PATTERN
 from dossier.core.diagnostics import (
     Diagnostic,

@@ -19,7 +19,6 @@ from typing import Any
 
 import yaml
 
-from dossier.build import load_schema
 from dossier.content.documents import (
     SLUG_RE,
     Document,
@@ -28,6 +27,7 @@ from dossier.content.documents import (
     slugify,
     split_front_matter,
 )
+from dossier.content.load import load_schema
 from dossier.content.records import coerce, validate
 from dossier.content.schema import DRAFT_FIELD, MEDIA_TYPES, Collection, Field
 from dossier.core.diagnostics import Diagnostic, DossierError, errors, suggest

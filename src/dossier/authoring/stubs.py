@@ -19,8 +19,8 @@ from dossier.authoring.editor import (
     write_schemas,
     write_vscode_settings,
 )
-from dossier.build import load_schema
 from dossier.content.documents import RECORD_SUFFIXES, collection_files, record_slug
+from dossier.content.load import load_schema
 from dossier.content.schema import Collection, Field, Schema
 from dossier.core.diagnostics import Diagnostic, DossierError
 

@@ -22,8 +22,9 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import watchfiles
 
-from dossier.build import BuildOptions, BuildResult, load_config
+from dossier.build import BuildOptions, BuildResult
 from dossier.content.documents import is_ignored
+from dossier.content.load import load_config
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.urls import base_path
 from dossier.render.assets import THEME
