@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from conftest import ROOT
-from dossier.build import load_schema
+from dossier.build import STAGES, load_schema
 from dossier.cli import main
 from dossier.content.roles import COLLECTION_ROLES, FIELD_ROLES, TERM_ROLES
 from dossier.content.schema import Field
@@ -27,8 +27,8 @@ README = ROOT / "README.md"
 # Pages and headings written on other branches: a link to one is allowed while it is
 # missing here. Remove an entry once it is merged (from then on it is checked anyway).
 PENDING = {
-    "docs/architecture.md",  # the architecture page
     "docs/hosting.md#where-dossier-writes",  # the section that lists what a build writes
+    "tests/README.md",  # where a test goes
 }
 
 
@@ -175,3 +175,37 @@ def test_every_relative_link_leads_to_a_file_and_heading_that_exist() -> None:
                     and f"{rel}#{anchor}" not in PENDING:
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert broken == []
+
+
+ARCHITECTURE = DOCS / "architecture.md"
+PACKAGE = ROOT / "src" / "dossier"
+
+
+def test_the_architecture_page_lists_the_stages_in_the_order_the_pipeline_runs_them() -> None:
+    page = ARCHITECTURE.read_text()
+    table = re.findall(r"^\| `([a-z ]+)` \|", page, re.M)
+    assert tuple(table) == STAGES
+    pipeline = (PACKAGE / "build" / "pipeline.py").read_text()
+    assert tuple(re.findall(r'r\.stage\("([a-z ]+)"\)', pipeline)) == STAGES
+
+
+def _drawn_layers(page: str) -> list[set[str]]:
+    """The packages of the layer drawing, top first; siblings share a line."""
+    drawing = page.split("## The packages and their layers")[1].split("```")[1]
+    layers = []
+    for line in drawing.strip().splitlines():
+        names = re.findall(r"(?:^|│)\s*([a-z]+)(?:/|\.py)", line.split("  ", 1)[0]
+                           if "│" not in line else line.split("   ")[0])
+        layers.append({f"dossier.{n}" for n in names})
+    return layers
+
+
+def test_the_architecture_page_draws_the_layers_that_make_lint_checks() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"]
+                    if c["type"] == "layers")
+    checked = [{n.strip() for n in layer.split("|")} for layer in contract["layers"]]
+    drawn = _drawn_layers(ARCHITECTURE.read_text())
+    assert drawn == [{"dossier.cli"}, *checked[1:]]
+    packages = {f"dossier.{d.name}" for d in PACKAGE.iterdir() if (d / "__init__.py").is_file()}
+    assert set().union(*checked) - {"dossier.cli"} == packages
