@@ -94,6 +94,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     unchanged: bool = False  # nothing to write: the previous output is still right
     search: SearchStats | None = None
+    notices: list[str] = field(default_factory=list)  # how it wrote, when not as it should
 
 
 def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
@@ -121,7 +122,9 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
                 before = cache.complete(before)
         standby = Standby(before.changed, before.removed, cache.standby_unknown) \
             if before is not None and before.standby else None
-        with OutputFolder(out, standby, cache.standby_unknown) as folder:
+        # The lock and the trees live in the cache's private folder, never beside `out`.
+        with OutputFolder(out, standby, cache.standby_unknown, cache.private_folder,
+                          keep=options.cache) as folder:
             if found:
                 folder.stats = found  # read by the up-to-date check: not twice
             result, update = _generate(site_dir, options, folder, timings, cache, before,
@@ -134,6 +137,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     finally:
         cache.close()
     result.files, result.changed, result.removed = stats.written, stats.changed, stats.removed
+    result.notices = folder.notices
     result.out, result.seconds = out, time.perf_counter() - started
     return result
 
