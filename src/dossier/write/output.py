@@ -427,8 +427,10 @@ class OutputFolder:
             return None
 
     def _lock(self, private: Path | None) -> None:
-        """One build at a time per output folder. The lock is a file in the private folder;
-        without one, the output's parent folder itself is locked (that creates nothing)."""
+        """One build at a time per output folder. The lock is a file in the private folder
+        (so it keeps apart the builds of one site; two sites that publish into one output
+        folder at the same moment are not kept apart); without a private folder, the
+        output's parent folder itself is locked (that creates nothing beside it)."""
         try:
             if private is not None:
                 self._lock_fd = os.open(private / "lock", os.O_CREAT | os.O_RDWR, 0o600)
