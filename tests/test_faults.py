@@ -22,6 +22,7 @@ from click.testing import CliRunner
 
 from conftest import generated_site
 from dossier.cli import main
+from dossier.incremental.cache import BuildCache
 from dossier.write import output
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
@@ -39,8 +40,19 @@ def digests(folder: Path) -> dict[str, str]:
 
 
 def leftovers(parent: Path) -> list[str]:
-    return sorted(p.name for p in parent.iterdir()
-                  if p.name.startswith((".build.tmp-", ".build.old-")))
+    """What a build made beside its output folder `build` (there should be nothing)."""
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(".build."))
+
+
+def private(site: Path, out: Path | None = None) -> Path:
+    """The output folder's private folder in the build cache (lock, trees)."""
+    return BuildCache(site, out or site / "build").private
+
+
+def trees(site: Path) -> list[str]:
+    """Trees of killed builds in the private folder."""
+    return sorted(p.name for p in private(site).iterdir()
+                  if p.name.startswith(("tmp-", "old-")))
 
 
 def dossier_build(site: Path, *args: str) -> subprocess.Popen[bytes]:
@@ -72,7 +84,7 @@ def kill_when(process: subprocess.Popen[bytes], moment: Callable[[], bool]) -> b
 
 def lock_is_free(site: Path) -> bool:
     """The output folder's lock can be taken: no process of the killed build survives."""
-    fd = os.open(site / ".build.lock", os.O_RDWR)
+    fd = os.open(private(site) / "lock", os.O_RDWR)
     try:
         for _ in range(200):
             try:
@@ -107,7 +119,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_site(tmp_path: P
     seen: list[dict[str, str]] = []  # build/ after each kill
 
     def written(process: subprocess.Popen[bytes], share: float) -> Callable[[], bool]:
-        folder = site / f".build.tmp-{process.pid}"
+        folder = private(site) / f"tmp-{process.pid}"
         return lambda: folder.is_dir() and file_count(folder) >= share * len(old)
 
     for share, how in ((0.02, ()), (0.5, ("--no-cache",))):
@@ -117,7 +129,8 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_site(tmp_path: P
         seen.append(digests(out))
         if out.stat().st_ino == old_inode:  # not swapped yet: must be the old site
             assert seen[-1] == old, f"killed at {share:.0%}, build/ is not the old site"
-            assert leftovers(site), "the killed build's temporary folder should be there"
+            assert trees(site), "the killed build's temporary folder should be there"
+        assert leftovers(site) == []
 
     process = dossier_build(site)
     kill_when(process, lambda: out.stat().st_ino != old_inode)  # just swapped
@@ -131,6 +144,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_site(tmp_path: P
     assert seen[-1] == new  # the killed build had put the whole new site in place
     assert all(state in (old, new) for state in seen)
     assert leftovers(site) == []
+    assert trees(site) == []
     assert list((site / ".dossier-cache").glob("*.tmp-*")) == []
 
 
@@ -144,7 +158,7 @@ def test_a_build_killed_while_it_updates_the_standby_leaves_the_old_site(
     assert finish(dossier_build(site)) == (0, "")
     edit_projects(site)
     assert finish(dossier_build(site)) == (0, "")  # now there is a standby tree
-    standby = site / ".build.standby"
+    standby = private(site) / "standby"
     assert standby.is_dir()
     old = digests(out)
     # An organisation: its export was the same in the last two builds, so the standby
@@ -169,7 +183,8 @@ def test_a_build_killed_while_it_updates_the_standby_leaves_the_old_site(
 
 
 def test_a_second_build_of_the_same_folder_is_refused_while_one_runs(base_site: Path) -> None:
-    lock = os.open(base_site / ".build.lock", os.O_CREAT | os.O_RDWR)
+    folder = BuildCache(base_site, base_site / "build").private_folder()
+    lock = os.open(folder / "lock", os.O_CREAT | os.O_RDWR)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = CliRunner().invoke(main, ["build", str(base_site)])
@@ -269,8 +284,8 @@ def test_a_read_only_filesystem_is_a_clear_error(
     # --no-cache: an unchanged site is otherwise up to date and needs no writing at all.
     result = CliRunner().invoke(main, ["build", str(base_site), "--no-cache"])
     assert result.exit_code == 1
-    assert result.stderr.splitlines()[0] == (f"{base_site / 'build'}:1:1: error: cannot write "
-                                             "beside the output folder: Read-only file system")
+    assert result.stderr.splitlines()[0] == (f"{base_site / 'build'}:1:1: error: cannot lock "
+                                             "the output folder: Read-only file system")
     assert digests(base_site / "build") == before
 
 

@@ -71,7 +71,8 @@ def main() -> None:
               help="Worker processes for rendering (default: one per CPU).")
 @click.option("--profile", is_flag=True, help="Print where the time went, per stage.")
 @click.option("--no-cache", is_flag=True,
-              help="Build everything from scratch (ignore and do not update .dossier-cache/).")
+              help="Build everything from scratch (do not read or update what .dossier-cache/ "
+                   "remembers).")
 @click.option("--no-search", "no_search", is_flag=True, help="Skip the search index.")
 @click.option("--search-part-size", type=click.IntRange(min=1),
               default=BuildOptions.search_part_size, show_default=True,
@@ -93,6 +94,9 @@ def build_command(site: Path, out: Path | None, base_url: str | None, drafts: bo
                    "changed", err=True)
         sys.exit(1)
     _print_diagnostics(result.warnings, quiet)
+    if not quiet:
+        for notice in result.notices:
+            click.echo(f"notice: {notice}", err=True)
     if profile:
         click.echo(_profile_table(result.timings))
     if not quiet:

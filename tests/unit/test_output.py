@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
 import pytest
 
 from dossier.core.diagnostics import DossierError
+from dossier.write import output
 from dossier.write.output import MARKER, MemoryOutput, OutputFolder, WriteStats, safe_relpath
 
 SITE = {"index.html": b"<p>home</p>", "projecten/tussen-in/index.html": b"<p>project</p>",
@@ -207,3 +209,71 @@ def test_output_under_a_file_is_a_diagnostic_not_a_traceback(tmp_path: Path) -> 
         build(tmp_path / "bestand" / "build", SITE)
     [problem] = caught.value.diagnostics
     assert problem.message.startswith("cannot create output folder")
+
+
+# --- the private folder (in the build cache) --------------------------------------------
+
+def private_build(out: Path, private: Path, files: dict[str, bytes]) -> OutputFolder:
+    def make() -> Path:
+        private.mkdir(mode=0o700, exist_ok=True)
+        return private
+
+    with OutputFolder(out, private=make) as folder:
+        for rel, data in files.items():
+            folder.write(rel, data)
+        folder.commit()
+    return folder
+
+
+def test_with_a_private_folder_nothing_but_the_output_is_made_beside_it(
+        tmp_path: Path) -> None:
+    www, private = tmp_path / "www", tmp_path / "cache"
+    out = www / "databank"
+    private_build(out, private, SITE)
+    folder = private_build(out, private, {"index.html": SITE["index.html"]})
+    assert folder.notices == []
+    assert [p.name for p in www.iterdir()] == ["databank"]
+    assert not (out / "projecten").exists()
+    # The site as it was is the standby, in the private folder only.
+    assert sorted(p.name for p in private.iterdir()) == ["lock", "standby"]
+    assert (private / "standby" / "projecten" / "tussen-in" / "index.html").is_file()
+
+
+def test_a_private_folder_on_another_filesystem_keeps_no_standby(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    www, private = tmp_path / "www", tmp_path / "cache"
+    out = www / "databank"
+    private_build(out, private, SITE)
+    assert (private / "standby").is_dir() is False  # a first build has no site to keep
+    monkeypatch.setattr(output, "_same_filesystem", lambda a, b: False)
+    folder = private_build(out, private, {"index.html": SITE["index.html"]})
+    [notice] = folder.notices
+    assert "another filesystem" in notice
+    assert [p.name for p in www.iterdir()] == ["databank"]
+    assert sorted(p.name for p in private.iterdir()) == ["lock"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "index.html"]
+    assert os.stat(out).st_mode & 0o777 == os.stat(www).st_mode & 0o777  # not 0o700
+
+
+def test_leftover_trees_in_the_private_folder_are_removed(tmp_path: Path) -> None:
+    out, private = tmp_path / "build", tmp_path / "cache"
+    private_build(out, private, SITE)
+    for name in ("tmp-123", "old-456"):
+        (private / name / "projecten").mkdir(parents=True)
+    private_build(out, private, SITE)
+    assert sorted(p.name for p in private.iterdir()) == ["lock", "standby"]
+
+
+def test_an_older_version_s_lock_beside_the_output_is_respected_then_removed(
+        tmp_path: Path) -> None:
+    out, private = tmp_path / "build", tmp_path / "cache"
+    old = tmp_path / ".build.lock"
+    fd = os.open(old, os.O_CREAT | os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(DossierError, match="another build is writing"):
+            private_build(out, private, SITE)
+    finally:
+        os.close(fd)
+    private_build(out, private, SITE)
+    assert [p.name for p in tmp_path.iterdir() if p.name != "cache"] == ["build"]

@@ -39,6 +39,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     unchanged: bool = False  # nothing to write: the previous output is still right
     search: SearchStats | None = None
+    notices: list[str] = field(default_factory=list)  # how it wrote, when not as it should
 
 
 @dataclass

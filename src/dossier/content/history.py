@@ -186,7 +186,7 @@ def _save(path: Path, head: str, dates: Mapping[str, str]) -> None:
     tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
     try:
         if not path.parent.is_dir():
-            path.parent.mkdir()
+            path.parent.mkdir(mode=0o700)  # private, as the build cache is
             (path.parent / ".gitignore").write_text("*\n")  # as the build cache writes it
         tmp.write_text(json.dumps({"format": _FORMAT, "head": head, "dates": dates},
                                   ensure_ascii=False, sort_keys=True), "utf-8",

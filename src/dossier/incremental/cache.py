@@ -1,8 +1,11 @@
 """The build cache: what a build remembers between runs, behind one small interface.
 
-It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is always safe,
-the next build is then a full one), in one SQLite file (`cache-N.sqlite`, N its format)
-that the build and its worker processes share:
+It lives in `SITE/.dossier-cache/` (outside the output folder; deleting it is always safe
+when no build runs, the next build is then a full one). It is private: it holds the text
+of every record (drafts and removed ones too) and the site as it was before the last
+build, so it is made owner-only (0700) and its SQLite files are readable by the owner
+alone. One SQLite file (`cache-N.sqlite`, N its format) is shared by the build and its
+worker processes:
 
 - documents: every valid record file by path, with the stat of the file it came from; a
   file whose size, mtime and inode are unchanged is not read, parsed or validated again;
@@ -11,9 +14,12 @@ that the build and its worker processes share:
   and wrote, what each output file read of the model (deps.py), and the state of the
   standby tree (output.py);
 
-and, in `search.sqlite`, the search entries (searchstore.py). Everything is only trusted
-under the same `generation`: a hash of the generator's version, the schema, the templates
-and the theme, the language and address of the site and the build options.
+and, in `search.sqlite`, the search entries (searchstore.py). Per output folder there is
+also a private folder (`output-ID/`, ID a hash of the output's path relative to the site):
+the lock of its builds, the standby tree and the tree a build assembles (output.py).
+Everything is only trusted under the same `generation`: a hash of the generator's
+version, the schema, the templates and the theme, the language and address of the site
+and the build options.
 
 The files are SQLite, never pickle: the cache folder sits in the site folder,
 where anyone who can propose a change to the content can also add a file, and unpickling
@@ -28,6 +34,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +87,15 @@ _DOCUMENT_TABLE = ("document (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER
 _META_TABLE = "meta (key TEXT PRIMARY KEY, value TEXT)"
 
 
+def owner_only(folder: Path) -> None:
+    """Make `folder` (its parent exists) readable by its owner alone; an existing one made
+    by an older version is closed too."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(OSError):  # not ours to change (a shared temporary folder)
+        if stat.S_IMODE(folder.stat().st_mode) & 0o077:
+            folder.chmod(0o700)
+
+
 def open_store(path: Path, *tables: str) -> sqlite3.Connection | None:
     """An SQLite file of the cache, with its tables (several processes may use it at once).
 
@@ -88,9 +104,12 @@ def open_store(path: Path, *tables: str) -> sqlite3.Connection | None:
     """
     for _ in range(2):
         try:
-            path.parent.mkdir(exist_ok=True)
+            owner_only(path.parent)
             db = sqlite3.connect(path, timeout=60, isolation_level=None,
                                  check_same_thread=False)
+            with contextlib.suppress(OSError):  # its -wal and -shm files take its mode
+                if stat.S_IMODE(path.stat().st_mode) & 0o077:
+                    path.chmod(0o600)
             try:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=OFF")
@@ -247,7 +266,17 @@ class BuildCache:
         self.documents_path = self.path  # see DocumentStore
         self.fragments_path = self.path  # see fragments.py
         self.search_path = self.folder / "search.sqlite"  # see searchstore.py
+        # The output folder's lock, standby tree and the tree a build assembles (output.py).
+        self.private = self.folder / f"output-{self.out_id}"
         self._db: sqlite3.Connection | None = None
+
+    def private_folder(self) -> Path:
+        """Make the output folder's private folder (owner-only, as the cache folder is);
+        it is used whether or not the cache is: the lock and the trees live there."""
+        owner_only(self.folder)
+        self._ignored()
+        owner_only(self.private)
+        return self.private
 
     def documents(self, schema_key: str) -> DocumentStore:
         return DocumentStore(self.documents_path if self.enabled else None, schema_key)
@@ -295,9 +324,15 @@ class BuildCache:
         if self._db is None and (create or self.path.is_file()):
             self._db = open_store(self.path, *state.TABLES)
             if self._db is not None:
-                with contextlib.suppress(OSError):
-                    (self.folder / ".gitignore").write_text("*\n")
+                self._ignored()
         return self._db
+
+    def _ignored(self) -> None:
+        """Tell git that nothing in the cache folder is content."""
+        ignore = self.folder / ".gitignore"
+        with contextlib.suppress(OSError):
+            if not ignore.is_file():
+                ignore.write_text("*\n")
 
 
 def _strings_and_ints(row: Any) -> list[Any]:

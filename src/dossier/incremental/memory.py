@@ -73,6 +73,7 @@ class Memory:
     def __init__(self, cache: BuildCache | None, key: str, schema_key: str,
                  before: Remembered | None = None, last: Remembered | None = None) -> None:
         self.cache = cache if cache is not None and cache.enabled else None
+        self.site_cache = cache  # its private folder is used even when nothing is remembered
         self.key, self.schema_key = key, schema_key
         self.before = before  # the last build, when it was built under the same key
         self.last = last  # the last build, whatever it was built under (search files)
@@ -113,6 +114,11 @@ class Memory:
         if before is None or not before.standby or self.cache is None:
             return None
         return Standby(before.changed, before.removed, self.cache.standby_unknown)
+
+    def private_folder(self) -> Path:
+        """The output folder's private folder in the cache: the lock and the trees."""
+        assert self.site_cache is not None
+        return self.site_cache.private_folder()
 
     def standby_unknown(self) -> None:
         """The standby tree is about to change: until the swap its state is unknown."""
@@ -263,8 +269,8 @@ class Memory:
         self.cache.remember(update)
 
     def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
+        if self.site_cache is not None:
+            self.site_cache.close()
 
 
 def recall(site_dir: Path, out: Path, options: BuildOptions, sources: dict[str, StatKey]

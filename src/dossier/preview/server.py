@@ -29,8 +29,8 @@ from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.urls import base_path
 from dossier.render.assets import THEME
 
-# The preview's own output folder: kept between sessions, so the build cache can reuse it
-# and a restart is quick; the lock and temporary folders of a build stay inside it too.
+# The preview's own output folder (SERVE_DIR/site): kept between sessions, so the build
+# cache can reuse it and a restart is quick. Its lock and standby are in the build cache.
 SERVE_DIR = ".dossier-serve"
 SERVICE = "/__dossier/"  # outside every site: the reload script and its event stream
 EVENTS = SERVICE + "events"
