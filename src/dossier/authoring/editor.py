@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dossier.content.schema import FILE_TITLE, Collection, Field, Label, Schema, json_schema
 from dossier.content.settings import SITE_SCHEMA
-from dossier.content.validation import EMAIL_RE, MONTH_RE, URL_RE
+from dossier.content.validation import BROWSER_PATTERNS
 
 SCHEMA_DIR = ".schemas"  # default place of the editor schemas, relative to the site
 SETTINGS = Path(".vscode") / "settings.json"
@@ -53,20 +52,8 @@ MEDIA_SUBFIELDS = {
 
 
 
-def _for_javascript(pattern: str) -> str:
-    """A Python pattern for editors, which run it in JavaScript: no inline (?i:…), no \\"."""
-    spelled = re.sub(r"\(\?i:([a-z?]+)\)", lambda m: "".join(
-        f"[{c.upper()}{c}]" if c.isalpha() else c for c in m.group(1)), pattern)
-    return spelled.replace('\\"', '"')
-
-
 # The build checks these formats in Python (validation.py); editors get the same patterns.
-_PATTERNS = {
-    "dossier-date": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
-    "dossier-month": _for_javascript(MONTH_RE.pattern),
-    "dossier-url": _for_javascript(URL_RE.pattern),
-    "dossier-email": _for_javascript(EMAIL_RE.pattern),
-}
+_PATTERNS = {f"dossier-{kind}": pattern for kind, pattern in BROWSER_PATTERNS.items()}
 
 
 def describe(f: Field, schema: Schema) -> str:

@@ -45,6 +45,7 @@ MEDIA_FIELDS: dict[str, dict[str, Any]] = {
               IMAGE_CAPTION: _TEXT},
     "file": {FILE_NAME: _FILE_NAME, FILE_TITLE: _TEXT},
 }
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()\-]{5,}$"
 MEDIA_REQUIRED = {"image": [FILE_NAME], "file": [FILE_NAME, FILE_TITLE]}
 
 
@@ -77,6 +78,7 @@ class Field:
     role: str = ""  # what the theme and the outputs need it for (roles.py)
     # How the records it names call the records naming them through it ("Voert uit").
     reverse_label: Label | None = None
+    description: str = ""  # help for editors, from schema.yml's `description`
 
     def role_field(self, role: str) -> Field | None:
         """The subfield of an object that plays `role` (a publication's title), if any."""
@@ -240,7 +242,7 @@ def _field_schema(f: Field, schema: Schema, lang: str) -> dict[str, Any]:
     elif t == "year":
         base.update(type="integer", minimum=1000, maximum=2999)
     elif t == "phone":
-        base.update(type="string", pattern=r"^\+?[0-9][0-9 ()\-]{5,}$")
+        base.update(type="string", pattern=PHONE_PATTERN)
     elif t == "ref":
         base.update(type="string", pattern=SLUG_RE.pattern)
     elif t == "enum":

@@ -127,6 +127,7 @@ def _field(name: str, raw: dict[str, Any]) -> Field:
         order=tuple(raw.get("order", ())),
         role=raw.get("role", ""),
         reverse_label=_label(raw["reverse_label"], name) if "reverse_label" in raw else None,
+        description=raw.get("description", ""),
     )
 
 

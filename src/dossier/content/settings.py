@@ -17,6 +17,8 @@ from dossier.core.yamltree import Tree
 # content page the home page introduces.
 PUBLISHER_KEY = "uitgever"
 INTRO_KEY = "introductie"
+# site.yml's key that asks for the web editor under admin/ (outputs/admin.py).
+ADMIN_KEY = "beheer"
 BASE_URL_PATTERN = r"^https?://[^\s/\"'<>\\`{}|^]+(/[^\s\"'<>\\`{}|^]*)?/$"
 
 SITE_SCHEMA: dict[str, Any] = {
@@ -36,6 +38,7 @@ SITE_SCHEMA: dict[str, Any] = {
         "per_pagina": {"type": "integer", "minimum": 1, "maximum": 1000},
         INTRO_KEY: {"type": "string", "pattern": SLUG_RE.pattern,
                     "x-expected": "the slug of a content page"},
+        ADMIN_KEY: {"type": "boolean", "x-expected": "true or false"},
         "menu": {
             "type": "array",
             "items": {
@@ -69,6 +72,7 @@ class SiteConfig:
     page_size: int = 20
     intro: str = ""  # slug of the content page introduced on the home page
     menu: tuple[MenuItem, ...] = ()
+    admin: bool = False  # write the web editor under admin/ (docs/admin.md)
     positions: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
 
     def position(self, key: str) -> tuple[int, int]:
@@ -94,5 +98,6 @@ def parse_config(tree: Tree, rel_path: str, base_url: str | None = None) -> Site
         page_size=raw.get("per_pagina", 20),
         intro=raw.get(INTRO_KEY, ""),
         menu=tuple(MenuItem(m["titel"], m["pad"]) for m in raw.get("menu", [])),
+        admin=raw.get(ADMIN_KEY, False),
         positions={str(k[0]): v for k, v in tree.positions.items() if len(k) == 1},
     )

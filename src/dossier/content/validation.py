@@ -24,6 +24,22 @@ URL_RE = re.compile(r"^((?i:https?)://[^\s/?#<>\"']+\.[^\s/?#<>\"']+(?:[/?#][^\s
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
+def for_javascript(pattern: str) -> str:
+    """A Python pattern for editors, which run it in JavaScript: no inline (?i:…), no \\"."""
+    spelled = re.sub(r"\(\?i:([a-z?]+)\)", lambda m: "".join(
+        f"[{c.upper()}{c}]" if c.isalpha() else c for c in m.group(1)), pattern)
+    return spelled.replace('\\"', '"')
+
+
+# The checks above as patterns for tools that run in a browser or an editor, by field type.
+BROWSER_PATTERNS = {
+    "date": r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$",
+    "month": for_javascript(MONTH_RE.pattern),
+    "url": for_javascript(URL_RE.pattern),
+    "email": for_javascript(EMAIL_RE.pattern),
+}
+
+
 def _is_date(value: object) -> bool:
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         return False

@@ -15,6 +15,7 @@ from dossier.core import deps
 from dossier.core.deps import Dep
 from dossier.core.urls import output_path
 from dossier.model.site import Site
+from dossier.outputs.admin import admin_files
 from dossier.outputs.feeds import discovery_files
 from dossier.outputs.opendata import (
     collection_file_names,
@@ -50,7 +51,8 @@ class Job:
 
 
 def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
-    """Pages, static files, open data, discovery files and media, in a stable order."""
+    """Pages, static files, open data, discovery files, the web editor and media, in a
+    stable order."""
     jobs = [Job(output_path(p.url), "page", page=p) for p in pages]
     for rel, data in assets.files(assets.collect(site_dir)):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
@@ -64,6 +66,9 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
                     produce=lambda: to_json(datapackage(site)).encode()))
     for rel, data in discovery_files(site, pages):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
+    if site.config.admin:  # the web editor, when site.yml asks for it
+        jobs += [Job(rel, "file", produce=partial(bytes, data))
+                 for rel, data in admin_files(site.schema, site.config)]
     # Files records refer to: made by outputs/publish.py, never by `produce`.
     jobs += [Job(rel, "media") for rel, _ in site.media.outputs()]
     return jobs

@@ -1,0 +1,231 @@
+"""The web editor under admin/ (docs/admin.md): Decap CMS's configuration made from
+schema.yml agrees with it field by field, and the build publishes the editor only when
+site.yml asks, with nothing fetched from another host and no way to write."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import ROOT, SITES
+from dossier.cli import main
+from dossier.content.load import load_config, load_schema
+from dossier.content.schema import (
+    DRAFT_FIELD,
+    FILE_NAME,
+    FILE_TITLE,
+    IMAGE_ALT,
+    Field,
+    Schema,
+    walk_fields,
+)
+from dossier.outputs.admin import BODY, admin_config, admin_page, config_text
+from test_roles import rename_projects
+
+# The widget each scalar type becomes.
+WIDGET = {"string": "string", "text": "text", "date": "datetime", "month": "string",
+          "year": "number", "url": "string", "email": "string", "phone": "string",
+          "enum": "select", "ref": "relation", "object": "object", "image": "object",
+          "file": "object"}
+
+
+def renamed_example(tmp_path: Path) -> Path:
+    site = tmp_path / "renamed"
+    site.mkdir()
+    shutil.copytree(ROOT / "content", site / "content")
+    rename_projects(site)
+    return site
+
+
+def english_site(tmp_path: Path) -> Path:
+    site = tmp_path / "english"
+    shutil.copytree(SITES / "english-schema", site)
+    return site
+
+
+@pytest.fixture(params=["example", "renamed", "english"])
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    return {"example": lambda: ROOT, "renamed": lambda: renamed_example(tmp_path),
+            "english": lambda: english_site(tmp_path)}[request.param]()
+
+
+def check_field(f: Field, widget: dict[str, Any], schema: Schema, lang: str,
+                optional: bool) -> None:
+    """One widget against its field declaration: name, label, kind, required, terms."""
+    assert widget["name"] == f.name
+    assert widget["label"] == f.label(lang)
+    assert widget["required"] is (f.required and not optional), f.name
+    if f.type == "list":
+        assert f.items is not None
+        check_list(f.items, widget, schema, lang)
+    else:
+        check_kind(f, widget, schema, lang, optional or not f.required)
+
+
+def check_kind(f: Field, widget: dict[str, Any], schema: Schema, lang: str,
+               optional: bool) -> None:
+    assert widget["widget"] == WIDGET[f.type], f.name
+    if f.type == "enum":
+        assert widget["multiple"] is False
+        check_options(f, widget, schema, lang)
+    elif f.type == "ref":
+        assert widget["multiple"] is False
+        check_relation(f, widget, schema)
+    elif f.type == "object":
+        assert [w["name"] for w in widget["fields"]] == [sub.name for sub in f.fields]
+        for sub, w in zip(f.fields, widget["fields"], strict=True):
+            check_field(sub, w, schema, lang, optional)
+    elif f.type in ("image", "file"):
+        check_media(f.type, widget["fields"], optional)
+    elif f.type in ("month", "url", "email", "phone"):
+        assert widget["pattern"][0].startswith("^")
+
+
+def check_list(item: Field, widget: dict[str, Any], schema: Schema, lang: str) -> None:
+    if item.type == "enum":
+        assert widget["widget"] == "select" and widget["multiple"] is True
+        check_options(item, widget, schema, lang)
+    elif item.type == "ref":
+        assert widget["widget"] == "relation" and widget["multiple"] is True
+        check_relation(item, widget, schema)
+    elif item.type == "object":
+        assert widget["widget"] == "list"
+        assert [w["name"] for w in widget["fields"]] == [sub.name for sub in item.fields]
+        for sub, w in zip(item.fields, widget["fields"], strict=True):
+            check_field(sub, w, schema, lang, optional=False)  # an item is added on purpose
+    elif item.type in ("image", "file"):
+        assert widget["widget"] == "list"
+        check_media(item.type, widget["fields"], optional=False)
+    else:
+        assert widget["widget"] == "list"
+        check_kind(item, widget["field"], schema, lang, optional=False)
+
+
+def check_options(f: Field, widget: dict[str, Any], schema: Schema, lang: str) -> None:
+    """Every term is an option, labelled in the site's language, and nothing else is."""
+    assert widget["options"] == [{"label": t.label(lang), "value": t.key}
+                                 for t in schema.terms(f.vocabulary)]
+
+
+def check_relation(f: Field, widget: dict[str, Any], schema: Schema) -> None:
+    title = schema.collection(f.collection).title_field
+    assert widget["collection"] == f.collection
+    assert widget["value_field"] == "{{slug}}"
+    assert widget["search_fields"] == [title] and widget["display_fields"] == [title]
+
+
+def check_media(kind: str, fields: list[dict[str, Any]], optional: bool) -> None:
+    by_name = {w["name"]: w for w in fields}
+    assert by_name[FILE_NAME]["widget"] == ("image" if kind == "image" else "file")
+    assert by_name[FILE_NAME]["required"] is not optional
+    if kind == "image":
+        assert by_name[IMAGE_ALT]["widget"] == "string"
+        assert by_name[IMAGE_ALT]["required"] is False  # not when decorative; the build checks
+    else:
+        assert by_name[FILE_TITLE]["required"] is not optional
+
+
+def test_the_config_agrees_with_the_schema_field_by_field(site: Path) -> None:
+    schema, config = load_schema(site), load_config(site)
+    data = yaml.safe_load(config_text(admin_config(schema, config)))
+    assert data["locale"] == config.lang
+    assert [c["name"] for c in data["collections"]] == [c.name for c in schema.collections]
+    for collection, cms in zip(schema.collections, data["collections"], strict=True):
+        assert cms["folder"] == f"content/{collection.name}"
+        assert cms["label"] == collection.label(config.lang)
+        assert cms["identifier_field"] == collection.title_field
+        assert cms["format"] == "yaml-frontmatter" and cms["extension"] == "md"
+        widgets = cms["fields"]
+        assert [w["name"] for w in widgets] == [f.name for f in collection.fields] + [
+            DRAFT_FIELD, BODY]
+        for f, widget in zip(collection.fields, widgets[:-2], strict=True):
+            check_field(f, widget, schema, config.lang, optional=False)
+        assert widgets[-1]["widget"] == "markdown"
+
+
+def test_records_that_references_name_stay_files_so_relations_store_their_slug() -> None:
+    """Decap calls a folder's record `<slug>/index`, which is no slug: a collection that a
+    relation points to gets its new records as `<slug>.md`, the others as folders."""
+    schema, config = load_schema(ROOT), load_config(ROOT)
+    paths = {c["name"]: c.get("path") for c in admin_config(schema, config)["collections"]}
+    targets = {f.collection for c in schema.collections
+               for _, f in walk_fields(c.fields, ()) if f.type == "ref"}
+    assert targets == {"dossiers", "organisaties"}
+    assert {name for name, path in paths.items() if path is None} == targets
+    assert {path for name, path in paths.items() if name not in targets} == {"{{slug}}/index"}
+
+
+def test_a_build_writes_no_local_backend_and_no_write_endpoint() -> None:
+    data = admin_config(load_schema(ROOT), load_config(ROOT))
+    assert "local_backend" not in data
+    assert data["backend"] == {"name": "test-repo"}  # in the browser only: nothing is saved
+    local = admin_config(load_schema(ROOT), load_config(ROOT), local=True)
+    assert "local_backend" in local  # the place `dossier serve` will use
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.policy = ""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        self.links += [v for k, v in attrs if k in ("src", "href") and v]
+        if found.get("http-equiv") == "Content-Security-Policy":
+            self.policy = found.get("content") or ""
+
+
+def _build(site: Path) -> Path:
+    result = CliRunner().invoke(main, ["build", str(site), "--no-search", "--quiet"])
+    assert result.exit_code == 0, result.output
+    return site / "build"
+
+
+def test_the_build_publishes_the_editor_only_when_site_yml_asks(example_site: Path) -> None:
+    out = _build(example_site)
+    assert not (out / "admin").exists()
+    public_policy = _Links()
+    public_policy.feed((out / "index.html").read_text("utf-8"))
+
+    settings = example_site / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8") + "beheer: true\n", "utf-8")
+    out = _build(example_site)
+    assert sorted(p.name for p in (out / "admin").iterdir()) == [
+        "LICENSE", "config.yml", "decap-cms.js", "decap-cms.js.LICENSE.txt", "index.html"]
+    page = _Links()
+    page.feed((out / "admin" / "index.html").read_text("utf-8"))
+    assert page.links == ["config.yml", "decap-cms.js"]
+    assert "default-src 'none'" in page.policy and "http" not in page.policy
+    # The public pages keep their own, stricter policy.
+    again = _Links()
+    again.feed((out / "index.html").read_text("utf-8"))
+    assert again.policy == public_policy.policy and "'unsafe-eval'" not in again.policy
+    config = (out / "admin" / "config.yml").read_text("utf-8")
+    assert not re.search(r"https?://\w", config)  # a hint may say "begint met https://"
+    assert "local_backend" not in config and "proxy" not in config
+    bundle = (out / "admin" / "decap-cms.js").read_bytes()
+    assert bundle.startswith(b"/*! For license information please see decap-cms.js.LICENSE")
+    assert b"sourceMappingURL" not in bundle
+
+
+def test_the_page_speaks_the_site_s_language(tmp_path: Path) -> None:
+    page = admin_page(load_config(english_site(tmp_path)))
+    assert '<html lang="en">' in page and "needs JavaScript" in page
+    dutch = admin_page(load_config(ROOT))
+    assert '<html lang="nl">' in dutch and "alleen met JavaScript" in dutch
+
+
+def test_beheer_must_be_true_or_false(example_site: Path) -> None:
+    settings = example_site / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8") + "beheer: ja\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(example_site)])
+    assert result.exit_code == 1
+    assert "site.yml" in result.output and "beheer" in result.output
