@@ -57,13 +57,16 @@ GENERATOR_WORDS = {*ALL_TYPES, "type", "title", "label", "fields", "items", "rol
 EXAMPLE = "an example in a message for editors"
 ROLE = "the name of a role"
 ALLOWED: dict[str, dict[str, str]] = {
-    "titel": {"content/settings.py": "site.yml's keys", "content/schema.py": "the file type's subfield",
+    "titel": {"content/settings.py": "site.yml's keys",
+              "content/schema.py": "the file type's subfield",
               "authoring/editor.py": "the file type's subfield",
-              "outputs/opendata.py": "the open data's key for the title of a reference or document",
+              "outputs/opendata.py": "the open data's key for the title of a reference or "
+                                     "document",
               "cli.py": "the option --titel of dossier new"},
     "uitgever": {"content/settings.py": "site.yml's key for the publishing organisation",
                  "content/roles.py": "site.yml's key, in a message"},
-    "foto": {"content/schema.py": EXAMPLE, "model/media.py": EXAMPLE, "authoring/editor.py": EXAMPLE},
+    "foto": {"content/schema.py": EXAMPLE, "model/media.py": EXAMPLE,
+             "authoring/editor.py": EXAMPLE},
     "organisaties": {"content/markup.py": EXAMPLE, "render/renderer.py": EXAMPLE},
     "dossiers": {"content/roles.py": "English text in a message"},
     "bijgewerkt": {"preview/server.py": "Dutch interface text"},
@@ -73,12 +76,14 @@ ALLOWED: dict[str, dict[str, str]] = {
                "static/zoeken.js": "a variable"},
     "start": {"content/markup.py": "an attribute of <ol>", "search/pagefind.py": "English text",
               "static/zoeken.js": "a variable", "static/dossier.css": "a CSS value"},
-    "links": {"outputs/feeds.py": "English text", "content/markup.py": "the name of a Markdown extension",
+    "links": {"outputs/feeds.py": "English text",
+              "content/markup.py": "the name of a Markdown extension",
               "static/dossier.css": "a class", "templates/search.html": "a class"},
     # Roles named like the default schema's fields (the role `partners` of the field
     # `partners`): where roles are declared and asked for.
     "partners": {"content/roles.py": ROLE, "render/jsonld.py": ROLE},
-    "website": {"content/roles.py": ROLE, "render/jsonld.py": ROLE, "content/markup.py": "English text"},
+    "website": {"content/roles.py": ROLE, "render/jsonld.py": ROLE,
+                "content/markup.py": "English text"},
     "isbn": {"content/roles.py": ROLE, "templates/partials/fields.html": ROLE},
 }
 
