@@ -27,8 +27,8 @@ from dossier.incremental.cache import (
     source_stats,
     stat_key,
 )
-from dossier.incremental.state import Output as Remembered_output
 from dossier.incremental.state import Remembered, Update
+from dossier.incremental.state import RememberedOutput as Remembered_output
 from dossier.render.assets import THEME
 from dossier.write.output import MARKER, MemoryOutput, OutputFolder, Standby, WriteStats, tree_stats
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from dossier.plan.jobs import Job, SearchPlan, Side
     from dossier.render.linkcheck import Trouble
     from dossier.render.parts import Anchor
-    from dossier.render.pool import Writer
+    from dossier.render.pool import PageWriter
     from dossier.render.renderer import Renderer
     from dossier.search.index import SearchStats
 
@@ -51,7 +51,7 @@ class Output(Protocol):
     changed: int
 
     @property
-    def writer(self) -> Writer: ...
+    def writer(self) -> PageWriter: ...
 
     def record(self, rel: str, changed: bool) -> None: ...
 

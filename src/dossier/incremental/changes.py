@@ -17,7 +17,7 @@ from dossier.content.records import Record
 from dossier.content.schema import holds_refs
 from dossier.core import deps
 from dossier.core.deps import Dep, Fingerprints, dep_id, digest, unpack
-from dossier.incremental.state import Baseline, Output, pack_fields, unpack_fields
+from dossier.incremental.state import Baseline, RememberedOutput, pack_fields, unpack_fields
 from dossier.model.site import Site, facet_counts, recent, selection
 from dossier.plan.pages import Page
 
@@ -127,7 +127,7 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
     return found
 
 
-def stale(output: Output | None, found: set[int]) -> bool:
+def stale(output: RememberedOutput | None, found: set[int]) -> bool:
     """Whether an output must be made again: new, made anew every build, or it read a
     dependency that changed."""
     return output is None or not output.deps or not found.isdisjoint(unpack(output.deps))

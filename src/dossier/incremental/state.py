@@ -2,7 +2,7 @@
 
 Per output folder (named by its path relative to the site): the generation it was built
 under, the stats of the files it read, its warnings; per output file its stat and the
-dependencies its making read (changes.Output); per part and per derived dependency what
+dependencies its making read (RememberedOutput); per part and per derived dependency what
 changes.Baseline holds; the files the last build changed and removed, and whether the
 standby tree (output.py) holds the site as it was before that build.
 
@@ -56,7 +56,7 @@ StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
 
 
 @dataclass(slots=True)  # one per output file: hundreds of thousands on a large site
-class Output:
+class RememberedOutput:
     """What the last build knew of one output file."""
 
     stat: StatKey
@@ -83,7 +83,7 @@ def unpack_fields(packed: str) -> dict[str, str]:
 class Baseline:
     """The state the last build left for one output folder."""
 
-    outputs: dict[str, Output] = field(default_factory=dict)
+    outputs: dict[str, RememberedOutput] = field(default_factory=dict)
     parts: dict[int, bytes] = field(default_factory=dict)  # part's dep id → its deps
     # Per derived dependency (by id): the dependency and its value then.
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
@@ -124,7 +124,7 @@ def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembere
                             "FROM output WHERE out = ?", (out,)):
             stat = (_int(r[1]), _int(r[2]), _int(r[3]))
             ids = str(r[5])
-            outputs[str(r[0])] = Output(
+            outputs[str(r[0])] = RememberedOutput(
                 stat, _blob(r[4]), tuple(ids.split("\n")) if ids else (),
                 tuple(_anchor(a) for a in json.loads(r[6])) if r[6] else (), str(r[7] or ""))
         if everything:
@@ -173,7 +173,7 @@ class Update:
     """What a build changes in an output folder's state (only that is written)."""
 
     run: Remembered
-    outputs: dict[str, Output] = field(default_factory=dict)  # new or changed rows
+    outputs: dict[str, RememberedOutput] = field(default_factory=dict)  # new or changed rows
     gone: list[str] = field(default_factory=list)  # output files no more
     parts: dict[int, bytes] = field(default_factory=dict)
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)

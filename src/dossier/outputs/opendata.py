@@ -254,7 +254,7 @@ def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
     }
 
 
-def write_collection_files(site: Site, collection: Collection, writer: Writer,
+def write_collection_files(site: Site, collection: Collection, writer: ExportWriter,
                            wanted: set[str], before: Rows | None = None,
                            stale: Callable[[bytes], bool] | None = None
                            ) -> tuple[dict[str, bool], Rows]:
@@ -286,7 +286,7 @@ def write_collection_files(site: Site, collection: Collection, writer: Writer,
     return changed, rows
 
 
-def _write_rows(site: Site, collection: Collection, records: list[Record], writer: Writer,
+def _write_rows(site: Site, collection: Collection, records: list[Record], writer: ExportWriter,
                 wanted: set[str], old: _Previous) -> tuple[dict[str, bool], Rows]:
     json_rel, jsonl_rel, csv_rel, _ = collection_file_names(collection)
     rows = Rows()
@@ -327,7 +327,7 @@ def _write_rows(site: Site, collection: Collection, records: list[Record], write
 class _Previous:
     """The previous build's export files of a collection, to copy unchanged rows from."""
 
-    def __init__(self, writer: Writer, rels: tuple[str, str, str], before: Rows | None,
+    def __init__(self, writer: ExportWriter, rels: tuple[str, str, str], before: Rows | None,
                  stale: Callable[[bytes], bool] | None) -> None:
         self.before, self.stale = before, stale
         self.handles: list[BinaryIO] = []
@@ -370,7 +370,7 @@ class _Previous:
         self.handles = []
 
 
-class Writer(Protocol):
+class ExportWriter(Protocol):
     def put(self, rel: str, data: bytes) -> bool: ...
 
     def stream(self, rel: str) -> Stream: ...

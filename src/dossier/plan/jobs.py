@@ -26,11 +26,9 @@ from dossier.plan.pages import Page
 from dossier.render import assets
 
 if TYPE_CHECKING:
-    from dossier.render.pool import Writer
+    from dossier.render.pool import PageWriter
     from dossier.render.renderer import Renderer
     from dossier.search.index import Earlier, SearchStats
-
-Dep = tuple[str, ...]
 
 
 @dataclass
@@ -77,7 +75,7 @@ class Side:
     """What the outputs besides pages came to: per file written whether it changed, what
     it read (packed) and the derived dependencies among that; the search index."""
 
-    written: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
+    written: list[tuple[str, bool, bytes, list[deps.Dep]]] = field(default_factory=list)
     rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
     search: SearchStats | None = None
@@ -97,7 +95,7 @@ class SearchPlan:
 
 
 def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: Writer, search: SearchPlan | None,
+                 writer: PageWriter, search: SearchPlan | None,
                  rows: dict[str, Rows] | None = None,
                  stale: Callable[[bytes], bool] | None = None) -> Side:
     """Open data and the search index: they need the records, not the pages. With `rows`
@@ -149,7 +147,7 @@ class _Recorder:
     """Writes through a writer and remembers what it wrote, and the key of the part of
     the index each file belongs to (in another process, maybe)."""
 
-    writer: Writer
+    writer: PageWriter
     written: list[tuple[str, bool, str]] = field(default_factory=list)
 
     def write(self, rel: str, data: bytes, key: str) -> None:

@@ -206,7 +206,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
     parts whose entries are all the same are left as they are."""
     from dossier.build import make_renderer
     from dossier.incremental.changes import stale
-    from dossier.incremental.state import Output
+    from dossier.incremental.state import RememberedOutput
     from dossier.plan.pages import plan
     from dossier.search.index import Earlier, write_search_index
 
@@ -215,7 +215,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
         renderer = make_renderer(loaded.site, site_dir, cache)
         pages = plan(loaded.site)
         trusted = {key: made for key, made in before.made.items()
-                   if not stale(Output((0, 0, 0), made[1]), changed)}
+                   if not stale(RememberedOutput((0, 0, 0), made[1]), changed)}
         earlier = {}
         for rel, key in before.files.items():
             with contextlib.suppress(OSError):

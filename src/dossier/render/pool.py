@@ -35,7 +35,7 @@ from dossier.write.output import Stream
 T = TypeVar("T")
 
 
-class Writer(Protocol):
+class PageWriter(Protocol):
     def put(self, rel: str, data: bytes) -> bool: ...
 
     def stream(self, rel: str) -> Stream: ...
@@ -64,7 +64,7 @@ class PageResult:
 class _Job:
     renderer: Renderer
     pages: Sequence[Page]
-    writer: Writer
+    writer: PageWriter
     minify: bool = False
 
 
@@ -80,7 +80,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs: int,
+def render_pages(renderer: Renderer, pages: Sequence[Page], writer: PageWriter, jobs: int,
                  minify: bool = False) -> Iterator[tuple[int, PageResult]]:
     """Render, write and link-check every page, in `jobs` processes; yields each result
     with its page's place in `pages` as it comes (the caller keeps what it needs of it,

@@ -42,7 +42,7 @@ PARTS_FILE = f"{FOLDER}/parts.json"
 ENTRY = "pagefind-entry.json"
 
 
-class Output(Protocol):
+class IndexFolder(Protocol):
     """Where the bundle goes: a file written, or the previous build's taken over."""
 
     def write(self, rel: str, data: bytes, key: str) -> None: ...
@@ -129,7 +129,7 @@ class _Plan:
 class SearchIndex:
     """Makes the parts of one site's index and writes them (or takes them over)."""
 
-    def __init__(self, site: Site, renderer: Renderer, pages: list[Page], output: Output,
+    def __init__(self, site: Site, renderer: Renderer, pages: list[Page], output: IndexFolder,
                  store: EntryStore, trusted: Made, earlier: dict[str, Earlier]) -> None:
         self.site, self.output, self.store, self.earlier = site, output, store, earlier
         self.renderer = renderer
@@ -246,7 +246,7 @@ class SearchIndex:
         self.bytes += len(data)
 
 
-def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: Output,
+def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: IndexFolder,
                        store_path: Path | None, trusted: Made, earlier: dict[str, Earlier],
                        part_size: int) -> tuple[SearchStats, Made, list[deps.Dep]]:
     """Index the site's records in parts and write the bundle through `output`.
