@@ -19,14 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from dossier.content import history
 from dossier.content.load import build_date, load_config, load_schema, load_site
 from dossier.core.diagnostics import Diagnostic, DossierError, errors, sort_diagnostics
-from dossier.incremental.cache import (
-    BuildCache,
-    StatKey,
-    generation,
-    hash_files,
-    source_stats,
-    stat_key,
-)
+from dossier.core.hashing import hash_files
+from dossier.incremental.cache import BuildCache, StatKey, generation, source_stats, stat_key
+from dossier.incremental.entries import SqliteEntryStore
+from dossier.incremental.fragments import SqliteFragmentStore, SqlitePartStore
 from dossier.incremental.state import Remembered, Update
 from dossier.incremental.state import RememberedOutput as Remembered_output
 from dossier.render.assets import THEME
@@ -313,7 +309,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
             update.gone.append(rel)
     _finish_state(update, model, baseline, found)
     update.search = made.search_made
-    if renderer.fragments is not None and not renderer.fragments.temporary:
+    if isinstance(renderer.fragments, SqliteFragmentStore) and not renderer.fragments.temporary:
         renderer.fragments.prune(lambda: ((r.path, [r.raw_body, *_strings(r._data)])
                                           for r in site.all_records()))
     renderer.close()
@@ -428,7 +424,7 @@ def _search_plan(options: BuildOptions, cache: BuildCache | None, site: Site,
     outputs = last.baseline.outputs if last is not None else {}
     earlier = {rel: Earlier(o.key, o.stat[0], previous.get(rel) == o.stat)
                for rel, o in outputs.items() if o.key}
-    store = cache.search_path if cache is not None and cache.enabled else None
+    store = SqliteEntryStore(cache.search_path if cache is not None and cache.enabled else None)
     return SearchPlan(store, trusted, earlier, options.search_part_size)
 
 
@@ -487,7 +483,6 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
     """A Renderer with the site's templates layered over the theme's; with a build cache,
     converted Markdown is kept in it and taken from it."""
     from dossier.render import assets
-    from dossier.render.fragments import FragmentStore
     from dossier.render.renderer import Renderer, load_messages
     from dossier.render.templating import make_environment
 
@@ -495,7 +490,7 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
     messages = load_messages(site.config.lang, templates)
     fragments = None
     if cache is not None and cache.enabled:
-        fragments = FragmentStore(cache.fragments_path, _converter_settings(messages))
+        fragments = SqliteFragmentStore(cache.fragments_path, _converter_settings(messages))
     return Renderer(site, make_environment(templates), messages,
                     assets.manifest(assets.collect(site_dir)), fragments, None, site_dir)
 
@@ -510,16 +505,15 @@ def _converter_settings(messages: dict[str, str]) -> str:
 def _share_parts(renderer: Renderer, cache: BuildCache | None) -> None:
     """Stores through which forked workers share what one of them made (parts, and
     converted Markdown when the build cache is not used)."""
-    from dossier.render.fragments import FragmentStore, PartStore
-
     if renderer.fragments is None:
         scratch = Path(tempfile.mkdtemp(prefix="dossier-fragments-"))
-        renderer.fragments = FragmentStore(scratch / "fragments.sqlite",
-                                           _converter_settings(renderer.messages),
-                                           temporary=True)
+        renderer.fragments = SqliteFragmentStore(scratch / "fragments.sqlite",
+                                                 _converter_settings(renderer.messages),
+                                                 temporary=True)
+    assert isinstance(renderer.fragments, SqliteFragmentStore)
     folder = cache.folder if cache is not None and cache.enabled \
         else renderer.fragments.path.parent
-    renderer.store = PartStore.create(folder)
+    renderer.store = SqlitePartStore.create(folder)
 
 
 def _strings(value: object) -> Iterator[str]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from dossier.render.pool import PageWriter
     from dossier.render.renderer import Renderer
     from dossier.search.index import Earlier, SearchStats
+    from dossier.search.store import EntryStore
 
 
 @dataclass
@@ -85,10 +86,10 @@ class Side:
 
 @dataclass
 class SearchPlan:
-    """How to make the search index: where the entry store is, the entries the last build
+    """How to make the search index: the entry store, the entries the last build
     made that are still right, its search files, and the size of a part."""
 
-    store: Path | None
+    store: EntryStore
     trusted: dict[tuple[str, str], tuple[str, bytes]]
     earlier: dict[str, Earlier]
     part_size: int

@@ -206,6 +206,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
     parts whose entries are all the same are left as they are."""
     from dossier.build import make_renderer
     from dossier.incremental.changes import stale
+    from dossier.incremental.entries import SqliteEntryStore
     from dossier.incremental.state import RememberedOutput
     from dossier.plan.pages import plan
     from dossier.search.index import Earlier, write_search_index
@@ -222,7 +223,8 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
                 earlier[rel] = Earlier(key, (out / rel).stat().st_size, True)
         output = _SearchFiles(InPlace(out))
         _, made, _ = write_search_index(loaded.site, renderer, pages, output,
-                                        cache.search_path, trusted, earlier, part_size)
+                                        SqliteEntryStore(cache.search_path), trusted, earlier,
+                                        part_size)
         old = {p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")
                if p.is_file()}
         for rel in sorted(old - output.output.files):

@@ -20,7 +20,7 @@ from dossier.content.records import Record
 from dossier.content.schema import FILE_TITLE
 from dossier.model.images import Variant
 from dossier.model.media import Media, MediaFile
-from dossier.render.fragments import ROOT
+from dossier.render.parts import ROOT
 
 BODY_SIZES = "(max-width: 48rem) calc(100vw - 2rem), 45rem"  # images in Markdown text
 DEFAULT_WIDTH = 960  # the fallback `src` for browsers without srcset: the variant up to this

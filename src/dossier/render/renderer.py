@@ -46,7 +46,6 @@ from dossier.model.site import (
 from dossier.plan.pages import SEARCH_URL, Page
 from dossier.render import linkcheck
 from dossier.render.assets import THEME
-from dossier.render.fragments import FragmentStore, PartStore
 from dossier.render.jsonld import record_jsonld, script_json
 from dossier.render.parts import (
     ROOT,
@@ -59,6 +58,7 @@ from dossier.render.parts import (
     make_part,
 )
 from dossier.render.pictures import expand_images, media_helpers
+from dossier.render.stores import FragmentStore, PartStore
 from dossier.render.templating import template_origin, template_path
 from dossier.search.entries import selection_query
 

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from dossier.content.records import Record
 from dossier.core import deps
-from dossier.incremental.cache import hash_files
+from dossier.core.hashing import hash_files
 from dossier.model.site import Site
 from dossier.plan.pages import Page
 from dossier.render.renderer import Renderer
@@ -247,19 +247,18 @@ class SearchIndex:
 
 
 def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: IndexFolder,
-                       store_path: Path | None, trusted: Made, earlier: dict[str, Earlier],
+                       store: EntryStore, trusted: Made, earlier: dict[str, Earlier],
                        part_size: int) -> tuple[SearchStats, Made, list[deps.Dep]]:
     """Index the site's records in parts and write the bundle through `output`.
 
     `trusted`: per record, the digest of its entry and what making it read, where nothing
-    of that changed since (those entries are not made again; `store_path` is the build
-    cache's entry store, which gives their text when their part is indexed again);
+    of that changed since (those entries are not made again; `store`, the build cache's
+    entries, gives their text when their part is indexed again, and is closed here);
     `earlier`: the previous build's search files (parts whose entries are unchanged are
     taken over). Returns the figures, every record's digest and reads, and the derived
     dependencies the entries made now read.
     """
     started = time.perf_counter()
-    store = EntryStore(store_path)
     try:
         index = SearchIndex(site, renderer, pages, output, store, trusted, earlier)
         records, parts = index.write(part_size)
