@@ -135,7 +135,7 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
 
         recorder = _Recorder(writer)
         side.search, side.search_made, entries_read = write_search_index(
-            site, renderer, pages, recorder, search.store, search.trusted, search.earlier,
+            site, renderer.card_html, pages, recorder, search.store, search.trusted, search.earlier,
             search.part_size)
         derived = list(dict.fromkeys(entries_read))
         side.written += [(rel, was, b"", derived) for rel, was, _ in recorder.written]

@@ -222,7 +222,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
             with contextlib.suppress(OSError):
                 earlier[rel] = Earlier(key, (out / rel).stat().st_size, True)
         output = _SearchFiles(InPlace(out))
-        _, made, _ = write_search_index(loaded.site, renderer, pages, output,
+        _, made, _ = write_search_index(loaded.site, renderer.card_html, pages, output,
                                         SqliteEntryStore(cache.search_path), trusted, earlier,
                                         part_size)
         old = {p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")
