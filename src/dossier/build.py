@@ -29,8 +29,9 @@ from dossier.render.assets import THEME
 from dossier.write.output import MARKER, MemoryOutput, OutputFolder, Standby, WriteStats, tree_stats
 
 if TYPE_CHECKING:
-    from dossier.incremental.state import Baseline, Rows
+    from dossier.incremental.state import Baseline
     from dossier.model.site import Site
+    from dossier.outputs.opendata import Rows
     from dossier.plan.jobs import Job, SearchPlan, Side
     from dossier.render.linkcheck import Trouble
     from dossier.render.parts import Anchor

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dossier.core.diagnostics import Diagnostic
+from dossier.outputs.opendata import Rows
 
 _TABLES = (
     "run (out TEXT PRIMARY KEY, generation TEXT, sources TEXT, warnings TEXT, "
@@ -40,17 +41,6 @@ _TABLES = (
     "WITHOUT ROWID",
 )
 TABLES = tuple(f"{t}" for t in _TABLES)
-
-@dataclass
-class Rows:
-    """Where each record's row lies in a collection's export files, and what making it
-    read: the next build copies the rows whose record and references did not change."""
-
-    order: list[str] = field(default_factory=list)  # slugs, in the order of the files
-    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
-    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
-    deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
-
 
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
 

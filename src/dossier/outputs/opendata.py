@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -15,12 +16,23 @@ from dossier.content.records import Record
 from dossier.content.schema import MEDIA_TYPES, Collection, Field, Schema
 from dossier.core import deps
 from dossier.core.urls import absolute
-from dossier.incremental.state import Rows
 from dossier.model.site import Site, sort_key
 from dossier.write.output import Stream
 
 LIST_SEPARATOR = "; "
 BODY_COLUMN = "tekst"
+
+
+@dataclass
+class Rows:
+    """Where each record's row lies in a collection's export files, and what making it
+    read: the next build copies the rows whose record and references did not change (the
+    build's state keeps them, incremental/state.py)."""
+
+    order: list[str] = field(default_factory=list)  # slugs, in the order of the files
+    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
+    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
+    deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
 
 
 def _ref(site: Site, collection: str, slug: str) -> dict[str, str]:

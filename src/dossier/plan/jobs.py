@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from dossier.content.schema import Collection
 from dossier.core import deps
 from dossier.core.urls import output_path
-from dossier.incremental.state import Rows
 from dossier.model.site import Site
 from dossier.outputs.feeds import discovery_files
 from dossier.outputs.opendata import (
+    Rows,
     collection_file_names,
     datapackage,
     record_file,
