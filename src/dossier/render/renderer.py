@@ -31,6 +31,7 @@ from dossier.core.deps import Dep
 from dossier.core.diagnostics import Diagnostic, DossierError, suggest
 from dossier.core.urls import absolute, base_path, is_external, output_path
 from dossier.core.yamltree import parse
+from dossier.model.filters import selection_query
 from dossier.model.site import (
     Facet,
     FacetTerm,
@@ -60,7 +61,6 @@ from dossier.render.parts import (
 from dossier.render.pictures import expand_images, media_helpers
 from dossier.render.stores import FragmentStore, PartStore
 from dossier.render.templating import template_origin, template_path
-from dossier.search.entries import selection_query
 
 K = TypeVar("K")
 V = TypeVar("V")
