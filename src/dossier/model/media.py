@@ -36,7 +36,7 @@ from dossier.core.urls import is_external
 from dossier.core.yamltree import Path as TreePath
 from dossier.core.yamltree import Tree, dotted, parse
 from dossier.model.filekinds import IMAGE_WARN_BYTES, MAX_FILE_BYTES, Kind, Refused, sniff
-from dossier.model.images import Variant, image_key, plan_variants, probe
+from dossier.model.variants import Variant, image_key, plan_variants, probe
 
 _WINDOWS_PATH = ("\\", ":\\", ":/")
 # Where Markdown may name a file: an inline link or image, or a reference definition. Texts

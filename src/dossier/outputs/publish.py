@@ -19,8 +19,8 @@ from pathlib import Path
 from PIL import Image
 
 from dossier.core.diagnostics import Diagnostic
-from dossier.model.images import ImageCache, make_variants
 from dossier.model.media import Media, MediaFile
+from dossier.outputs.images import ImageCache, make_variants
 from dossier.render.pool import PageWriter, _die_with_parent
 
 _WORK: _Work | None = None  # set in the parent just before forking; read by the workers

@@ -18,8 +18,8 @@ from markupsafe import Markup, escape
 
 from dossier.content.records import Record
 from dossier.content.schema import FILE_TITLE
-from dossier.model.images import Variant
 from dossier.model.media import Media, MediaFile
+from dossier.model.variants import Variant
 from dossier.render.parts import ROOT
 
 BODY_SIZES = "(max-width: 48rem) calc(100vw - 2rem), 45rem"  # images in Markdown text
