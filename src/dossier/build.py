@@ -311,7 +311,7 @@ def _generate(site_dir: Path, options: BuildOptions, output: Output,
     _finish_state(update, model, baseline, found)
     update.search = made.search_made
     if isinstance(renderer.fragments, SqliteFragmentStore) and not renderer.fragments.temporary:
-        renderer.fragments.prune(lambda: ((r.path, [r.raw_body, *_strings(r._data)])
+        renderer.fragments.prune(lambda: ((r.path, [r.raw_body, *_strings(r.unrecorded_data)])
                                           for r in site.all_records()))
     renderer.close()
     result.rendered = len(to_render)
@@ -421,7 +421,7 @@ def _search_plan(options: BuildOptions, cache: BuildCache | None, site: Site,
 
     trusted = {} if baseline is None else {
         key: made for key, made in baseline.search.items()
-        if key in site._index and not stale(Remembered_output((0, 0, 0), made[1]), found)}
+        if key in site.unrecorded.index and not stale(Remembered_output((0, 0, 0), made[1]), found)}
     outputs = last.baseline.outputs if last is not None else {}
     earlier = {rel: Earlier(o.key, o.stat[0], previous.get(rel) == o.stat)
                for rel, o in outputs.items() if o.key}

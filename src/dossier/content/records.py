@@ -72,6 +72,11 @@ class Record:
         return self._data
 
     @property
+    def unrecorded_data(self) -> Mapping[str, Any]:
+        """The record's fields, read without noting a dependency (to compute one's value)."""
+        return self._data
+
+    @property
     def body(self) -> str:
         if deps.active():
             deps.note(("f", self.collection.name, self.slug, "@body"))

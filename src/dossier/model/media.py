@@ -306,7 +306,7 @@ class _Planner:
 
 def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Reference]:
     """Every reference of a record to a file: fields first, then its Markdown."""
-    for f, path, value in iter_values(_may_refer(record.collection), record._data):
+    for f, path, value in iter_values(_may_refer(record.collection), record.unrecorded_data):
         if f.type in MEDIA_TYPES and isinstance(value, dict) \
                 and isinstance(value.get("bestand"), str):
             yield _Reference(record, dotted((*path, "bestand")), value["bestand"],

@@ -48,6 +48,11 @@ class FacetTerm:
         return self._records
 
     @property
+    def unrecorded_records(self) -> Selection:
+        """The records, read without noting a dependency (to compute one's value)."""
+        return self._records
+
+    @property
     def count(self) -> int:
         deps.note(("count", *self._records.source[1:]))
         return len(self._records)
@@ -72,6 +77,11 @@ class Facet:
         return self._terms
 
     @property
+    def unrecorded_terms(self) -> list[FacetTerm]:
+        """The terms, read without noting a dependency (to compute one's value)."""
+        return self._terms
+
+    @property
     def name(self) -> str:
         return self.field.name
 
@@ -90,6 +100,20 @@ class Backlink:
 
     source: Record
     field: str
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A site's parts read without noting a dependency: for the code that plans outputs
+    and computes what a dependency reads as, never for what a page shows."""
+
+    config: SiteConfig
+    records: Mapping[str, Selection]
+    backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]]
+    facets: Mapping[str, tuple[Facet, ...]]
+    related: Mapping[tuple[str, str], tuple[Record, ...]]
+    build_date: str
+    index: Mapping[tuple[str, str], Record]  # every record by key
 
 
 class Site:
@@ -113,6 +137,8 @@ class Site:
         self._build_date = build_date  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest date
         self.media = media or Media()  # files records refer to
         self._index = {r.key: r for rs in self._records.values() for r in rs}
+        self.unrecorded = Unrecorded(config, self._records, backlinks, facets, self._related,
+                                     build_date, self._index)
 
     def with_media(self, media: Media) -> Site:
         site = object.__new__(Site)

@@ -59,7 +59,7 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
     for collection in site.schema.collections:
         jobs += [Job(rel, "export", export_of=collection)
                  for rel in collection_file_names(collection)]
-        for record in site._records.get(collection.name, ()):
+        for record in site.unrecorded.records.get(collection.name, ()):
             jobs.append(Job(f"{record.url}index.json", "file", record=True,
                             produce=partial(record_file, site, record)))
     jobs.append(Job("data/datapackage.json", "file",

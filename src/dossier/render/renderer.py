@@ -601,7 +601,7 @@ def _target(target: Record | FacetTerm | Facet | Collection | str) -> str:
 
 def _text_field(record: Record, text: str) -> str:
     """The field a text is the value of (for diagnostics: not a read of the record)."""
-    for name, value in record._data.items():
+    for name, value in record.unrecorded_data.items():
         if value == text:
             return name
     return ""
