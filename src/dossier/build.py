@@ -499,7 +499,7 @@ def make_renderer(site: Site, site_dir: Path, cache: BuildCache | None = None) -
 def _converter_settings(messages: dict[str, str]) -> str:
     """The converter's code and the one message it writes into HTML (footnote links)."""
     package = Path(__file__).parent
-    code = hash_files(package / "content" / "markup.py", package / "render" / "renderer.py")
+    code = hash_files(package / "content" / "markup.py", package / "render" / "markdown.py")
     return f"{code}\0{messages.get('footnote.back', '')}"
 
 
