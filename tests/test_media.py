@@ -21,7 +21,8 @@ from PIL import ExifTags, Image
 
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
-from dossier.model import images
+from dossier.model.variants import image_key
+from dossier.outputs import images
 
 Factory = Callable[[str], Path]
 GPS = ExifTags.IFD.GPSInfo
@@ -127,7 +128,7 @@ def test_files_in_a_shared_folder_work_as_a_new_user_first_tries(base_site: Path
     page = (base_site / "build" / "projecten" / "project-een" / "index.html").read_text()
     files = published(base_site, "bestanden")
     assert sorted(files) == sorted([
-        *(f"bestanden/foto-{images.image_key(_digest(shared / 'foto.jpg'))[:8]}-{w}.{ext}"
+        *(f"bestanden/foto-{image_key(_digest(shared / 'foto.jpg'))[:8]}-{w}.{ext}"
           for ext in ("jpg", "webp") for w in (480, 960, 1440, 1920)),
         f"bestanden/rapport-{_digest(shared / 'rapport.pdf')[:8]}.pdf"])
     assert '<a href="../../bestanden/rapport-' in page

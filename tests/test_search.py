@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from dossier.build import BuildOptions, build, load_site, make_renderer
 from dossier.cli import main
+from dossier.model.filters import filter_groups
 from dossier.plan.pages import plan
 from dossier.search import cbor as _cbor
-from dossier.search.entries import entries, filter_groups, markdown_text
+from dossier.search.entries import entries, markdown_text
 from dossier.search.pagefind import SIGNATURE, bundle, canonical
 
 

@@ -22,8 +22,9 @@ from playwright.sync_api import expect
 from browser import Visit, launch, open_page, serve
 from conftest import ROOT, generated_site
 from dossier.build import BuildOptions, build, load_site
+from dossier.model.filters import filter_value, indexed_collections, record_filters
 from dossier.model.site import Site
-from dossier.search.entries import filter_value, indexed_collections, markdown_text, record_filters
+from dossier.search.entries import markdown_text
 
 pytestmark = pytest.mark.browser
 RARE_WORD = "zeldzaamheidsonderzoek"

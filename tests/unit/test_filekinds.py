@@ -10,7 +10,8 @@ import pytest
 from PIL import Image, ImageCms
 
 from dossier.model.filekinds import KINDS, Refused, sniff
-from dossier.model.images import Header, make_variants, plan_variants
+from dossier.model.variants import Header, plan_variants
+from dossier.outputs.images import make_variants
 from dossier.render.renderer import load_messages
 
 
@@ -90,7 +91,8 @@ def test_variants_are_no_wider_than_the_original() -> None:
 
 
 def test_an_animated_gif_keeps_its_frames_and_loses_its_comment(tmp_path: Path) -> None:
-    from dossier.model.images import metadata_blocks, probe
+    from dossier.model.variants import probe
+    from dossier.outputs.images import metadata_blocks
 
     frames = [Image.new("RGB", (50, 40), (i * 80, 20, 200 - i * 60)) for i in range(3)]
     path = tmp_path / "a.gif"

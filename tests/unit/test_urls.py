@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import posixpath
+from urllib.parse import quote
 
 import pytest
 
-from dossier.core.urls import absolute, base_path, is_external, output_path, relative
+from dossier.core.urls import (
+    absolute,
+    base_path,
+    is_external,
+    output_path,
+    relative,
+    root_link_maker,
+)
 
 PAGES = ["", "404.html", "projecten/", "projecten/tussen-in/", "organisaties/al-amal/",
          "thema/jeugdzorg/", "thema/jeugdzorg/2/", "over/"]
@@ -151,3 +159,16 @@ def test_link_depends_only_on_the_page_depth() -> None:
     """Pages at one depth can share rendered fragments (menus, cards) with their links."""
     assert relative("projecten/a/", "projecten/b/") == relative("organisaties/x/", "projecten/b/")
     assert relative("", "static/x.css") == relative("404.html", "static/x.css")
+
+
+@pytest.mark.parametrize("from_url", [p for p in PAGES if p != "404.html"])
+@pytest.mark.parametrize("to_url", [*TARGETS, "projecten/tussen-in/#aanpak", "over/#doel"])
+def test_root_link_maker_writes_the_same_link_as_relative(from_url: str, to_url: str) -> None:
+    path, hash_, fragment = to_url.partition("#")
+    rel = root_link_maker(from_url, "/databank/")
+    assert rel(quote(path, safe="/.-_~%"), hash_ + fragment) == relative(from_url, to_url)
+
+
+def test_root_links_on_the_404_page_start_at_the_site_path() -> None:
+    rel = root_link_maker("404.html", "/databank/")
+    assert rel("static/dossier.css", "") == "/databank/static/dossier.css"

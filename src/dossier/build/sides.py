@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from dossier.core.deps import Dep
 from dossier.incremental.memory import SearchPlan
 from dossier.model.site import Site
 from dossier.outputs.files import Job, write_files
+from dossier.outputs.opendata import Rows
 from dossier.plan.pages import Page
-from dossier.render.pool import Background, Writer
+from dossier.render.pool import Background, PageWriter
 from dossier.render.renderer import Renderer
 from dossier.search.index import SearchStats
 
@@ -27,7 +27,7 @@ class Side:
     it read (packed) and the derived dependencies among that; the search index."""
 
     written: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
-    rows: dict[str, Any] = field(default_factory=dict)  # per collection: its export rows
+    rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
     search: SearchStats | None = None
     search_keys: dict[str, str] = field(default_factory=dict)  # per search file: its part
@@ -50,8 +50,8 @@ class Sides:
 
 
 def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: Writer, search: SearchPlan | None,
-                 rows: dict[str, Any] | None = None,
+                 writer: PageWriter, search: SearchPlan | None,
+                 rows: dict[str, Rows] | None = None,
                  stale: Callable[[bytes], bool] | None = None) -> Side:
     """Open data and the search index."""
     written = write_files(site, jobs, writer, rows, stale)
@@ -61,7 +61,7 @@ def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[J
 
         recorder = _Recorder(writer)
         side.search, side.search_made, entries_read = write_search_index(
-            site, renderer, pages, recorder, search.store, search.trusted, search.earlier,
+            site, renderer.card_html, pages, recorder, search.store, search.trusted, search.earlier,
             search.part_size)
         derived = list(dict.fromkeys(entries_read))
         side.written += [(rel, was, b"", derived) for rel, was, _ in recorder.written]
@@ -74,7 +74,7 @@ class _Recorder:
     """Writes through a writer and remembers what it wrote, and the key of the part of
     the index each file belongs to (in another process, maybe)."""
 
-    writer: Writer
+    writer: PageWriter
     written: list[tuple[str, bool, str]] = field(default_factory=list)
 
     def write(self, rel: str, data: bytes, key: str) -> None:

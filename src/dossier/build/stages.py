@@ -22,8 +22,10 @@ from dossier.content import history
 from dossier.content.load import Content, build_date, read_content, reread, validate_records
 from dossier.content.records import Record
 from dossier.core.diagnostics import Diagnostic, errors, sort_diagnostics, stop_on_errors
-from dossier.incremental.cache import StatKey, hash_files
+from dossier.core.hashing import hash_files
+from dossier.incremental.cache import StatKey
 from dossier.incremental.changes import Model
+from dossier.incremental.fragments import SqliteFragmentStore, SqlitePartStore
 from dossier.incremental.memory import Todo, strings
 from dossier.model.media import plan_media
 from dossier.model.site import Site
@@ -33,10 +35,9 @@ from dossier.outputs.files import Job, plan_jobs
 from dossier.outputs.publish import publish_media
 from dossier.plan.pages import Page, collisions, plan
 from dossier.render import assets
-from dossier.render.fragments import FragmentStore, PartStore
 from dossier.render.linkcheck import Trouble, anchor_problems, trouble_problems
 from dossier.render.parts import Anchor
-from dossier.render.pool import Writer, default_jobs, give_back_memory, render_pages
+from dossier.render.pool import PageWriter, default_jobs, give_back_memory, render_pages
 from dossier.render.renderer import Renderer, load_messages
 from dossier.render.templating import make_environment
 from dossier.write.output import OutputFolder, WriteStats
@@ -50,7 +51,7 @@ class Destination(Protocol):
     changed: int
 
     @property
-    def writer(self) -> Writer: ...
+    def writer(self) -> PageWriter: ...
 
     def record(self, rel: str, changed: bool) -> None: ...
 
@@ -248,8 +249,8 @@ def open_data_and_search(run: Run, work: Work, rendered: Rendered,
             memory.note_gone(rel)
     memory.finish(made.rows, made.search_made)
     fragments = work.renderer.fragments
-    if fragments is not None and not fragments.temporary:
-        fragments.prune(lambda: ((r.path, [r.raw_body, *strings(r._data)])
+    if isinstance(fragments, SqliteFragmentStore) and not fragments.temporary:
+        fragments.prune(lambda: ((r.path, [r.raw_body, *strings(r.unrecorded_data)])
                                  for r in work.site.all_records()))
     run.result.rendered = rendered.pages
     run.result.warnings = sort_diagnostics(run.problems)
@@ -272,7 +273,7 @@ def make_renderer(site: Site, site_dir: Path, fragments_path: Path | None = None
     messages = load_messages(site.config.lang, templates)
     fragments = None
     if fragments_path is not None:
-        fragments = FragmentStore(fragments_path, _converter_settings(messages))
+        fragments = SqliteFragmentStore(fragments_path, _converter_settings(messages))
     return Renderer(site, make_environment(templates), messages,
                     assets.manifest(assets.collect(site_dir)), fragments, None, site_dir)
 
@@ -282,16 +283,17 @@ def share_parts(renderer: Renderer, folder: Path | None) -> None:
     converted Markdown when the build cache is not used)."""
     if renderer.fragments is None:
         scratch = Path(tempfile.mkdtemp(prefix="dossier-fragments-"))
-        renderer.fragments = FragmentStore(scratch / "fragments.sqlite",
-                                           _converter_settings(renderer.messages),
-                                           temporary=True)
-    renderer.store = PartStore.create(folder or renderer.fragments.path.parent)
+        renderer.fragments = SqliteFragmentStore(scratch / "fragments.sqlite",
+                                                 _converter_settings(renderer.messages),
+                                                 temporary=True)
+    assert isinstance(renderer.fragments, SqliteFragmentStore)
+    renderer.store = SqlitePartStore.create(folder or renderer.fragments.path.parent)
 
 
 def _converter_settings(messages: dict[str, str]) -> str:
     """The converter's code and the one message it writes into HTML (footnote links)."""
     package = Path(__file__).parent.parent
-    code = hash_files(package / "content" / "markup.py", package / "render" / "renderer.py")
+    code = hash_files(package / "content" / "markup.py", package / "render" / "markdown.py")
     return f"{code}\0{messages.get('footnote.back', '')}"
 
 

@@ -72,6 +72,11 @@ class Record:
         return self._data
 
     @property
+    def unrecorded_data(self) -> Mapping[str, Any]:
+        """The record's fields, read without noting a dependency (to compute one's value)."""
+        return self._data
+
+    @property
     def body(self) -> str:
         if deps.active():
             deps.note(("f", self.collection.name, self.slug, "@body"))
@@ -104,17 +109,19 @@ class Record:
     def facet(self, name: str) -> tuple[str, ...]:
         """The term keys this record carries for one facet field."""
         self.read(name)
-        return self._facet_values().get(name, ())
+        return self.unrecorded_facet_values().get(name, ())
 
     @property
     def facets(self) -> dict[str, tuple[str, ...]]:
-        found = self._facet_values()
+        found = self.unrecorded_facet_values()
         if deps.active():
             for f in self.collection.facets:
                 self.read(f.name)
         return found
 
-    def _facet_values(self) -> dict[str, tuple[str, ...]]:
+    def unrecorded_facet_values(self) -> dict[str, tuple[str, ...]]:
+        """Every facet field's term keys, without noting the read (for the model's own
+        bookkeeping)."""
         if self._facets is None:
             found = {}
             for f in self.collection.facets:
@@ -147,9 +154,9 @@ class Record:
     def sort_key(self) -> tuple[str, str]:
         """Title as a reader sorts it (case and accents ignored), then slug."""
         self.read(self.collection.title_field)
-        return self._title_order()
+        return self.unrecorded_sort_key()
 
-    def _title_order(self) -> tuple[str, str]:
+    def unrecorded_sort_key(self) -> tuple[str, str]:
         """`sort_key` without noting the read (for the model's own bookkeeping)."""
         if self._sort_key is None:
             title = str(self._data.get(self.collection.title_field, self.slug))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
 
@@ -27,6 +28,24 @@ def relative(from_url: str, to_url: str) -> str:
     up = "../" * depth(from_url)
     rel = quote(f"{up}{path}", safe="/.-_~%") or "./"
     return f"{rel}#{fragment}" if fragment else rel
+
+
+def root_link_maker(page_url: str, prefix: str) -> Callable[[str, str], str]:
+    """How the page at `page_url` writes a link from the site root, given its quoted path
+    and its query and fragment: `relative` for paths already quoted, made once per page.
+
+    The 404 page is served at any depth, so its links start at the site's path `prefix`.
+    """
+    if page_url == "404.html":
+        return lambda qpath, suffix: prefix + qpath + suffix
+    up = "../" * depth(page_url)
+    here = quote(page_url, safe="/.-_~%")
+
+    def rel(qpath: str, suffix: str) -> str:
+        if suffix.startswith("#") and qpath == here:
+            return suffix
+        return (up + qpath or "./") + suffix
+    return rel
 
 
 def absolute(base_url: str, url: str) -> str:

@@ -9,12 +9,12 @@ worker processes:
 
 - documents: every valid record file by path, with the stat of the file it came from; a
   file whose size, mtime and inode are unchanged is not read, parsed or validated again;
-- fragments: converted Markdown (fragments.py);
+- fragments: converted Markdown (incremental/fragments.py);
 - per output folder, what its last build left (state.py): the stats of the files it read
   and wrote, what each output file read of the model (deps.py), and the state of the
   standby tree (output.py);
 
-and, in `search.sqlite`, the search entries (searchstore.py). Per output folder there is
+and, in `search.sqlite`, the search entries (incremental/entries.py). Per output folder there is
 also a private folder (`output-ID/`, ID a hash of the output's path relative to the site):
 the lock of its builds, the standby tree and the tree a build assembles (output.py).
 Everything is only trusted under the same `generation`: a hash of the generator's
@@ -55,22 +55,6 @@ StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
 def stat_key(stat: os.stat_result) -> StatKey:
     return stat.st_size, stat.st_mtime_ns, stat.st_ino
-
-
-def hash_files(*roots: Path) -> str:
-    """A hash over the names and bytes of every file under some folders."""
-    digest = hashlib.blake2b(digest_size=16)
-    for root in roots:
-        if not root.exists():
-            continue
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        inside = (root if root.is_dir() else root.parent).resolve()
-        for file in files:
-            if not file.resolve().is_relative_to(inside):
-                continue  # a link out of the site is an error of the build, never read
-            digest.update(str(file.relative_to(root.parent)).encode() + b"\0")
-            digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 def generation(*parts: str) -> str:
@@ -265,7 +249,7 @@ class BuildCache:
         self.path = self.folder / f"cache-{_FORMAT}.sqlite"
         self.documents_path = self.path  # see DocumentStore
         self.fragments_path = self.path  # see fragments.py
-        self.search_path = self.folder / "search.sqlite"  # see searchstore.py
+        self.search_path = self.folder / "search.sqlite"  # see entries.py
         # The output folder's lock, standby tree and the tree a build assembles (output.py).
         self.private = self.folder / f"output-{self.out_id}"
         self._db: sqlite3.Connection | None = None

@@ -17,14 +17,14 @@ from dossier.content.records import Record
 from dossier.content.schema import holds_refs
 from dossier.core import deps
 from dossier.core.deps import Dep, Fingerprints, dep_id, digest, unpack
-from dossier.incremental.state import Baseline, Output, pack_fields, unpack_fields
+from dossier.incremental.state import Baseline, RememberedOutput, pack_fields, unpack_fields
 from dossier.model.site import Site, facet_counts, recent, selection
 from dossier.plan.pages import Page
 
 
 def field_fingerprints(record: Record) -> dict[str, str]:
     """What each top-level field of a record is, its body and the whole record, hashed."""
-    found = {name: digest(value) for name, value in record._data.items()}
+    found = {name: digest(value) for name, value in record.unrecorded_data.items()}
     found["@body"] = digest(record.raw_body)
     found["@all"] = record.digest
     return found
@@ -42,12 +42,12 @@ class Model:
         """What a derived dependency reads as in this model."""
         site, kind = self.site, dep[0]
         if kind == "list":
-            return [r.slug for r in site._records.get(dep[1], ())]
+            return [r.slug for r in site.unrecorded.records.get(dep[1], ())]
         if kind == "back":
             return [(link.source.key, link.field)
-                    for link in site._backlinks.get((dep[1], dep[2]), ())]
+                    for link in site.unrecorded.backlinks.get((dep[1], dep[2]), ())]
         if kind == "related":
-            return [r.key for r in site._related.get((dep[1], dep[2]), ())]
+            return [r.key for r in site.unrecorded.related.get((dep[1], dep[2]), ())]
         if kind in ("terms", "members", "count"):
             return self._facet(dep)
         if kind == "counts":
@@ -56,12 +56,12 @@ class Model:
             return [(facet.name, [(c.term.key, c.count) for c in counts])
                     for facet, counts in facet_counts(site, collection, chosen, dep[2])]
         if kind == "recent":
-            return [(r.key, r._data.get(_updated(site, dep[1]))) for r in recent(
+            return [(r.key, r.unrecorded_data.get(_updated(site, dep[1]))) for r in recent(
                 site, dep[1], int(dep[2]))]
         if kind == "config":
-            return repr(getattr(site._config, dep[1], None))
+            return repr(getattr(site.unrecorded.config, dep[1], None))
         if kind == "date":
-            return site._build_date
+            return site.unrecorded.build_date
         if kind == "page":
             page = self.pages.get(dep[1])
             return signature(page) if page is not None else None
@@ -70,15 +70,17 @@ class Model:
         return ["unknown", *dep]  # a kind this version does not know: never equal
 
     def _facet(self, dep: Dep) -> Any:
-        facet = next((f for f in self.site._facets.get(dep[1], ()) if f.name == dep[2]), None)
+        facets = self.site.unrecorded.facets.get(dep[1], ())
+        facet = next((f for f in facets if f.name == dep[2]), None)
         if facet is None:
             return None
         if dep[0] == "terms":
-            return [(t.key, t.slug, t.label) for t in facet._terms]
-        term = next((t for t in facet._terms if t.key == dep[3]), None)
+            return [(t.key, t.slug, t.label) for t in facet.unrecorded_terms]
+        term = next((t for t in facet.unrecorded_terms if t.key == dep[3]), None)
         if term is None:
             return None
-        return len(term._records) if dep[0] == "count" else [r.key for r in term._records]
+        return len(term.unrecorded_records) if dep[0] == "count" \
+            else [r.key for r in term.unrecorded_records]
 
 
 def signature(page: Page) -> Any:
@@ -97,7 +99,7 @@ def signature(page: Page) -> Any:
 def changed(model: Model, baseline: Baseline) -> set[int]:
     """The ids of every dependency whose value differs from the last build's."""
     found: set[int] = set()
-    current = model.site._index
+    current = model.site.unrecorded.index
     edited: dict[str, set[str]] = {}  # per collection: the fields some record changed
     listed: set[str] = set()  # collections that gained or lost a record
     for key, (record_digest, packed_fields) in baseline.records.items():
@@ -127,7 +129,7 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
     return found
 
 
-def stale(output: Output | None, found: set[int]) -> bool:
+def stale(output: RememberedOutput | None, found: set[int]) -> bool:
     """Whether an output must be made again: new, made anew every build, or it read a
     dependency that changed."""
     return output is None or not output.deps or not found.isdisjoint(unpack(output.deps))
@@ -137,7 +139,7 @@ def record_states(site: Site, baseline: Baseline) -> dict[tuple[str, str], tuple
     """Each record's digest and field fingerprints (packed), as the next build compares
     them."""
     result = {}
-    for key, record in site._index.items():
+    for key, record in site.unrecorded.index.items():
         known = baseline.records.get(key)
         result[key] = known if known is not None and known[0] == record.digest \
             else (record.digest, pack_fields(field_fingerprints(record)))

@@ -24,24 +24,27 @@ from pathlib import Path
 from typing import Any
 
 from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.core.hashing import hash_files
 from dossier.core.options import BuildOptions
 from dossier.incremental.cache import (
     BuildCache,
     DocumentStore,
     StatKey,
     generation,
-    hash_files,
     source_stats,
     stat_key,
 )
 from dossier.incremental.changes import Model, changed, derived_values, record_states, stale
-from dossier.incremental.state import Baseline, Remembered, Rows, Update
-from dossier.incremental.state import Output as OutputRecord
+from dossier.incremental.entries import SqliteEntryStore
+from dossier.incremental.state import Baseline, Remembered, Update
+from dossier.incremental.state import RememberedOutput as OutputRecord
 from dossier.model.site import Site
 from dossier.outputs.files import Job
-from dossier.outputs.opendata import collection_file_names
+from dossier.outputs.opendata import Rows, collection_file_names
 from dossier.render.parts import Anchor, Origin
 from dossier.render.pool import PageResult
+from dossier.search.index import Earlier
+from dossier.search.store import EntryStore
 from dossier.write.output import MARKER, Standby, tree_stats
 
 
@@ -50,9 +53,9 @@ class SearchPlan:
     """How to make the search index: where the entry store is, the entries the last build
     made that are still right, its search files, and the size of a part."""
 
-    store: Path | None
+    store: EntryStore
     trusted: dict[tuple[str, str], tuple[str, bytes]]
-    earlier: dict[str, Any]  # per search file: search.index.Earlier
+    earlier: dict[str, Earlier]
     part_size: int
 
 
@@ -161,16 +164,14 @@ class Memory:
         read nothing that changed (with the state they were made under), and the search
         files of the last build of this folder, whatever it was built under (a part is
         named by the digests of its entries, so one with the same entries is the same)."""
-        from dossier.search.index import Earlier
-
         baseline = self.baseline
         trusted = {} if baseline is None else {
             key: made for key, made in baseline.search.items()
-            if site.has_record(*key) and not self.stale(todo.found)(made[1])}
+            if key in site.unrecorded.index and not self.stale(todo.found)(made[1])}
         outputs = self.last.baseline.outputs if self.last is not None else {}
         earlier = {rel: Earlier(o.key, o.stat[0], todo.previous.get(rel) == o.stat)
                    for rel, o in outputs.items() if o.key}
-        store = self.cache.search_path if self.cache is not None else None
+        store = SqliteEntryStore(self.cache.search_path if self.cache is not None else None)
         return SearchPlan(store, trusted, earlier, options.search_part_size)
 
     def intact_rows(self, site: Site, previous: dict[str, StatKey]) -> dict[str, Rows] | None:

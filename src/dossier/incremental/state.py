@@ -2,7 +2,7 @@
 
 Per output folder (named by its path relative to the site): the generation it was built
 under, the stats of the files it read, its warnings; per output file its stat and the
-dependencies its making read (changes.Output); per part and per derived dependency what
+dependencies its making read (RememberedOutput); per part and per derived dependency what
 changes.Baseline holds; the files the last build changed and removed, and whether the
 standby tree (output.py) holds the site as it was before that build.
 
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dossier.core.diagnostics import Diagnostic
+from dossier.outputs.opendata import Rows
 
 _TABLES = (
     "run (out TEXT PRIMARY KEY, generation TEXT, sources TEXT, warnings TEXT, "
@@ -41,22 +42,11 @@ _TABLES = (
 )
 TABLES = tuple(f"{t}" for t in _TABLES)
 
-@dataclass
-class Rows:
-    """Where each record's row lies in a collection's export files, and what making it
-    read: the next build copies the rows whose record and references did not change."""
-
-    order: list[str] = field(default_factory=list)  # slugs, in the order of the files
-    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
-    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
-    deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
-
-
 StatKey = tuple[int, int, int]  # size, mtime_ns, inode of a written file
 
 
 @dataclass(slots=True)  # one per output file: hundreds of thousands on a large site
-class Output:
+class RememberedOutput:
     """What the last build knew of one output file."""
 
     stat: StatKey
@@ -83,7 +73,7 @@ def unpack_fields(packed: str) -> dict[str, str]:
 class Baseline:
     """The state the last build left for one output folder."""
 
-    outputs: dict[str, Output] = field(default_factory=dict)
+    outputs: dict[str, RememberedOutput] = field(default_factory=dict)
     parts: dict[int, bytes] = field(default_factory=dict)  # part's dep id → its deps
     # Per derived dependency (by id): the dependency and its value then.
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)
@@ -124,7 +114,7 @@ def read(db: sqlite3.Connection, out: str, everything: bool = True) -> Remembere
                             "FROM output WHERE out = ?", (out,)):
             stat = (_int(r[1]), _int(r[2]), _int(r[3]))
             ids = str(r[5])
-            outputs[str(r[0])] = Output(
+            outputs[str(r[0])] = RememberedOutput(
                 stat, _blob(r[4]), tuple(ids.split("\n")) if ids else (),
                 tuple(_anchor(a) for a in json.loads(r[6])) if r[6] else (), str(r[7] or ""))
         if everything:
@@ -173,7 +163,7 @@ class Update:
     """What a build changes in an output folder's state (only that is written)."""
 
     run: Remembered
-    outputs: dict[str, Output] = field(default_factory=dict)  # new or changed rows
+    outputs: dict[str, RememberedOutput] = field(default_factory=dict)  # new or changed rows
     gone: list[str] = field(default_factory=list)  # output files no more
     parts: dict[int, bytes] = field(default_factory=dict)
     derived: dict[int, tuple[tuple[str, ...], str]] = field(default_factory=dict)

@@ -36,7 +36,7 @@ from dossier.core.urls import is_external
 from dossier.core.yamltree import Path as TreePath
 from dossier.core.yamltree import Tree, dotted, parse
 from dossier.model.filekinds import IMAGE_WARN_BYTES, MAX_FILE_BYTES, Kind, Refused, sniff
-from dossier.model.images import Variant, image_key, plan_variants, probe
+from dossier.model.variants import Variant, image_key, plan_variants, probe
 
 _WINDOWS_PATH = ("\\", ":\\", ":/")
 # Where Markdown may name a file: an inline link or image, or a reference definition. Texts
@@ -306,7 +306,7 @@ class _Planner:
 
 def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Reference]:
     """Every reference of a record to a file: fields first, then its Markdown."""
-    for f, path, value in iter_values(_may_refer(record.collection), record._data):
+    for f, path, value in iter_values(_may_refer(record.collection), record.unrecorded_data):
         if f.type in MEDIA_TYPES and isinstance(value, dict) \
                 and isinstance(value.get("bestand"), str):
             yield _Reference(record, dotted((*path, "bestand")), value["bestand"],

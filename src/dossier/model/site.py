@@ -48,6 +48,11 @@ class FacetTerm:
         return self._records
 
     @property
+    def unrecorded_records(self) -> Selection:
+        """The records, read without noting a dependency (to compute one's value)."""
+        return self._records
+
+    @property
     def count(self) -> int:
         deps.note(("count", *self._records.source[1:]))
         return len(self._records)
@@ -72,6 +77,11 @@ class Facet:
         return self._terms
 
     @property
+    def unrecorded_terms(self) -> list[FacetTerm]:
+        """The terms, read without noting a dependency (to compute one's value)."""
+        return self._terms
+
+    @property
     def name(self) -> str:
         return self.field.name
 
@@ -90,6 +100,20 @@ class Backlink:
 
     source: Record
     field: str
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A site's parts read without noting a dependency: for the code that plans outputs
+    and computes what a dependency reads as, never for what a page shows."""
+
+    config: SiteConfig
+    records: Mapping[str, Selection]
+    backlinks: Mapping[tuple[str, str], tuple[Backlink, ...]]
+    facets: Mapping[str, tuple[Facet, ...]]
+    related: Mapping[tuple[str, str], tuple[Record, ...]]
+    build_date: str
+    index: Mapping[tuple[str, str], Record]  # every record by key
 
 
 class Site:
@@ -113,6 +137,8 @@ class Site:
         self._build_date = build_date  # YYYY-MM-DD from SOURCE_DATE_EPOCH or the newest date
         self.media = media or Media()  # files records refer to
         self._index = {r.key: r for rs in self._records.values() for r in rs}
+        self.unrecorded = Unrecorded(config, self._records, backlinks, facets, self._related,
+                                     build_date, self._index)
 
     def with_media(self, media: Media) -> Site:
         site = object.__new__(Site)
@@ -155,11 +181,6 @@ class Site:
         """The record a reference names (validation made sure it exists)."""
         deps.note(("has", collection, slug))
         return self._index[(collection, slug)]
-
-    def has_record(self, collection: str, slug: str) -> bool:
-        """Whether the record exists, read without being recorded (for the build's
-        memory, which is not a page)."""
-        return (collection, slug) in self._index
 
     def find(self, collection: str, slug: str) -> Record | None:
         deps.note(("has", collection, slug))
@@ -314,12 +335,12 @@ def facet_values(record: Record, f: Field) -> tuple[str, ...]:
 def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
             lang: str) -> list[Facet]:
     result = []
-    ordered = sorted(records, key=lambda r: r._title_order())
+    ordered = sorted(records, key=lambda r: r.unrecorded_sort_key())
     for f in collection.facets:
         facet = Facet(collection, f, f.label(lang))
         members: dict[str, list[Record]] = {}
         for record in ordered:
-            for value in record._facet_values().get(f.name, ()):
+            for value in record.unrecorded_facet_values().get(f.name, ()):
                 members.setdefault(value, []).append(record)
         leaf = f.leaf
         if leaf.type == "enum":
@@ -405,7 +426,7 @@ class _Related(Mapping[tuple[str, str], tuple[Record, ...]]):
         if found is None:
             ordered = sorted((r for r in self.records.values()
                               if r.collection.name == collection),
-                             key=lambda r: r._title_order())
+                             key=lambda r: r.unrecorded_sort_key())
             position = {r.key: i for i, r in enumerate(ordered)}
             masks: dict[tuple[str, str], int] = {}
             for facet in self.facets.get(collection, ()):
@@ -420,7 +441,7 @@ class _Related(Mapping[tuple[str, str], tuple[Record, ...]]):
     def _work_out(self, record: Record) -> tuple[Record, ...]:
         ordered, position, masks = self._order(record.collection.name)
         i = position[record.key]
-        values = record._facet_values()
+        values = record.unrecorded_facet_values()
         mine = [masks[(f.name, v)] for f in self.facets.get(record.collection.name, ())
                 for v in values.get(f.name, ())]
         planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dossier.content.schema import Collection
 from dossier.core import deps
@@ -18,6 +18,7 @@ from dossier.model.site import Site
 from dossier.outputs.admin import admin_files
 from dossier.outputs.feeds import discovery_files
 from dossier.outputs.opendata import (
+    Rows,
     collection_file_names,
     datapackage,
     record_file,
@@ -28,7 +29,7 @@ from dossier.plan.pages import Page
 from dossier.render import assets
 
 if TYPE_CHECKING:
-    from dossier.render.pool import Writer
+    from dossier.render.pool import PageWriter
 
 
 @dataclass
@@ -59,7 +60,7 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
     for collection in site.schema.collections:
         jobs += [Job(rel, "export", export_of=collection)
                  for rel in collection_file_names(collection)]
-        for record in site._records.get(collection.name, ()):
+        for record in site.unrecorded.records.get(collection.name, ()):
             jobs.append(Job(f"{record.url}index.json", "file", record=True,
                             produce=partial(record_file, site, record)))
     jobs.append(Job("data/datapackage.json", "file",
@@ -81,12 +82,12 @@ class Written:
     rows of its export files."""
 
     files: list[tuple[str, bool, bytes, list[Dep]]] = field(default_factory=list)
-    rows: dict[str, Any] = field(default_factory=dict)  # per collection: its export rows
+    rows: dict[str, Rows] = field(default_factory=dict)  # per collection: its export rows
     seconds: float = 0.0
 
 
-def write_files(site: Site, jobs: list[Job], writer: Writer,
-                rows: dict[str, Any] | None = None,
+def write_files(site: Site, jobs: list[Job], writer: PageWriter,
+                rows: dict[str, Rows] | None = None,
                 stale: Callable[[bytes], bool] | None = None) -> Written:
     """Write the jobs that are not pages nor media. With `rows` (where the previous
     build's export files have each record's row), unchanged rows are copied from those

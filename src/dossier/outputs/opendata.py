@@ -8,6 +8,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -15,12 +16,23 @@ from dossier.content.records import Record
 from dossier.content.schema import MEDIA_TYPES, Collection, Field, Schema
 from dossier.core import deps
 from dossier.core.urls import absolute
-from dossier.incremental.state import Rows
 from dossier.model.site import Site, sort_key
 from dossier.write.output import Stream
 
 LIST_SEPARATOR = "; "
 BODY_COLUMN = "tekst"
+
+
+@dataclass
+class Rows:
+    """Where each record's row lies in a collection's export files, and what making it
+    read: the next build copies the rows whose record and references did not change (the
+    build's state keeps them, incremental/state.py)."""
+
+    order: list[str] = field(default_factory=list)  # slugs, in the order of the files
+    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
+    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
+    deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
 
 
 def _ref(site: Site, collection: str, slug: str) -> dict[str, str]:
@@ -254,7 +266,7 @@ def collection_files(site: Site, collection: Collection) -> dict[str, bytes]:
     }
 
 
-def write_collection_files(site: Site, collection: Collection, writer: Writer,
+def write_collection_files(site: Site, collection: Collection, writer: ExportWriter,
                            wanted: set[str], before: Rows | None = None,
                            stale: Callable[[bytes], bool] | None = None
                            ) -> tuple[dict[str, bool], Rows]:
@@ -286,7 +298,7 @@ def write_collection_files(site: Site, collection: Collection, writer: Writer,
     return changed, rows
 
 
-def _write_rows(site: Site, collection: Collection, records: list[Record], writer: Writer,
+def _write_rows(site: Site, collection: Collection, records: list[Record], writer: ExportWriter,
                 wanted: set[str], old: _Previous) -> tuple[dict[str, bool], Rows]:
     json_rel, jsonl_rel, csv_rel, _ = collection_file_names(collection)
     rows = Rows()
@@ -327,7 +339,7 @@ def _write_rows(site: Site, collection: Collection, records: list[Record], write
 class _Previous:
     """The previous build's export files of a collection, to copy unchanged rows from."""
 
-    def __init__(self, writer: Writer, rels: tuple[str, str, str], before: Rows | None,
+    def __init__(self, writer: ExportWriter, rels: tuple[str, str, str], before: Rows | None,
                  stale: Callable[[bytes], bool] | None) -> None:
         self.before, self.stale = before, stale
         self.handles: list[BinaryIO] = []
@@ -370,7 +382,7 @@ class _Previous:
         self.handles = []
 
 
-class Writer(Protocol):
+class ExportWriter(Protocol):
     def put(self, rel: str, data: bytes) -> bool: ...
 
     def stream(self, rel: str) -> Stream: ...

@@ -19,9 +19,9 @@ from pathlib import Path
 from PIL import Image
 
 from dossier.core.diagnostics import Diagnostic
-from dossier.model.images import ImageCache, make_variants
 from dossier.model.media import Media, MediaFile
-from dossier.render.pool import Writer, _die_with_parent
+from dossier.outputs.images import ImageCache, make_variants
+from dossier.render.pool import PageWriter, die_with_parent
 
 _WORK: _Work | None = None  # set in the parent just before forking; read by the workers
 
@@ -30,7 +30,7 @@ _WORK: _Work | None = None  # set in the parent just before forking; read by the
 class _Work:
     site_dir: Path
     images: Sequence[MediaFile]
-    writer: Writer
+    writer: PageWriter
     cache: ImageCache | None
 
 
@@ -42,7 +42,7 @@ class Published:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def publish_media(site_dir: Path, media: Media, pending: set[str], writer: Writer, jobs: int,
+def publish_media(site_dir: Path, media: Media, pending: set[str], writer: PageWriter, jobs: int,
                   cache_folder: Path | None, make: bool = True) -> Published:
     """Write every published file of `media` whose path is in `pending` (the others are
     taken over from the previous build by the caller). Without `make` (dossier check),
@@ -75,7 +75,7 @@ def publish_media(site_dir: Path, media: Media, pending: set[str], writer: Write
     return result
 
 
-def _copy(site_dir: Path, media_file: MediaFile, writer: Writer,
+def _copy(site_dir: Path, media_file: MediaFile, writer: PageWriter,
           written: list[tuple[str, bool]]) -> str:
     """A document as it is; '' or what went wrong."""
     data, problem = _read(site_dir, media_file)
@@ -109,7 +109,7 @@ def _make_images(work: _Work, jobs: int) -> list[tuple[list[tuple[str, bool]], s
         if jobs <= 1 or len(indexes) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
             return [_make_one(i) for i in indexes]
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(indexes)), initializer=_die_with_parent,
+        with context.Pool(min(jobs, len(indexes)), initializer=die_with_parent,
                           initargs=(os.getpid(),)) as pool:
             return list(pool.imap(_make_one, indexes))
     finally:

@@ -212,7 +212,8 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
     parts whose entries are all the same are left as they are."""
     from dossier.build import make_renderer
     from dossier.incremental.changes import stale
-    from dossier.incremental.state import Output
+    from dossier.incremental.entries import SqliteEntryStore
+    from dossier.incremental.state import RememberedOutput
     from dossier.plan.pages import plan
     from dossier.search.index import Earlier, write_search_index
 
@@ -221,14 +222,15 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
         renderer = make_renderer(loaded.site, site_dir, cache.fragments_path)
         pages = plan(loaded.site)
         trusted = {key: made for key, made in before.made.items()
-                   if not stale(Output((0, 0, 0), made[1]), changed)}
+                   if not stale(RememberedOutput((0, 0, 0), made[1]), changed)}
         earlier = {}
         for rel, key in before.files.items():
             with contextlib.suppress(OSError):
                 earlier[rel] = Earlier(key, (out / rel).stat().st_size, True)
         output = _SearchFiles(InPlace(out))
-        _, made, _ = write_search_index(loaded.site, renderer, pages, output,
-                                        cache.search_path, trusted, earlier, part_size)
+        _, made, _ = write_search_index(loaded.site, renderer.card_html, pages, output,
+                                        SqliteEntryStore(cache.search_path), trusted, earlier,
+                                        part_size)
         old = {p.relative_to(out).as_posix() for p in (out / "pagefind").rglob("*")
                if p.is_file()}
         for rel in sorted(old - output.output.files):

@@ -11,18 +11,27 @@ import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from html import unescape
-from typing import TYPE_CHECKING
-from urllib.parse import quote, unquote, urlsplit
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import unquote, urlsplit
 
 from dossier.core.diagnostics import Diagnostic
-from dossier.core.urls import depth, is_external, output_path
-from dossier.render.parts import LINK_ATTRS, ROOT, Anchor, Collector, Meta, Origin, assemble, scan
+from dossier.core.urls import is_external, output_path, root_link_maker
+from dossier.render.parts import (
+    LINK_ATTRS,
+    PAIR,
+    ROOT,
+    SKIP,
+    TAG,
+    Anchor,
+    Collector,
+    Meta,
+    Origin,
+    assemble,
+    scan,
+)
 
 if TYPE_CHECKING:
     from dossier.plan.pages import Page
-    from dossier.render.renderer import Renderer
-
-_LINK_ATTRS = {"href", "src", "action", "poster", "data"}
 
 
 @dataclass
@@ -33,21 +42,12 @@ class PageLinks:
     ids: set[str] = field(default_factory=set)
 
 
-# A regular expression is many times faster than html.parser on large sites. It accepts
-# every way of writing an attribute (a site's own templates may use ' or no quotes or
-# capitals) and skips comments and the contents of script and style elements.
-_SKIP_RE = re.compile(r"<!--.*?-->|(<(script|style)\b[^>]*>).*?</\2\s*>", re.S | re.I)
-_TAG_RE = re.compile(r"<[a-zA-Z][^>]*>")
-_PAIR_RE = re.compile(
-    r"""\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
-
-
 def collect(html: str) -> PageLinks:
     """Links and ids of one HTML page."""
     found = PageLinks()
-    html = _SKIP_RE.sub(lambda m: m.group(1) or "", html)
-    for tag in _TAG_RE.findall(html):
-        pairs = [(m[0].lower(), m[1] or m[2] or m[3]) for m in _PAIR_RE.findall(tag)]
+    html = SKIP.sub(lambda m: m.group(1) or "", html)
+    for tag in TAG.findall(html):
+        pairs = [(m[0].lower(), m[1] or m[2] or m[3]) for m in PAIR.findall(tag)]
         if not pairs:
             continue
         canonical = tag[:5].lower() == "<link" and ("rel", "canonical") in pairs
@@ -55,7 +55,7 @@ def collect(html: str) -> PageLinks:
             value = unescape(raw)
             if name == "id":
                 found.ids.add(value)
-            elif name in _LINK_ATTRS and not canonical:
+            elif name in LINK_ATTRS and not canonical:
                 found.links.append(value)
             elif name == "srcset":
                 found.links.extend(p.split()[0] for p in value.split(",") if p.strip())
@@ -160,20 +160,6 @@ def target_file(path: str, files: set[str]) -> str | None:
     return target if target in files else None
 
 
-def _relative_maker(page_url: str, prefix: str) -> Callable[[str, str], str]:
-    """How a page writes a link from the site root (`urls.relative`, for quoted paths)."""
-    if page_url == "404.html":  # served at any depth: links start at the site's path
-        return lambda qpath, fragment: prefix + qpath + fragment
-    up = "../" * depth(page_url)
-    here = quote(page_url, safe="/.-_~%")
-
-    def rel(qpath: str, suffix: str) -> str:
-        if suffix.startswith("#") and qpath == here:
-            return suffix
-        return (up + qpath or "./") + suffix
-    return rel
-
-
 def marked_links(html: str) -> Iterator[tuple[int, int, str, str, str]]:
     """Every link from the site root in `html`: (start, end, attribute, path, and query
     and fragment).
@@ -213,7 +199,7 @@ def localize(html: str, page_url: str, prefix: str) -> str:
     """HTML with its links from the site root made relative to the page at `page_url`."""
     if ROOT not in html:
         return html
-    rel = _relative_maker(page_url, prefix)
+    rel = root_link_maker(page_url, prefix)
     pieces: list[str] = []
     done = 0
     for start, end, _, qpath, suffix in marked_links(html):
@@ -266,7 +252,7 @@ class PageCheck:
     def _localize(self, html: str, meta: Meta, declared: set[tuple[str, str]]) -> str:
         if ROOT not in html:
             return html
-        rel = _relative_maker(self.url, self.prefix)
+        rel = root_link_maker(self.url, self.prefix)
         pieces: list[str] = []
         done = 0
         checked: set[tuple[str, str]] = set()
@@ -330,7 +316,23 @@ class PageCheck:
 
 # --- problems of links to other pages, once every page is rendered --------------------
 
-def anchor_problems(renderer: Renderer, pages: list[Page],
+class PageIds(Protocol):
+    @property
+    def ids(self) -> Collection[str]: ...
+
+
+class PageMaker(Protocol):
+    """What the checks after rendering ask of the renderer: a page's ids (by rendering
+    it), and where a link was written."""
+
+    def render(self, page: Page) -> PageIds: ...
+
+    def locate(self, origin: Origin, href: str) -> Origin: ...
+
+    def locate_literal(self, href: str, fallback: str) -> Origin: ...
+
+
+def anchor_problems(renderer: PageMaker, pages: list[Page],
                      anchors: dict[str, tuple[Anchor, ...]],
                      ids: dict[str, Collection[str]],
                      problems: list[Diagnostic]) -> Iterator[Trouble]:
@@ -357,7 +359,7 @@ def anchor_problems(renderer: Renderer, pages: list[Page],
                 yield Trouble(origin, message, by_rel[rel].url if rel in by_rel else rel)
 
 
-def trouble_problems(renderer: Renderer, pages: list[Page],
+def trouble_problems(renderer: PageMaker, pages: list[Page],
                       troubles: list[Trouble]) -> list[Diagnostic]:
     """Broken links that templates made, each once, with the first page that shows it."""
     templates = {p.url: p.template[0] for p in pages}

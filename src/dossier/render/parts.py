@@ -185,20 +185,21 @@ def assemble(shell: str, parts: list[Part]) -> str:
 LINK_ATTRS = frozenset({"href", "src", "action", "poster", "data"})
 # Comments and the contents of script and style elements hold no links or ids; a site's
 # own templates may write attributes with ' or without quotes, or in capitals.
-_SKIP = re.compile(r"<!--.*?-->|(<(script|style)\b[^>]*>).*?</\2\s*>", re.S | re.I)
-_TAG = re.compile(r"<[a-zA-Z][^>]*>")
-_PAIR = re.compile(
+# (A regular expression is many times faster than html.parser on large pages.)
+SKIP = re.compile(r"<!--.*?-->|(<(script|style)\b[^>]*>).*?</\2\s*>", re.S | re.I)
+TAG = re.compile(r"<[a-zA-Z][^>]*>")
+PAIR = re.compile(
     r"""\s([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+))""")
 
 
 def scan(html: str, meta: Meta) -> None:
     """Add the ids and the literal internal links of some template output to `meta`."""
     if "<!--" in html or "<script" in html or "<style" in html:
-        html = _SKIP.sub(lambda m: m.group(1) or "", html)
-    for tag in _TAG.findall(html):
+        html = SKIP.sub(lambda m: m.group(1) or "", html)
+    for tag in TAG.findall(html):
         if "=" not in tag:
             continue
-        pairs = [(m[0].lower(), m[1] or m[2] or m[3]) for m in _PAIR.findall(tag)]
+        pairs = [(m[0].lower(), m[1] or m[2] or m[3]) for m in PAIR.findall(tag)]
         canonical = tag[:5].lower() == "<link" and ("rel", "canonical") in pairs
         for name, raw in pairs:
             if name == "id":

@@ -18,9 +18,9 @@ from markupsafe import Markup, escape
 
 from dossier.content.records import Record
 from dossier.content.schema import FILE_TITLE
-from dossier.model.images import Variant
 from dossier.model.media import Media, MediaFile
-from dossier.render.fragments import ROOT
+from dossier.model.variants import Variant
+from dossier.render.parts import ROOT
 
 BODY_SIZES = "(max-width: 48rem) calc(100vw - 2rem), 45rem"  # images in Markdown text
 DEFAULT_WIDTH = 960  # the fallback `src` for browsers without srcset: the variant up to this
@@ -31,7 +31,7 @@ Url = Callable[[str], str]
 
 
 @dataclass(frozen=True)
-class Document:
+class DocumentLink:
     """A document as a page lists it: where it is, its title, kind and size."""
 
     url: str
@@ -109,12 +109,12 @@ class _Helpers:
         alt = "" if value.get("decoratief") is True else str(value.get("alt", ""))
         return picture(found, self.url, alt, sizes, lazy)
 
-    def document(self, record: Record, value: Mapping[str, Any]) -> Document | None:
+    def document(self, record: Record, value: Mapping[str, Any]) -> DocumentLink | None:
         """A file field's document as a page lists it (None if it is not published)."""
         found = self._file(record, value)
         if found is None:
             return None
-        return Document(self.url(found.rel), self.site_url(found.rel) or found.rel,
+        return DocumentLink(self.url(found.rel), self.site_url(found.rel) or found.rel,
                         str(value.get(FILE_TITLE, "")), self.translate(f"kind.{found.kind.name}"),
                         file_size(found.size, self.lang))
 

@@ -35,7 +35,7 @@ from dossier.write.output import Stream
 T = TypeVar("T")
 
 
-class Writer(Protocol):
+class PageWriter(Protocol):
     def put(self, rel: str, data: bytes) -> bool: ...
 
     def stream(self, rel: str) -> Stream: ...
@@ -64,7 +64,7 @@ class PageResult:
 class _Job:
     renderer: Renderer
     pages: Sequence[Page]
-    writer: Writer
+    writer: PageWriter
     minify: bool = False
 
 
@@ -80,7 +80,7 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs: int,
+def render_pages(renderer: Renderer, pages: Sequence[Page], writer: PageWriter, jobs: int,
                  minify: bool = False) -> Iterator[tuple[int, PageResult]]:
     """Render, write and link-check every page, in `jobs` processes; yields each result
     with its page's place in `pages` as it comes (the caller keeps what it needs of it,
@@ -104,7 +104,7 @@ def render_pages(renderer: Renderer, pages: Sequence[Page], writer: Writer, jobs
             yield from zip(order, (_render_one(_JOB, pages[i]) for i in order), strict=True)
             return
         context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        with context.Pool(jobs, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             for phase in (_chunks(first, 64), _chunks(rest, 64) + [[i] for i in whole]):
                 for chunk, done in zip(phase, pool.imap(_render_chunk, phase, chunksize=1),
                                        strict=True):
@@ -140,7 +140,7 @@ class Background(Generic[T]):
             send.close()
 
     def _run(self, send: Connection, parent: int) -> None:
-        _die_with_parent(parent)
+        die_with_parent(parent)
         try:
             value = self.function()
             pickle.dump(value, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
@@ -188,7 +188,7 @@ def give_back_memory() -> None:
             trim(0)
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """A worker must not outlive a killed build: it would keep writing into the temporary
     folder and hold the output folder's lock (inherited with fork), so the next build
     would be refused as if the killed one were still running."""

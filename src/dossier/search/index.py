@@ -23,26 +23,26 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from dossier.content.records import Record
 from dossier.core import deps
-from dossier.incremental.cache import hash_files
+from dossier.core.hashing import hash_files
 from dossier.model.site import Site
 from dossier.plan.pages import Page
-from dossier.render.renderer import Renderer
 from dossier.search.entries import SearchEntry, entry, indexed_records
 from dossier.search.pagefind import FOLDER, bundle, is_loader, signature
 from dossier.search.store import CARD, EntryStore, digest, encode
 
 PARTS_FILE = f"{FOLDER}/parts.json"
+Card = Callable[[Record, Page], str]  # a record's result card, links as from that page
 ENTRY = "pagefind-entry.json"
 
 
-class Output(Protocol):
+class IndexFolder(Protocol):
     """Where the bundle goes: a file written, or the previous build's taken over."""
 
     def write(self, rel: str, data: bytes, key: str) -> None: ...
@@ -129,10 +129,10 @@ class _Plan:
 class SearchIndex:
     """Makes the parts of one site's index and writes them (or takes them over)."""
 
-    def __init__(self, site: Site, renderer: Renderer, pages: list[Page], output: Output,
+    def __init__(self, site: Site, card: Card, pages: list[Page], output: IndexFolder,
                  store: EntryStore, trusted: Made, earlier: dict[str, Earlier]) -> None:
         self.site, self.output, self.store, self.earlier = site, output, store, earlier
-        self.renderer = renderer
+        self.card_on = card
         self.page = next(p for p in pages if p.kind == "search")
         self.trusted = trusted
         code = hash_files(Path(__file__), Path(__file__).with_name("pagefind.py"))
@@ -158,7 +158,7 @@ class SearchIndex:
 
     def card(self, record: Record) -> str:
         """A record's result card, with links as from the search page."""
-        return self.renderer.card_html(record, self.page)
+        return self.card_on(record, self.page)
 
     def _plans(self, parts: list[list[Record]]) -> Iterator[_Plan]:
         """Each part with the digests of its entries: as the state has them, if nothing
@@ -246,22 +246,22 @@ class SearchIndex:
         self.bytes += len(data)
 
 
-def write_search_index(site: Site, renderer: Renderer, pages: list[Page], output: Output,
-                       store_path: Path | None, trusted: Made, earlier: dict[str, Earlier],
+def write_search_index(site: Site, card: Card, pages: list[Page], output: IndexFolder,
+                       store: EntryStore, trusted: Made, earlier: dict[str, Earlier],
                        part_size: int) -> tuple[SearchStats, Made, list[deps.Dep]]:
     """Index the site's records in parts and write the bundle through `output`.
 
+    `card`: a record's result card as HTML, with links as from a page (the search page);
     `trusted`: per record, the digest of its entry and what making it read, where nothing
-    of that changed since (those entries are not made again; `store_path` is the build
-    cache's entry store, which gives their text when their part is indexed again);
+    of that changed since (those entries are not made again; `store`, the build cache's
+    entries, gives their text when their part is indexed again, and is closed here);
     `earlier`: the previous build's search files (parts whose entries are unchanged are
     taken over). Returns the figures, every record's digest and reads, and the derived
     dependencies the entries made now read.
     """
     started = time.perf_counter()
-    store = EntryStore(store_path)
     try:
-        index = SearchIndex(site, renderer, pages, output, store, trusted, earlier)
+        index = SearchIndex(site, card, pages, output, store, trusted, earlier)
         records, parts = index.write(part_size)
     finally:
         store.close()

@@ -1,4 +1,5 @@
-"""Search entries of earlier builds, by their digest, in SQLite.
+"""Search entries of earlier builds, by their digest: how an entry is stored and hashed,
+and the store as the index sees it (the SQLite store is incremental/entries.py).
 
 An entry (text, filters, result card) costs a card render and a pass over the record's
 Markdown; the index's parts are keyed by the digests of their entries (searchparts.py).
@@ -15,14 +16,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Protocol
 
-from dossier.incremental.cache import open_store
 from dossier.search.entries import SearchEntry
 
-_TABLE = "entry (key TEXT PRIMARY KEY, data TEXT) WITHOUT ROWID"  # key: the digest
 CARD = "kaart"  # the meta field that holds the result card
 
 
@@ -53,50 +51,24 @@ def decode(data: str) -> SearchEntry | None:
     return entry
 
 
-class EntryStore:
-    """The entries of earlier builds; with no path (no cache) it holds nothing."""
-
-    def __init__(self, path: Path | None) -> None:
-        self._db: sqlite3.Connection | None = open_store(path, _TABLE) if path else None
+class EntryStore(Protocol):
+    """The entries of earlier builds by digest; closed when the index is written."""
 
     def get(self, hashed: str) -> SearchEntry | None:
         """The stored entry with digest `hashed`, without its card."""
-        if self._db is None:
-            return None
-        try:
-            row = self._db.execute("SELECT data FROM entry WHERE key = ?", (hashed,)).fetchone()
-        except sqlite3.Error:
-            return None
-        return decode(row[0]) if row is not None and isinstance(row[0], str) else None
+        ...
 
     def put(self, rows: Iterable[tuple[str, SearchEntry]]) -> None:
         """Store entries (without their cards) under their digests."""
-        self._write("INSERT OR REPLACE INTO entry VALUES (?, ?)", (
-            (hashed, encode(dataclasses.replace(
-                found, meta={k: v for k, v in found.meta.items() if k != CARD})))
-            for hashed, found in rows))
+        ...
 
     def keep(self, wanted: set[str]) -> None:
         """Forget every entry whose digest is not in `wanted`."""
-        if self._db is None:
-            return
-        try:
-            stored = {str(k) for (k,) in self._db.execute("SELECT key FROM entry")}
-        except sqlite3.Error:
-            return
-        self._write("DELETE FROM entry WHERE key = ?", ((k,) for k in stored - wanted))
+        ...
 
-    def _write(self, sql: str, rows: Iterable[tuple[str, ...]]) -> None:
-        if self._db is None:
-            return
-        try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany(sql, rows)
-        except sqlite3.Error:
-            pass  # the cache is an optimisation; failing to write it must not fail a build
+    def close(self) -> None: ...
 
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+
+def without_card(entry: SearchEntry) -> SearchEntry:
+    """An entry as it is stored: the card (HTML) is always rendered anew."""
+    return dataclasses.replace(entry, meta={k: v for k, v in entry.meta.items() if k != CARD})

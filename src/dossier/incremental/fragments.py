@@ -1,4 +1,6 @@
-"""Markdown converted before: the HTML of a text, kept between builds and shared by workers.
+"""Markdown converted before: the HTML of a text, kept between builds and shared by workers;
+and the parts (render/parts.py) workers share in one build. The renderer sees these stores
+through render/stores.py; build.py wires them.
 
 Converting Markdown is the largest part of rendering a record page, and the same body is
 converted for the record's page and again for the dossier's printable page. A converted
@@ -32,14 +34,14 @@ from typing import Any
 from dossier import __version__
 from dossier.core.diagnostics import Diagnostic
 from dossier.incremental.cache import open_store
-from dossier.render.parts import ROOT, Meta, Origin, Part
+from dossier.render.parts import Meta, Origin, Part
 
-__all__ = ["ROOT", "FragmentStore", "PartStore"]
+__all__ = ["SqliteFragmentStore", "SqlitePartStore"]
 _FORMAT = 1
 _TABLE = "fragment"
 
 
-class FragmentStore:
+class SqliteFragmentStore:
     """Converted Markdown by key, in an SQLite file; every failure is only a miss."""
 
     def __init__(self, path: Path, settings: str, temporary: bool = False) -> None:
@@ -161,7 +163,7 @@ def _is_toc(value: Any, depth: int = 0) -> bool:
     return True
 
 
-class PartStore:
+class SqlitePartStore:
     """Parts made in this build (cards, facts panels), shared by its worker processes.
 
     One temporary SQLite file per build: a part is made by whichever worker needs it
@@ -176,7 +178,7 @@ class PartStore:
         self.broken = False
 
     @classmethod
-    def create(cls, folder: Path) -> PartStore:
+    def create(cls, folder: Path) -> SqlitePartStore:
         """A new, empty store in `folder` (a leftover of a killed build is replaced)."""
         path = folder / f"parts-{os.getpid()}.sqlite"
         for stale in folder.glob("parts-*.sqlite*"):
