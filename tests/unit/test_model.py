@@ -9,7 +9,8 @@ import pytest
 from dossier.build import BuildOptions, load_site
 from dossier.content.records import Record
 from dossier.core.diagnostics import Diagnostic
-from dossier.model.site import Facet, Site, facet_values, sort_key
+from dossier.model.facets import Facet
+from dossier.model.site import Site, facet_values, sort_key
 
 SECTIONS = "\n".join(f"## {s}\n\nTekst.\n" for s in
                      ("Aanleiding", "Doel", "Aanpak", "Samenwerking", "Resultaten"))

@@ -10,7 +10,8 @@ import pytest
 
 from dossier.core.diagnostics import DossierError
 from dossier.write import output
-from dossier.write.output import MARKER, MemoryOutput, OutputFolder, WriteStats, safe_relpath
+from dossier.write.files import safe_relpath
+from dossier.write.output import MARKER, MemoryOutput, OutputFolder, WriteStats
 
 SITE = {"index.html": b"<p>home</p>", "projecten/tussen-in/index.html": b"<p>project</p>",
         "static/dossier.css": b"body {}"}

@@ -42,7 +42,7 @@ from dossier import __version__
 from dossier.core.diagnostics import Diagnostic
 from dossier.incremental import state
 from dossier.incremental.state import Remembered, Update
-from dossier.write.output import tree_stats
+from dossier.write.files import tree_stats
 
 if TYPE_CHECKING:
     from dossier.content.documents import Document

@@ -45,7 +45,8 @@ from dossier.render.parts import Anchor, Origin
 from dossier.render.pool import PageResult
 from dossier.search.index import Earlier
 from dossier.search.store import EntryStore
-from dossier.write.output import MARKER, Standby, tree_stats
+from dossier.write.files import tree_stats
+from dossier.write.output import MARKER, Standby
 
 
 @dataclass

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from dossier.content.documents import slugify
 from dossier.content.records import Record
 from dossier.content.schema import Collection, Field
-from dossier.model.site import FacetTerm, Site, facet_values
+from dossier.model.facets import FacetTerm
+from dossier.model.site import Site, facet_values
 
 KIND = "soort"  # the filter that tells projects, organisations and dossiers apart
 

@@ -15,83 +15,9 @@ from dossier.content.schema import Collection, Field, Schema
 from dossier.content.settings import SiteConfig
 from dossier.core import deps
 from dossier.core.deps import Dep
+from dossier.model.facets import Facet, FacetTerm, Selection
 from dossier.model.media import Media
-
-
-class Selection(tuple[Record, ...]):
-    """Records chosen by one rule (a collection, a facet term, the records naming one):
-    the rule is kept, so that what is counted of them can be noted as one dependency."""
-
-    source: Dep = ()
-
-    @classmethod
-    def of(cls, records: Iterable[Record], source: Dep) -> Selection:
-        chosen = cls(records)
-        chosen.source = source
-        return chosen
-
-
-class FacetTerm:
-    """One value of a facet with the records that carry it."""
-
-    __slots__ = ("_records", "facet", "key", "label", "slug")
-
-    def __init__(self, facet: Facet, key: str, label: str, slug: str,
-                 records: tuple[Record, ...]) -> None:
-        self.facet, self.key, self.label, self.slug = facet, key, label, slug
-        self._records = Selection.of(records, ("members", facet.collection.name, facet.name,
-                                               key))
-
-    @property
-    def records(self) -> Selection:
-        deps.note(self._records.source)
-        return self._records
-
-    @property
-    def unrecorded_records(self) -> Selection:
-        """The records, read without noting a dependency (to compute one's value)."""
-        return self._records
-
-    @property
-    def count(self) -> int:
-        deps.note(("count", *self._records.source[1:]))
-        return len(self._records)
-
-    @property
-    def url(self) -> str:
-        return f"{self.facet.folder}/{self.slug}/"
-
-
-class Facet:
-    """A field marked `facet` in one collection, with its terms in use."""
-
-    __slots__ = ("_terms", "collection", "field", "label")
-
-    def __init__(self, collection: Collection, field: Field, label: str) -> None:
-        self.collection, self.field, self.label = collection, field, label
-        self._terms: list[FacetTerm] = []
-
-    @property
-    def terms(self) -> list[FacetTerm]:
-        deps.note(("terms", self.collection.name, self.field.name))
-        return self._terms
-
-    @property
-    def unrecorded_terms(self) -> list[FacetTerm]:
-        """The terms, read without noting a dependency (to compute one's value)."""
-        return self._terms
-
-    @property
-    def name(self) -> str:
-        return self.field.name
-
-    @property
-    def folder(self) -> str:
-        return self.collection.facet_folder(self.field.name)
-
-    @property
-    def url(self) -> str:
-        return f"{self.folder}/"
+from dossier.model.related import RelatedRecords
 
 
 @dataclass(frozen=True)
@@ -313,7 +239,7 @@ def link(config: SiteConfig, schema: Schema, records: list[Record], build_date: 
             backlinks.setdefault((collection, value), []).append(Backlink(record, where))
     facets = {c.name: tuple(_facets(c, by_collection[c.name], schema, config.lang))
               for c in schema.collections}
-    related = _Related(records, facets)
+    related = RelatedRecords(records, facets)
     return Site(
         config=config,
         schema=schema,
@@ -351,7 +277,7 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
         for key in keys:
             label = schema.term_label(leaf.vocabulary, key, lang) if leaf.type == "enum" else key
             slug = _unique(key if leaf.type == "enum" else _term_slug(key), slugs)
-            facet._terms.append(FacetTerm(facet, key, label, slug, tuple(members[key])))
+            facet.add(FacetTerm(facet, key, label, slug, tuple(members[key])))
         result.append(facet)
     return result
 
@@ -379,95 +305,9 @@ def _newest_date(records: Iterable[Record]) -> str:
     return max((d for d in dates if isinstance(d, str)), default="")
 
 
-RELATED_COUNT = 3
-
-
 def related(site: Site, record: Record) -> list[Record]:
     """Records of the same collection sharing the most facet terms (ties: by title)."""
     return list(site.related.get(record.key, ()))
-
-
-class _Related(Mapping[tuple[str, str], tuple[Record, ...]]):
-    """For every record, the `count` others sharing most facet terms, ties by title;
-    worked out for a record when it is first asked for (a build after an edit asks for
-    a few).
-
-    Term memberships are bit masks over the records in title order; a bit-sliced counter
-    adds a record's masks, so every other record's number of shared terms is counted at
-    once. This keeps the work near-linear where pairwise comparison would be quadratic.
-    """
-
-    def __init__(self, records: Iterable[Record], facets: Mapping[str, tuple[Facet, ...]],
-                 count: int = RELATED_COUNT) -> None:
-        self.records = {r.key: r for r in records}
-        self.facets = facets
-        self.count = count
-        self.known: dict[tuple[str, str], tuple[Record, ...]] = {}
-        self.orders: dict[str, tuple[list[Record], dict[tuple[str, str], int],
-                                     dict[tuple[str, str], int]]] = {}
-
-    def __getitem__(self, key: tuple[str, str]) -> tuple[Record, ...]:
-        found = self.known.get(key)
-        if found is None:
-            record = self.records[key]
-            found = self.known[key] = self._work_out(record)
-        return found
-
-    def __iter__(self) -> Iterator[tuple[str, str]]:
-        return iter(self.records)
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def _order(self, collection: str) -> tuple[list[Record], dict[tuple[str, str], int],
-                                               dict[tuple[str, str], int]]:
-        """A collection's records in title order, their positions and the terms' masks."""
-        found = self.orders.get(collection)
-        if found is None:
-            ordered = sorted((r for r in self.records.values()
-                              if r.collection.name == collection),
-                             key=lambda r: r.unrecorded_sort_key())
-            position = {r.key: i for i, r in enumerate(ordered)}
-            masks: dict[tuple[str, str], int] = {}
-            for facet in self.facets.get(collection, ()):
-                for term in facet._terms:
-                    mask = 0
-                    for member in term._records:
-                        mask |= 1 << position[member.key]
-                    masks[(facet.name, term.key)] = mask
-            found = self.orders[collection] = (ordered, position, masks)
-        return found
-
-    def _work_out(self, record: Record) -> tuple[Record, ...]:
-        ordered, position, masks = self._order(record.collection.name)
-        i = position[record.key]
-        values = record.unrecorded_facet_values()
-        mine = [masks[(f.name, v)] for f in self.facets.get(record.collection.name, ())
-                for v in values.get(f.name, ())]
-        planes: list[int] = []  # planes[b]: bit b of each record's count of shared terms
-        for carry in mine:
-            for b in range(len(planes)):
-                planes[b], carry = planes[b] ^ carry, planes[b] & carry
-                if not carry:
-                    break
-            if carry:
-                planes.append(carry)
-        candidates = 0
-        for mask in mine:
-            candidates |= mask
-        candidates &= ~(1 << i)
-        chosen: list[Record] = []
-        while candidates and len(chosen) < self.count:
-            best = candidates
-            for plane in reversed(planes):
-                if best & plane:
-                    best &= plane
-            while best and len(chosen) < self.count:
-                low = best & -best
-                chosen.append(ordered[low.bit_length() - 1])
-                best ^= low
-                candidates ^= low
-        return tuple(chosen)
 
 
 @dataclass(frozen=True)
@@ -521,7 +361,8 @@ def selection(site: Site, source: Dep) -> Selection:
     if kind == "members":
         for facet in site._facets.get(source[1], ()):
             if facet.name == source[2]:
-                return next((t._records for t in facet._terms if t.key == source[3]),
+                return next((t.unrecorded_records for t in facet.unrecorded_terms
+                             if t.key == source[3]),
                             Selection())
         return Selection()
     record = site._index.get((source[1], source[2]))

@@ -17,7 +17,7 @@ from dossier.content.schema import MEDIA_TYPES, Collection, Field, Schema
 from dossier.core import deps
 from dossier.core.urls import absolute
 from dossier.model.site import Site, sort_key
-from dossier.write.output import Stream
+from dossier.write.files import Stream
 
 LIST_SEPARATOR = "; "
 BODY_COLUMN = "tekst"

@@ -10,8 +10,9 @@ from dossier.content.records import Record
 from dossier.content.roles import COLLECTION_ROLES
 from dossier.content.schema import Collection
 from dossier.core.diagnostics import Diagnostic
+from dossier.model.facets import Facet, FacetTerm
 from dossier.model.filters import filter_groups
-from dossier.model.site import Facet, FacetTerm, Site, sort_key
+from dossier.model.site import Site, sort_key
 
 SEARCH_URL = "zoeken/"
 PRINT_FOLDER = "afdrukken"  # <dossier>/afdrukken/: the whole dossier on one page

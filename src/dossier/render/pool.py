@@ -30,7 +30,7 @@ from dossier.render.minify import minify_html
 from dossier.render.parts import Anchor
 from dossier.render.renderer import Renderer
 from dossier.render.templating import template_problem
-from dossier.write.output import Stream
+from dossier.write.files import Stream
 
 T = TypeVar("T")
 

@@ -28,10 +28,9 @@ from dossier.core import deps
 from dossier.core.deps import Dep
 from dossier.core.diagnostics import Diagnostic
 from dossier.core.urls import absolute, base_path
+from dossier.model.facets import Facet, FacetTerm
 from dossier.model.filters import selection_query
 from dossier.model.site import (
-    Facet,
-    FacetTerm,
     Site,
     TermCount,
     facet_counts,

@@ -35,16 +35,23 @@ import ctypes.util
 import errno
 import fcntl
 import os
-import posixpath
 import shutil
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
 
-from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.core.diagnostics import DossierError
+from dossier.write.files import (
+    FileWriter,
+    NullWriter,
+    explain,
+    safe_relpath,
+    same_bytes,
+    tree_stats,
+    write_error,
+)
 
 _RENAME_EXCHANGE = 2
 MARKER = ".dossier-build"  # marks a folder as ours, so a build never replaces anything else
@@ -57,204 +64,6 @@ class WriteStats:
     written: int
     changed: int
     removed: int
-
-
-def _error(out: Path, message: str) -> DossierError:
-    return DossierError([Diagnostic(str(out), 1, 1, "error", "", message)])
-
-
-def safe_relpath(rel: str) -> str:
-    """Refuse any output path that could land outside the output folder."""
-    norm = posixpath.normpath(rel)
-    if (not rel or rel.startswith(("/", "\\")) or norm.startswith("..") or "\\" in rel
-            or ":" in rel.split("/")[0] or "\x00" in rel):
-        raise ValueError(f"unsafe output path {rel!r}")
-    return norm
-
-
-@dataclass(frozen=True)
-class FileWriter:
-    """Writes files into the new folder; small and plain, so worker processes can use it.
-
-    In a fresh folder files are created; in the standby (`in_place`) one that is there
-    is replaced, through a temporary name, so the folder never holds half a file.
-    """
-
-    tmp: Path
-    out: Path
-    made: set[str] = field(default_factory=set, compare=False)  # folders known to exist
-    in_place: bool = False
-
-    def _folder_for(self, rel: str) -> None:
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in self.made:
-            os.makedirs(os.path.join(self.tmp, folder), exist_ok=True)
-            self.made.add(folder)
-
-    def put(self, rel: str, data: bytes) -> bool:
-        """Write one file; return False when the previous build had the same bytes."""
-        rel = safe_relpath(rel)
-        target = self.tmp / rel
-        previous = self.out / rel
-        try:
-            self._folder_for(rel)
-            if _same_bytes(previous, data):
-                self._link(previous, target)
-                return False
-            if self.in_place:
-                partial = target.with_name(f".{target.name}.part-{os.getpid()}")
-                with open(partial, "wb") as handle:
-                    handle.write(data)
-                os.replace(partial, target)
-            else:
-                with open(target, "wb") as handle:
-                    handle.write(data)
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
-        return True
-
-    def _link(self, previous: Path, target: Path) -> None:
-        """The previous build's file, by hard link (in place: replacing what is there)."""
-        if not self.in_place:
-            _link_or_copy(previous, target)
-            return
-        try:
-            if os.path.samefile(previous, target):
-                return
-        except OSError:
-            pass
-        partial = target.with_name(f".{target.name}.part-{os.getpid()}")
-        _link_or_copy(previous, partial)
-        os.replace(partial, target)
-
-    def stream(self, rel: str) -> Stream:
-        """A file written piece by piece (a large export is never held whole); on close it
-        is replaced by a link to the previous build's file if the bytes are the same."""
-        rel = safe_relpath(rel)
-        target = self.tmp / rel
-        try:
-            self._folder_for(rel)
-            if self.in_place:  # never into a file the site shares by hard link
-                partial = target.with_name(f".{target.name}.part-{os.getpid()}")
-                return Stream(open(partial, "wb"), self.out / rel, self.out, target)
-            return Stream(open(target, "wb"), self.out / rel, self.out)
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
-
-    def reuse(self, rel: str) -> None:
-        """Take the previous build's file as it is (its inputs did not change); the
-        standby has it already."""
-        rel = safe_relpath(rel)
-        if self.in_place:
-            return
-        try:
-            self._folder_for(rel)
-            _link_or_copy(os.path.join(self.out, rel), os.path.join(self.tmp, rel))
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
-
-    def remove(self, rel: str) -> None:
-        """A file the previous build had and this one does not (standby only)."""
-        rel = safe_relpath(rel)
-        if not self.in_place:
-            return
-        try:
-            os.unlink(self.tmp / rel)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
-        folder = (self.tmp / rel).parent
-        while folder != self.tmp and not any(folder.iterdir()):
-            folder.rmdir()
-            folder = folder.parent
-
-
-class Stream:
-    """One output file being written; `changed` tells, once closed, whether it differs
-    from the previous build's."""
-
-    def __init__(self, handle: BinaryIO | None, previous: Path | None, out: Path,
-                 final: Path | None = None) -> None:
-        self.handle, self.previous, self.out = handle, previous, out
-        self.final = final  # where a file written under a temporary name goes on close
-        self.changed = True
-
-    def write(self, data: bytes) -> None:
-        if self.handle is not None:
-            try:
-                self.handle.write(data)
-            except OSError as exc:
-                raise _error(self.out, _explain(exc)) from None
-
-    def __enter__(self) -> Stream:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        if self.handle is None:
-            return
-        try:
-            self.handle.close()
-        except OSError as exc:
-            if kind is None:
-                raise _error(self.out, _explain(exc)) from None
-        written = Path(self.handle.name)
-        if kind is not None:
-            if self.final is not None:
-                written.unlink(missing_ok=True)
-            return
-        try:
-            if self.previous is not None and _same_files(self.previous, written):
-                written.unlink()
-                _link_or_copy(self.previous, written)
-                self.changed = False
-            if self.final is not None:
-                # rename() of a hard link onto the same file does nothing: drop the name
-                if self.final.exists() and os.path.samefile(written, self.final):
-                    written.unlink()
-                else:
-                    os.replace(written, self.final)
-        except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
-
-
-def _same_files(a: Path, b: Path) -> bool:
-    """Whether two files hold the same bytes (read a block at a time)."""
-    try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        with open(a, "rb") as first, open(b, "rb") as second:
-            while True:
-                block = first.read(1 << 20)
-                if block != second.read(1 << 20):
-                    return False
-                if not block:
-                    return True
-    except OSError:
-        return False
-
-
-def _link_or_copy(source: str | Path, target: str | Path) -> None:
-    """Hard-link keeps the file's mtime and costs no copying; copy where links fail."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-class NullWriter:
-    """A writer that writes nothing (for `dossier check`)."""
-
-    def put(self, rel: str, data: bytes) -> bool:
-        safe_relpath(rel)
-        return True
-
-    def stream(self, rel: str) -> Stream:
-        safe_relpath(rel)
-        return Stream(None, None, Path(rel))
-
-    def reuse(self, rel: str) -> None:
-        safe_relpath(rel)
 
 
 class MemoryOutput:
@@ -391,14 +200,14 @@ class OutputFolder:
         try:
             self.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise _error(self.out, f"cannot create output folder: {exc.strerror}") from None
+            raise write_error(self.out, f"cannot create output folder: {exc.strerror}") from None
         private = self._private()
         self._lock(private)
         try:
             self._remove_leftovers(private)
             if self.out.is_dir() and any(self.out.iterdir()) \
                     and not (self.out / MARKER).exists():
-                raise _error(self.out, "folder exists and was not made by dossier build; "
+                raise write_error(self.out, "folder exists and was not made by dossier build; "
                              "choose another --out or empty it first")
             if private is not None and not _same_filesystem(private, self.parent):
                 self.notices.append(
@@ -421,7 +230,7 @@ class OutputFolder:
             raise
         except OSError as exc:
             self._unlock()
-            raise _error(self.out, f"cannot write the new site: {exc.strerror}") from None
+            raise write_error(self.out, f"cannot write the new site: {exc.strerror}") from None
         return self
 
     def _private(self) -> Path | None:
@@ -445,13 +254,13 @@ class OutputFolder:
             else:
                 self._lock_fd = os.open(self.parent, os.O_RDONLY | os.O_DIRECTORY)
         except OSError as exc:
-            raise _error(self.out, f"cannot lock the output folder: {exc.strerror}") from None
+            raise write_error(self.out, f"cannot lock the output folder: {exc.strerror}") from None
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(self._lock_fd)
             self._lock_fd = -1
-            raise _error(self.out, "another build is writing this output folder") from None
+            raise write_error(self.out, "another build is writing this output folder") from None
         # The lock file an older version of dossier left beside the output folder: while
         # it is held, a build of that version runs; else it goes.
         old = self.parent / f".{self.out.name}.lock"
@@ -465,7 +274,7 @@ class OutputFolder:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self._unlock()
-            raise _error(self.out, "another build is writing this output folder") from None
+            raise write_error(self.out, "another build is writing this output folder") from None
         else:
             with contextlib.suppress(OSError):
                 old.unlink()
@@ -487,8 +296,8 @@ class OutputFolder:
         self.writer = FileWriter(path, self.out, in_place=True)
         for rel in standby.changed:
             if (self.out / rel).is_file():
-                self.writer._folder_for(safe_relpath(rel))
-                self.writer._link(self.out / rel, path / rel)
+                self.writer.folder_for(safe_relpath(rel))
+                self.writer.link(self.out / rel, path / rel)
         for rel in standby.removed:
             self.writer.remove(rel)
 
@@ -550,7 +359,7 @@ class OutputFolder:
         return self.stats
 
     def same_as_before(self, rel: str, data: bytes) -> bool:
-        return _same_bytes(self.out / safe_relpath(rel), data)
+        return same_bytes(self.out / safe_relpath(rel), data)
 
     def read(self, rel: str) -> str | None:
         """A file already written to the new folder, as text (None if it is not there)."""
@@ -573,7 +382,7 @@ class OutputFolder:
         standby = self.standby_path
         try:
             if self.out.exists() and not self.out.is_dir():
-                raise _error(self.out, "output path exists and is not a folder")
+                raise write_error(self.out, "output path exists and is not a folder")
             if not self.in_place and standby is not None and standby.exists():
                 _remove_tree(standby)  # of unknown state: replaced by the old site
             if self.private is None:
@@ -588,7 +397,7 @@ class OutputFolder:
                 else:
                     _remove_tree(old)
         except OSError as exc:
-            raise _error(self.out, _explain(exc)) from None
+            raise write_error(self.out, explain(exc)) from None
         return WriteStats(len(self.files), self.changed, removed)
 
     def _swap(self, tree: Path) -> Path | None:
@@ -606,40 +415,6 @@ class OutputFolder:
         os.rename(self.out, old)
         os.rename(tree, self.out)
         return old
-
-
-def tree_stats(root: Path) -> dict[str, tuple[int, int, int]]:
-    """Size, mtime and inode of every file under `root`, by relative path ('/'-separated).
-
-    Symbolic links are listed as themselves, never followed.
-    """
-    found: dict[str, tuple[int, int, int]] = {}
-    folders = [(str(root), "")]
-    while folders:
-        folder, prefix = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append((entry.path, f"{prefix}{entry.name}/"))
-                    continue
-                st = entry.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            found[prefix + entry.name] = (st.st_size, st.st_mtime_ns, st.st_ino)
-    return found
-
-
-def _same_bytes(path: Path, data: bytes) -> bool:
-    try:
-        if path.stat().st_size != len(data):
-            return False
-        return path.read_bytes() == data
-    except OSError:
-        return False
 
 
 def _remove_tree(path: Path) -> None:
@@ -702,9 +477,3 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def _explain(exc: OSError) -> str:
-    if exc.errno == errno.ENOSPC:
-        return "disk is full; the previous build was left as it was"
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"no permission to write ({exc.strerror}); the previous build was left as it was"
-    return f"cannot write output: {exc.strerror}"
