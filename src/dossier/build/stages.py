@@ -84,7 +84,7 @@ class Work:
 
 
 @dataclass
-class Rendered:
+class PagesRendered:
     """What the render stage left for the check and the side outputs."""
 
     sides: Sides
@@ -158,7 +158,7 @@ def what_changed(run: Run, work: Work, output: Destination) -> Todo:
     return todo
 
 
-def render(run: Run, work: Work, todo: Todo, output: Destination) -> Rendered:
+def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRendered:
     """Pages rendered, written and link-checked (in worker processes), the files records
     refer to published, and the files that read nothing that changed taken over."""
     options, memory, site, renderer = run.options, run.memory, work.site, work.renderer
@@ -182,7 +182,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> Rendered:
     run.on_exit(gc.unfreeze)  # the preview builds again and again in one process
     sides = Sides(make, background=workers > 1 and isinstance(output, OutputFolder))
     run.on_failure(sides.cancel)
-    rendered = Rendered(sides, len(to_render))
+    rendered = PagesRendered(sides, len(to_render))
     # Problems and troubles in the order of the plan, whatever order pages come in.
     reported: list[tuple[int, list[Diagnostic], list[Trouble]]] = []
     for index, page in render_pages(renderer, to_render, output.writer, workers,
@@ -217,7 +217,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> Rendered:
     return rendered
 
 
-def check(run: Run, work: Work, rendered: Rendered) -> None:
+def check(run: Run, work: Work, rendered: PagesRendered) -> None:
     """Every internal link leads to a file and every #anchor to an id; then the problems
     found so far stop the build if one is an error (or any, with --strict)."""
     troubles = [*rendered.troubles, *anchor_problems(work.renderer, work.pages,
@@ -229,7 +229,7 @@ def check(run: Run, work: Work, rendered: Rendered) -> None:
     stop_on_errors(run.problems, run.options.strict)
 
 
-def open_data_and_search(run: Run, work: Work, rendered: Rendered,
+def open_data_and_search(run: Run, work: Work, rendered: PagesRendered,
                          output: Destination) -> None:
     """Open data and the search index (made alongside rendering, or now); the files of
     the last build that this one has no more; what the next build needs to know."""

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from dossier import __version__
 from dossier.core.diagnostics import Diagnostic
 from dossier.incremental import state
-from dossier.incremental.state import Remembered, Update
+from dossier.incremental.state import Remembered, StatKey, Update
 from dossier.write.files import tree_stats
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 CACHE_DIR = ".dossier-cache"
 _FORMAT = 7
 
-StatKey = tuple[int, int, int]  # size, mtime_ns, inode
 
 
 def stat_key(stat: os.stat_result) -> StatKey:
