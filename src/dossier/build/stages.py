@@ -23,10 +23,10 @@ from dossier.content.load import Content, build_date, read_content, reread, vali
 from dossier.content.records import Record
 from dossier.core.diagnostics import Diagnostic, errors, sort_diagnostics, stop_on_errors
 from dossier.core.hashing import hash_files
-from dossier.incremental.cache import StatKey
 from dossier.incremental.changes import Model
 from dossier.incremental.fragments import SqliteFragmentStore, SqlitePartStore
 from dossier.incremental.memory import Todo, strings
+from dossier.incremental.state import StatKey
 from dossier.model.media import plan_media
 from dossier.model.site import Site
 from dossier.model.site import link as link_records

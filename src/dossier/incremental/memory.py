@@ -29,14 +29,13 @@ from dossier.core.options import BuildOptions
 from dossier.incremental.cache import (
     BuildCache,
     DocumentStore,
-    StatKey,
     generation,
     source_stats,
     stat_key,
 )
 from dossier.incremental.changes import Model, changed, derived_values, record_states, stale
 from dossier.incremental.entries import SqliteEntryStore
-from dossier.incremental.state import Baseline, Remembered, Update
+from dossier.incremental.state import Baseline, Remembered, StatKey, Update
 from dossier.incremental.state import RememberedOutput as OutputRecord
 from dossier.model.site import Site
 from dossier.outputs.files import Job
