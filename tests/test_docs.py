@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
 from dossier.build import load_schema
 from dossier.cli import main
 from dossier.content.schema import Field
+from helpers import ROOT
 
 GUIDE = ROOT / "docs" / "redacteuren.md"
 

@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
 from dossier.cli import main
 from dossier.core.diagnostics import DossierError
+from helpers import ROOT, snapshot
 
 START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
 RELOAD_BOUND = 2.0  # the bound: a change is served and announced within 2 seconds
@@ -307,11 +307,7 @@ def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
     assert result.rendered == 2
     monkeypatch.undo()
     build(base_site, BuildOptions(out=tmp_path / "clean", cache=False, search=False))
-    made = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file()}
-    clean = {p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
-             for p in (tmp_path / "clean").rglob("*") if p.is_file()}
-    assert made == clean
+    assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
 def test_a_save_leaves_nothing_of_the_model_it_replaced(base_site: Path, tmp_path: Path) -> None:
