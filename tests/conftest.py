@@ -30,6 +30,23 @@ def example_site(tmp_path: Path) -> Path:
     return copy_example(tmp_path / "example")
 
 
+@pytest.fixture
+def documents_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record files read and parsed (not taken from a cache) while the test runs, by
+    their path in the site; clear the list to count from a later point."""
+    import dossier.content.documents
+
+    files: list[str] = []
+    original = dossier.content.documents.load_document
+
+    def counting(file: Path, rel: str, collection: str) -> object:
+        files.append(rel)
+        return original(file, rel, collection)
+
+    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
+    return files
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Headless Chromium (browser.launch), one per test module; skips without it."""

@@ -281,29 +281,22 @@ def test_saves_one_after_another_while_the_index_catches_up_are_all_served(
 
 
 def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
-        base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        documents_read: list[str]) -> None:
     """After the first build the site stays in memory: a save reads that one file, and
     renders the pages that read what changed (here: its body, on its page and in its
     dossier's printable page); the result is what a clean build makes."""
-    import dossier.content.documents
     from dossier.build import BuildOptions, build
     from dossier.preview.session import Session
 
     out = tmp_path / "preview"
     session = Session(base_site, BuildOptions(search=False), out)
     session.start()
-    read: list[str] = []
-    original = dossier.content.documents.load_document
-
-    def counting(file: Path, rel: str, collection: str) -> object:
-        read.append(rel)
-        return original(file, rel, collection)
-
-    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
+    documents_read.clear()
     record = base_site / "content" / "projecten" / "project-twee.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
     result = session.update(["content/projecten/project-twee.md"])
-    assert read == ["content/projecten/project-twee.md"]
+    assert documents_read == ["content/projecten/project-twee.md"]
     assert result.rendered == 2
     monkeypatch.undo()
     build(base_site, BuildOptions(out=tmp_path / "clean", cache=False, search=False))
