@@ -1,13 +1,17 @@
-"""Helpers for browser tests: serve a build under a path prefix, open pages in Chromium.
+"""Helpers for browser tests: serve a build under a path prefix, open pages in Chromium,
+and what the search page tests share.
 
 Every page opened through `open_page` refuses requests to any host but the local server
-and records them, so a test can assert that nothing left localhost.
+and records them, so a test can assert that nothing left localhost. The `chromium`
+fixture (conftest.py) launches the browser through `launch`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,12 +19,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, generated_site
+
+if TYPE_CHECKING:
+    from dossier.build import BuildOptions
+    from dossier.model.site import Site
+
 NODE_MODULES = ROOT / ".cache" / "node" / "node_modules"  # installed by `make test`
 PREFIX = "/databank/"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -107,3 +116,107 @@ def open_page(browser: Any, base: str, *, width: int = 1280, scheme: str = "ligh
     visit.page.on("console", lambda msg: visit.errors.append(msg.text)
                   if msg.type == "error" else None)
     return visit
+
+
+# --- the search page (tests/test_search_browser.py, tests/test_search_parts_browser.py) ----
+
+RARE_WORD = "zeldzaamheidsonderzoek"
+RARE_PROJECT = "project-00123"
+SMALL_PARTS = 100  # records per part at most: 605 records then make about a dozen parts
+
+
+@dataclass
+class Served:
+    """A built site, served; what each indexed record carries, by site path."""
+
+    base: str
+    site: Site
+    filters: dict[str, dict[str, list[str]]]
+
+
+def serve_build(site_dir: Path, www: Path, options: BuildOptions | None = None
+                ) -> Iterator[Served]:
+    """Build `site_dir` (with `options`) and serve the result (a generator: `yield from` it
+    in a fixture); the served site carries the filter values of every indexed record."""
+    from dossier.build import BuildOptions, build, load_site
+    from dossier.model.filters import indexed_collections, record_filters
+
+    options = options or BuildOptions()
+    build(site_dir, options)
+    site = load_site(site_dir, BuildOptions(), [])
+    filters = {r.url: record_filters(site, r) for c in indexed_collections(site)
+               for r in site.records[c.name]}
+    with serve(options.out or site_dir / "build", www) as base:
+        yield Served(base, site, filters)
+
+
+def with_rare_word(dest: Path) -> Path:
+    """500 generated projects; one of them has a word in its body that no other record has."""
+    site_dir = generated_site(dest, 500)
+    project = site_dir / "content" / "projecten" / f"{RARE_PROJECT}.md"
+    project.write_text(project.read_text() + f"\nHier staat het woord {RARE_WORD}.\n")
+    return site_dir
+
+
+def shown_counts(visit: Visit) -> dict[str, dict[str, int]]:
+    """The count the search page shows beside every filter value, by filter group."""
+    raw = visit.page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('fieldset[data-filter]')].map(f => [f.dataset.filter,
+          Object.fromEntries([...f.querySelectorAll('input')].map(i =>
+            [i.value, i.labels[0].querySelector('.count').textContent]))]))""")
+    return {g: {v: int(text.strip("()")) for v, text in values.items()}
+            for g, values in raw.items()}
+
+
+def matching(served: Served, selected: dict[str, list[str]]) -> set[str]:
+    """Records that carry one of the chosen values of every group (OR within, AND across)."""
+    return {url for url, carried in served.filters.items()
+            if all(set(values) & set(carried.get(group, [])) for group, values in selected.items())}
+
+
+def expected_counts(served: Served, selected: dict[str, list[str]],
+                    shown: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    """Per value: records matching every other group's choices that carry the value."""
+    result = {}
+    for group, values in shown.items():
+        pool = matching(served, {g: v for g, v in selected.items() if g != group})
+        result[group] = {v: sum(v in served.filters[url].get(group, []) for url in pool)
+                         for v in values}
+    return result
+
+
+# --- accessibility and HTML checkers (installed from npm by `make test`) ------------------
+
+AXE = NODE_MODULES / "axe-core" / "axe.min.js"
+VNU = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(visit: Visit) -> list[str]:
+    """axe-core's WCAG 2.1 A and AA violations in the open page, one line each (open the
+    page with bypass_csp=True). Skips the test when axe-core is not installed."""
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed: run `make test` (npm ci into .cache/node)")
+    visit.page.add_script_tag(path=str(AXE))
+    result = visit.page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    assert result["passes"], "axe ran no rule"
+    return [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"]]
+
+
+def require_vnu() -> None:
+    """Skip the test when the Nu Html Checker (vnu.jar) or Java is missing."""
+    if not VNU.is_file():
+        pytest.skip("vnu.jar is not installed: run `make test` (npm ci into .cache/node)")
+    if shutil.which("java") is None:
+        pytest.skip("Java is missing: the Nu Html Checker needs it")
+
+
+def vnu_errors(pages: list[str]) -> list[str]:
+    """The Nu Html Checker's errors in these HTML files, one line each."""
+    require_vnu()
+    run = subprocess.run(["java", "-jar", str(VNU), "--errors-only", "--format", "json", *pages],
+                         capture_output=True, text=True)
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    return [f"{m['url']}:{m.get('lastLine')}: {m['message']}" for m in messages]

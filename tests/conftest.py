@@ -1,38 +1,16 @@
-"""Shared fixtures: scenario sites under tests/sites/, built in temporary folders."""
+"""Shared fixtures, found by pytest without an import. Plain helper functions are in
+helpers.py (`from helpers import ...`); see tests/README.md."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SITES = Path(__file__).resolve().parent / "sites"
-
-
-def make_site(name: str, dest: Path) -> Path:
-    """A scenario site: tests/sites/_base with tests/sites/<name>/ laid over it.
-
-    Files in the scenario replace the base's; `remove.txt` lists base files to delete.
-    The default schema is the repository's own content/schema.yml unless the scenario has one.
-    """
-    site = dest / name
-    shutil.copytree(SITES / "_base", site)
-    shutil.copy(ROOT / "content" / "schema.yml", site / "content" / "schema.yml")
-    scenario = SITES / name
-    if name != "_base":
-        for file in sorted(scenario.rglob("*")):
-            rel = file.relative_to(scenario)
-            if rel.parts[0] in ("content", "templates") and file.is_file():
-                (site / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, site / rel)
-        removals = scenario / "remove.txt"
-        if removals.exists():
-            for line in removals.read_text().split():
-                (site / line).unlink()
-    return site
+from browser import launch
+from helpers import copy_example, make_site
 
 
 @pytest.fixture
@@ -49,18 +27,28 @@ def base_site(site_factory: Callable[[str], Path]) -> Path:
 @pytest.fixture
 def example_site(tmp_path: Path) -> Path:
     """A copy of the repository's own example dossier (never build inside the checkout)."""
-    site = tmp_path / "example"
-    site.mkdir()
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site / part)
-    return site
+    return copy_example(tmp_path / "example")
 
 
-def generated_site(dest: Path, projects: int, drafts: int = 0, **kwargs: int) -> Path:
-    """A generated corpus (bench/corpus.py): every title says it is generated."""
-    import sys
+@pytest.fixture
+def documents_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The record files read and parsed (not taken from a cache) while the test runs, by
+    their path in the site; clear the list to count from a later point."""
+    import dossier.content.documents
 
-    sys.path.insert(0, str(ROOT / "bench"))
-    from corpus import generate  # type: ignore[import-not-found]
+    files: list[str] = []
+    original = dossier.content.documents.load_document
 
-    return generate(dest, projects, drafts=drafts, **kwargs)  # type: ignore[no-any-return]
+    def counting(file: Path, rel: str, collection: str) -> object:
+        files.append(rel)
+        return original(file, rel, collection)
+
+    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
+    return files
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Headless Chromium (browser.launch), one per test module; skips without it."""
+    with launch() as browser:
+        yield browser

@@ -11,7 +11,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import make_site
+from helpers import make_site
 
 EVIL = "evil.example"  # a host no request may ever go to
 

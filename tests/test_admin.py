@@ -14,7 +14,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import ROOT, SITES
 from dossier.cli import main
 from dossier.content.load import load_config, load_schema
 from dossier.content.schema import (
@@ -27,6 +26,7 @@ from dossier.content.schema import (
     walk_fields,
 )
 from dossier.outputs.admin import BODY, admin_config, admin_page, config_text
+from helpers import ROOT, SITES
 from test_roles import rename_projects
 
 # The widget each scalar type becomes.

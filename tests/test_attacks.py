@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_site
 from dossier.build import BuildOptions, build
 from dossier.cli import main
+from helpers import make_site
 from hostile import ATTACKS, EVIL, MARKDOWN_ATTACKS, audit, make_hostile_site, yaml_string
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -3,9 +3,6 @@ browser's own reading of every page holds no script, handler or inline style fro
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from browser import serve
 from dossier.build import BuildOptions, build
 from hostile import make_hostile_site
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.browser
 
@@ -49,32 +43,14 @@ DOM_AUDIT = """() => {
 }"""
 
 
-def _playwright() -> Any:
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (install the chromium package)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the Python package playwright is not installed (pip install -e '.[test]')")
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
-    """The built site of attacks on http://127.0.0.1:PORT/, and the paths of its pages."""
+    """The built site of attacks on http://127.0.0.1:PORT/databank/, and the paths of its
+    pages."""
     site = make_hostile_site(tmp_path_factory.mktemp("browser"))
     build(site, BuildOptions(cache=False))
-    root = site / "build"
-    handler = functools.partial(_QuietHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    pages = _pages(root)
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", pages
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(site / "build", site / "www") as base:
+        yield base, _pages(site / "build")
 
 
 def _pages(root: Path) -> list[str]:
@@ -90,47 +66,40 @@ def _pages(root: Path) -> list[str]:
     return pages
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-def test_no_attack_runs_or_calls_out_in_chromium(served: tuple[str, list[str]]) -> None:
+def test_no_attack_runs_or_calls_out_in_chromium(
+        chromium: Any, served: tuple[str, list[str]]) -> None:
     base, pages = served
     dialogs: list[str] = []
     outside: list[str] = []
     refused: list[str] = []
     injected: list[str] = []
-    with _playwright()() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
+    page = chromium.new_page()
+    try:
 
-            def route(r: Any) -> None:
-                if urlsplit(r.request.url).hostname == "127.0.0.1":
-                    r.continue_()
-                else:
-                    outside.append(r.request.url)
-                    r.abort()
+        def route(r: Any) -> None:
+            if urlsplit(r.request.url).hostname == "127.0.0.1":
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
 
-            page.route("**/*", route)
-            page.on("dialog", lambda d: (dialogs.append(f"{page.url}: {d.message}"),
-                                         d.dismiss()))
-            page.on("console", lambda m: refused.append(f"{page.url}: {m.text}")
-                    if "Content Security Policy" in m.text else None)
-            # The test's eyes work: an unsanitised page is seen, and so is its dialog.
-            page.set_content('<p onclick="x" style="y"><img src=# onerror="alert(1)">')
-            assert len(page.evaluate(DOM_AUDIT)) == 4
-            page.wait_for_timeout(200)
-            assert len(dialogs) == 1
-            dialogs.clear()
-            for path in pages:
-                page.goto(base + path, wait_until="load")
-                page.keyboard.press("Tab")  # focus handlers, if any had survived
-                page.mouse.move(200, 300)
-                injected += [f"{path}: {x}" for x in page.evaluate(DOM_AUDIT)]
-        finally:
-            browser.close()
+        page.route("**/*", route)
+        page.on("dialog", lambda d: (dialogs.append(f"{page.url}: {d.message}"), d.dismiss()))
+        page.on("console", lambda m: refused.append(f"{page.url}: {m.text}")
+                if "Content Security Policy" in m.text else None)
+        # The test's eyes work: an unsanitised page is seen, and so is its dialog.
+        page.set_content('<p onclick="x" style="y"><img src=# onerror="alert(1)">')
+        assert len(page.evaluate(DOM_AUDIT)) == 4
+        page.wait_for_timeout(200)
+        assert len(dialogs) == 1
+        dialogs.clear()
+        for path in pages:
+            page.goto(base + path, wait_until="load")
+            page.keyboard.press("Tab")  # focus handlers, if any had survived
+            page.mouse.move(200, 300)
+            injected += [f"{path}: {x}" for x in page.evaluate(DOM_AUDIT)]
+    finally:
+        page.context.close()
     assert len(pages) > 80
     assert dialogs == []
     assert outside == []
@@ -148,23 +117,21 @@ EXCERPT_AUDIT = """() => [...document.querySelectorAll('#zoekresultaten .card-ex
 
 @pytest.mark.parametrize("query", ["onerror", "mark", "img"])
 def test_search_excerpts_show_hostile_text_as_text(
-        served: tuple[str, list[str]], query: str) -> None:
+        chromium: Any, served: tuple[str, list[str]], query: str) -> None:
     """Search results show excerpts of the records' text, where every attack stands: no
     markup may come of it but the <mark> around the words found."""
     base, _ = served
     dialogs: list[str] = []
-    with _playwright()() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page()
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(f"{base}zoeken/?q={query}")
-            page.wait_for_selector("#zoekstatus:not(:empty)")
-            page.mouse.move(300, 400)
-            excerpts = page.evaluate(EXCERPT_AUDIT)
-            injected = page.evaluate(DOM_AUDIT)
-        finally:
-            browser.close()
+    page = chromium.new_page()
+    try:
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{base}zoeken/?q={query}")
+        page.wait_for_selector("#zoekstatus:not(:empty)")
+        page.mouse.move(300, 400)
+        excerpts = page.evaluate(EXCERPT_AUDIT)
+        injected = page.evaluate(DOM_AUDIT)
+    finally:
+        page.context.close()
     assert len(excerpts) > 5
     assert {e for x in excerpts for e in x["elements"]} == {"SPAN.visually-hidden", "MARK."}
     assert all(query in mark.casefold() for x in excerpts for mark in x["marks"])

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import click
 
-from conftest import ROOT
 from dossier.build import STAGES, load_schema
 from dossier.cli import main
 from dossier.content.roles import COLLECTION_ROLES, FIELD_ROLES, TERM_ROLES
 from dossier.content.schema import Field
+from helpers import ROOT
 
 DOCS = ROOT / "docs"
 GUIDE = DOCS / "redacteuren.md"

@@ -8,14 +8,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from dossier.cli import main
+from helpers import snapshot
 
 
 def built(site: Path, out: Path) -> dict[str, bytes]:
     result = CliRunner().invoke(main, ["build", str(site), "--out", str(out), "-q",
                                        "--no-cache"])
     assert result.exit_code == 0, result.output
-    return {p.relative_to(out).as_posix(): p.read_bytes()
-            for p in sorted(out.rglob("*")) if p.is_file()}
+    return snapshot(out)
 
 
 def test_bom_crlf_and_mixed_line_ends_give_the_same_site(base_site: Path,

@@ -17,6 +17,7 @@ from dossier.cli import main
 from dossier.core.urls import output_path
 from dossier.plan.pages import plan
 from dossier.render.linkcheck import collect
+from helpers import snapshot
 
 
 @pytest.fixture
@@ -24,11 +25,6 @@ def built(example_site: Path) -> Path:
     result = CliRunner().invoke(main, ["build", str(example_site)])
     assert result.exit_code == 0, result.output
     return example_site / "build"
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_every_record_and_facet_term_has_a_page(example_site: Path, built: Path) -> None:
@@ -56,11 +52,11 @@ def test_example_names_the_organisations_of_the_public_record(built: Path) -> No
 def test_two_builds_are_identical_and_the_second_rewrites_nothing(
     example_site: Path, built: Path
 ) -> None:
-    first = files(built)
+    first = snapshot(built)
     stats = {p: p.stat() for p in built.rglob("*") if p.is_file()}
     result = CliRunner().invoke(main, ["build", str(example_site)])
     assert "0 changed" in result.output
-    assert files(built) == first
+    assert snapshot(built) == first
     for path, before in stats.items():
         after = path.stat()
         assert (after.st_mtime_ns, after.st_ino) == (before.st_mtime_ns, before.st_ino), path
@@ -70,8 +66,8 @@ def test_same_content_in_another_folder_gives_the_same_bytes(
     example_site: Path, tmp_path: Path, built: Path
 ) -> None:
     other = build(example_site, BuildOptions(out=tmp_path / "elsewhere"))
-    assert other.files == len(files(built)) - 1  # the marker file is not counted
-    assert files(tmp_path / "elsewhere") == files(built)
+    assert other.files == len(snapshot(built)) - 1  # the marker file is not counted
+    assert snapshot(tmp_path / "elsewhere") == snapshot(built)
 
 
 def test_source_date_epoch_sets_the_footer_date(
@@ -88,7 +84,7 @@ EXTERNAL_LOAD = re.compile(
 
 
 def test_no_page_loads_anything_from_another_host(built: Path) -> None:
-    for rel, data in files(built).items():
+    for rel, data in snapshot(built).items():
         text = data.decode("utf-8", "replace")
         if rel.endswith(".html"):
             assert not EXTERNAL_LOAD.search(text), rel

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import os
 import shutil
 import signal
@@ -20,23 +19,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import generated_site
 from dossier.cli import main
 from dossier.incremental.cache import BuildCache
 from dossier.write import output
+from helpers import digest, generated_site, snapshot
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
 
 
 def digests(folder: Path) -> dict[str, str]:
     """Every file under `folder` with a hash of its bytes."""
-    found = {}
-    for root, _, names in os.walk(folder):
-        for name in names:
-            path = Path(root, name)
-            found[path.relative_to(folder).as_posix()] = hashlib.blake2b(
-                path.read_bytes(), digest_size=16).hexdigest()
-    return found
+    return snapshot(folder, digest)
 
 
 def leftovers(parent: Path) -> list[str]:

@@ -15,7 +15,6 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_site
 from dossier.build import BuildOptions, build, load_site
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.outputs.feeds import discovery_files
@@ -24,6 +23,7 @@ from dossier.plan.pages import plan
 from dossier.render.linkcheck import collect
 from dossier.render.renderer import Renderer, load_messages
 from dossier.render.templating import make_environment
+from helpers import make_site
 from hostile import ATTACKS, MARKDOWN_ATTACKS, audit
 
 FUZZ = settings(derandomize=True, deadline=None, database=None, max_examples=60,

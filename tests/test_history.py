@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 import dossier.content.history
-from conftest import ROOT, make_site
 from dossier.build import BuildOptions, build
 from dossier.content.history import parse_log
+from helpers import copy_example, edit, make_site, snapshot
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
@@ -38,17 +38,6 @@ def git(site: Path, *args: str, date: str = "2021-03-04T10:00:00+00:00") -> None
 def commit(site: Path, date: str, *paths: str) -> None:
     git(site, "add", *(paths or ["-A"]), date=date)
     git(site, "commit", "-q", "-m", f"Wijziging van {date}", date=date)
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
-
-
-def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture
@@ -129,7 +118,7 @@ def test_two_builds_of_the_same_commits_are_byte_identical(repo: Path, tmp_path:
     clone = tmp_path / "kloon"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     build(clone, BuildOptions(out=tmp_path / "twee", cache=False))
-    assert files(tmp_path / "een") == files(tmp_path / "twee")
+    assert snapshot(tmp_path / "een") == snapshot(tmp_path / "twee")
     assert "2022-05-06" in page(tmp_path, "project-drie", "twee")
 
 
@@ -144,7 +133,7 @@ def test_a_commit_alone_updates_an_incremental_build(repo: Path, tmp_path: Path)
     assert exported(repo)["project-twee"] == "2023-07-08"
     assert "2023-07-08" in page(repo, "project-twee")
     build(repo, BuildOptions(out=tmp_path / "schoon", cache=False))
-    assert files(repo / "build") == files(tmp_path / "schoon")
+    assert snapshot(repo / "build") == snapshot(tmp_path / "schoon")
     assert build(repo).unchanged  # and then nothing is to do
 
 
@@ -201,10 +190,7 @@ def test_parse_log_keeps_the_newest_date_of_each_file() -> None:
 
 def test_the_example_has_a_feed_and_recent_projects_from_its_history(tmp_path: Path) -> None:
     """The repository's example carries no `bijgewerkt`: its dates come from git."""
-    site = tmp_path / "voorbeeld"
-    site.mkdir()
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site / part)
+    site = copy_example(tmp_path / "voorbeeld")
     git(site, "init", "-q", "-b", "main")
     (site / ".gitignore").write_text("build/\n.dossier-cache/\n")
     commit(site, "2012-06-14T12:00:00+02:00")

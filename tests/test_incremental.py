@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from conftest import generated_site
 from dossier.build import BuildOptions, build
 from dossier.incremental.cache import BuildCache
-
-
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def assert_same_as_clean(site: Path, tmp_path: Path, options: BuildOptions | None = None) -> None:
-    """The incremental output equals a build from scratch, file for file."""
-    clean = tmp_path / "clean"
-    shutil.rmtree(clean, ignore_errors=True)
-    build(site, replace(options or BuildOptions(), out=clean, cache=False))
-    incremental, fresh = tree(site / "build"), tree(clean)
-    assert sorted(incremental) == sorted(fresh)
-    different = [rel for rel in fresh if incremental[rel] != fresh[rel]]
-    assert different == []
+from helpers import (
+    assert_same_as_clean,
+    edit,
+    generated_project,
+    generated_site,
+    linked_copy,
+    snapshot,
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,28 +31,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def site(corpus: Path, tmp_path: Path) -> Path:
-    """The built corpus, copied with hard links: same files, same cache, no rebuild needed.
-
-    Edits replace files (never write into them), so the shared corpus stays as it is.
-    """
-    copy = tmp_path / "site"
-    shutil.copytree(corpus, copy, copy_function=os.link)
-    # The fragment store is an SQLite file, written in place: that one is copied.
-    shutil.rmtree(copy / ".dossier-cache")
-    shutil.copytree(corpus / ".dossier-cache", copy / ".dossier-cache")
-    return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Change a file the way editors' programs save: a new file in its place."""
-    text = path.read_text()
-    assert old in text
-    path.unlink()
-    path.write_text(text.replace(old, new, 1))
-
-
-def project(site: Path, n: int) -> Path:
-    return site / "content" / "projecten" / f"project-{n:05d}.md"
+    """The built corpus, copied with hard links (shared by the tests, left as it is)."""
+    return linked_copy(corpus, tmp_path / "site")
 
 
 def _add_template(site: Path) -> None:
@@ -74,16 +43,17 @@ def _add_template(site: Path) -> None:
 
 
 EDITS: dict[str, Callable[[Path], None]] = {
-    "project title": lambda s: edit(project(s, 7), "titel: \"Gegenereerd project 00007",
+    "project title": lambda s: edit(generated_project(s, 7), "titel: \"Gegenereerd project 00007",
                                     "titel: \"Gegenereerd project 00007 (bewerkt)"),
-    "project body": lambda s: edit(project(s, 8), "## Aanpak\n", "## Aanpak\n\nNieuwe zin.\n"),
-    "project facet": lambda s: edit(project(s, 9), "status: lopend", "status: afgerond")
-    if "status: lopend" in project(s, 9).read_text()
-    else edit(project(s, 9), "status: afgerond", "status: lopend"),
+    "project body": lambda s: edit(generated_project(s, 8), "## Aanpak\n",
+                                   "## Aanpak\n\nNieuwe zin.\n"),
+    "project facet": lambda s: edit(generated_project(s, 9), "status: lopend", "status: afgerond")
+    if "status: lopend" in generated_project(s, 9).read_text()
+    else edit(generated_project(s, 9), "status: afgerond", "status: lopend"),
     # The newest date of all is the site's date, in the footer of every page.
-    "project date": lambda s: edit(project(s, 14), "bijgewerkt: 20",
+    "project date": lambda s: edit(generated_project(s, 14), "bijgewerkt: 20",
                                    "bijgewerkt: 2014-12-31\n# was: 20"),
-    "project reference": lambda s: edit(project(s, 10), "uitvoerder: org-",
+    "project reference": lambda s: edit(generated_project(s, 10), "uitvoerder: org-",
                                         "uitvoerder: org-0029\n#"),
     "organisation name": lambda s: edit(s / "content" / "organisaties" / "org-0003.md",
                                         "naam: \"Gegenereerde organisatie 0003",
@@ -91,9 +61,11 @@ EDITS: dict[str, Callable[[Path], None]] = {
     "template": _add_template,
     "site settings": lambda s: edit(s / "content" / "site.yml", "per_pagina: 20",
                                     "per_pagina: 15"),
-    "delete project": lambda s: project(s, 11).unlink(),
-    "rename project": lambda s: project(s, 12).rename(project(s, 12).with_name("hernoemd.md")),
-    "add project": lambda s: shutil.copy(project(s, 13), project(s, 13).with_name("nieuw.md")),
+    "delete project": lambda s: generated_project(s, 11).unlink(),
+    "rename project": lambda s: generated_project(s, 12).rename(
+        generated_project(s, 12).with_name("hernoemd.md")),
+    "add project": lambda s: shutil.copy(
+        generated_project(s, 13), generated_project(s, 13).with_name("nieuw.md")),
 }
 
 
@@ -112,10 +84,10 @@ def test_a_text_edit_renders_only_the_pages_that_show_it(site: Path) -> None:
 
 
 def test_a_build_without_changes_writes_nothing(site: Path) -> None:
-    before = {p: p.stat().st_ino for p in (site / "build").rglob("*") if p.is_file()}
+    before = snapshot(site / "build", lambda p: p.stat().st_ino)
     result = build(site)
     assert result.unchanged and result.rendered == 0 and result.changed == 0
-    after = {p: p.stat().st_ino for p in (site / "build").rglob("*") if p.is_file()}
+    after = snapshot(site / "build", lambda p: p.stat().st_ino)
     assert after == before
 
 
@@ -131,7 +103,7 @@ def test_an_output_file_changed_by_hand_is_made_again(site: Path, tmp_path: Path
 def test_one_and_two_workers_give_identical_output(corpus: Path, tmp_path: Path) -> None:
     build(corpus, BuildOptions(out=tmp_path / "een", jobs=1, cache=False))
     build(corpus, BuildOptions(out=tmp_path / "twee", jobs=2, cache=False))
-    assert tree(tmp_path / "een") == tree(tmp_path / "twee")
+    assert snapshot(tmp_path / "een") == snapshot(tmp_path / "twee")
 
 
 def test_an_up_to_date_site_is_not_even_read(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,10 +217,12 @@ def _newest(site: Path) -> Path:
 
 SITE_EDITS: dict[str, Callable[[Path], None]] = {
     # The title of the project the footer names, and of the newest project.
-    "edit": lambda s: (_retitle(project(s, 5)), _retitle(_newest(s))),
-    "add": lambda s: shutil.copy(project(s, 21), project(s, 21).with_name("nieuw.md")),
-    "delete": lambda s: project(s, 22).unlink(),
-    "rename": lambda s: project(s, 23).rename(project(s, 23).with_name("hernoemd.md")),
+    "edit": lambda s: (_retitle(generated_project(s, 5)), _retitle(_newest(s))),
+    "add": lambda s: shutil.copy(
+        generated_project(s, 21), generated_project(s, 21).with_name("nieuw.md")),
+    "delete": lambda s: generated_project(s, 22).unlink(),
+    "rename": lambda s: generated_project(s, 23).rename(
+        generated_project(s, 23).with_name("hernoemd.md")),
 }
 
 
@@ -272,11 +246,7 @@ def test_a_site_template_that_reads_other_records_stays_right(
     SITE_EDITS[change](site)
     result = build(site, BuildOptions(search=False))
     assert result.changed > 0
-    clean = tmp_path / "clean"
-    build(site, BuildOptions(out=clean, cache=False, search=False))
-    incremental, fresh = tree(site / "build"), tree(clean)
-    assert sorted(incremental) == sorted(fresh)
-    assert [rel for rel in fresh if incremental[rel] != fresh[rel]] == []
+    assert_same_as_clean(site, tmp_path, BuildOptions(search=False))
 
 
 def test_a_site_template_renders_again_only_what_reads_the_change(

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_site
 from dossier.build import check
 from dossier.core.diagnostics import DossierError
+from helpers import make_site
 
 WORDS = ["tekst", "over", "ouders", "en", "de", "wijk", "samen", "met", "scholen", "hulp"]
 KINDS = ["inline", "reference", "autolink", "raw-a", "raw-img"]

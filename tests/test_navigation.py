@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import generated_site
 from dossier.build import BuildOptions, build, load_site
 from dossier.core.urls import output_path
 from dossier.model.site import Site, facet_values
+from helpers import generated_site
 
 LINK_RE = re.compile(r'<h3 class="card-title"><a href="([^"]+)">')
 

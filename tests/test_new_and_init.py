@@ -8,10 +8,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import ROOT
 from dossier.authoring.stubs import SCAFFOLD
 from dossier.build import load_schema
 from dossier.cli import main
+from helpers import ROOT
 
 
 def _new(site: Path, *args: str) -> tuple[int, str]:

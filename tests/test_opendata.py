@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import generated_site
 from dossier.build import BuildOptions, build, load_site
 from dossier.core.urls import output_path
 from dossier.model.site import Site
 from dossier.outputs.opendata import LIST_SEPARATOR, collection_files, columns
 from dossier.plan.pages import plan
+from helpers import copy_example, generated_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -160,12 +160,7 @@ def test_json_ld_cannot_close_its_script_element(base_site: Path) -> None:
 
 @pytest.fixture(scope="module")
 def example_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import shutil
-
-    from conftest import ROOT
-    site = tmp_path_factory.mktemp("ex")
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site / part)
+    site = copy_example(tmp_path_factory.mktemp("ex"))
     build(site)
     return site
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT, SITES
 from dossier.build import BuildOptions, build, load_site
 from dossier.cli import main
 from dossier.content.schema import ALL_TYPES, Collection, Label
 from dossier.core.yamltree import parse
 from dossier.plan.pages import plan, record_templates
+from helpers import ROOT, SITES, snapshot
 
 SOURCE = ROOT / "src" / "dossier"
 THEME = SOURCE / "theme"
@@ -173,11 +173,6 @@ def rename_projects(site: Path) -> None:
                 file.write_text(changed, "utf-8")
 
 
-def tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 # The collection's name where it shows in the output: in URLs, file names, ids, classes,
 # JSON and search filters; never after a space or a letter (that is text: the label
 # "Projecten" lowercased, "participatieprojecten" in a body).
@@ -195,7 +190,7 @@ def test_the_example_with_projects_renamed_builds_the_same_pages(
         result = runner.invoke(main, ["build", str(site), "--no-search", "--quiet"])
         assert result.exit_code == 0, result.output
         assert "error" not in result.output
-    before, after = tree(example_site / "build"), tree(renamed / "build")
+    before, after = snapshot(example_site / "build"), snapshot(renamed / "build")
     assert len(before) > 100
     expected = {re.sub(r"\bprojecten\b", "praktijken", rel): AS_NAME.sub(b"praktijken", data)
                 for rel, data in before.items()}
@@ -336,7 +331,7 @@ def test_an_incremental_build_of_the_english_site_equals_a_clean_one(
     assert 0 < result.rendered < result.pages
     clean = tmp_path / "clean"
     build(site, BuildOptions(search=False, out=clean, cache=False))
-    assert tree(site / "build") == tree(clean)
+    assert snapshot(site / "build") == snapshot(clean)
 
 
 # --- record templates: the site's per collection, the theme's per role ---------------------

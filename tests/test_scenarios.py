@@ -11,16 +11,14 @@ import pytest
 from click.testing import CliRunner
 
 from dossier.cli import main
+from helpers import SITES, snapshot
 
-SITES = Path(__file__).parent / "sites"
 BAD = sorted(p.parent.name for p in SITES.glob("*/expected.txt"))
 WARN_ONLY = {"missing-section", "no-base-url", "role-missing"}
 
 
-def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under `folder` with its bytes and mtime."""
-    return {p.relative_to(folder).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+def with_mtime(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mtime_ns
 
 
 def test_there_are_bad_scenarios() -> None:
@@ -45,12 +43,12 @@ def test_failed_build_leaves_previous_output_untouched(
 ) -> None:
     good = CliRunner().invoke(main, ["build", str(base_site), "--quiet"])
     assert good.exit_code == 0, good.output
-    before = snapshot(base_site / "build")
+    before = snapshot(base_site / "build", with_mtime)
     bad = site_factory(name)
     result = CliRunner().invoke(main, ["build", str(bad), "--out", str(base_site / "build")])
     assert result.exit_code == 1
     assert "the output folder was not changed" in result.stderr
-    assert snapshot(base_site / "build") == before
+    assert snapshot(base_site / "build", with_mtime) == before
     leftovers = [p.name for p in base_site.iterdir() if p.name.startswith(".build.")]
     assert leftovers == []
 
@@ -77,13 +75,13 @@ def test_good_site_matches_golden_output(site_factory: Callable[[str], Path]) ->
     # The search bundle is Pagefind's binary format; tests/test_search.py checks it.
     result = CliRunner().invoke(main, ["build", str(site), "--quiet", "--no-search"])
     assert result.exit_code == 0, result.output
-    built = {k: v[0] for k, v in snapshot(site / "build").items()}
+    built = snapshot(site / "build")
     golden_dir = SITES / "good-minimal" / "expected"
     if os.environ.get("DOSSIER_UPDATE_GOLDEN"):
         import shutil
         shutil.rmtree(golden_dir, ignore_errors=True)
         shutil.copytree(site / "build", golden_dir)
-    golden = {k: v[0] for k, v in snapshot(golden_dir).items()}
+    golden = snapshot(golden_dir)
     assert sorted(built) == sorted(golden)
     for rel in sorted(golden):
         if built[rel] != golden[rel]:

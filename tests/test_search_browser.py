@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -19,59 +17,31 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from browser import Visit, launch, open_page, serve
-from conftest import ROOT, generated_site
-from dossier.build import BuildOptions, build, load_site
-from dossier.model.filters import filter_value, indexed_collections, record_filters
-from dossier.model.site import Site
+from browser import (
+    RARE_PROJECT,
+    RARE_WORD,
+    SMALL_PARTS,
+    Served,
+    Visit,
+    expected_counts,
+    matching,
+    open_page,
+    serve_build,
+    shown_counts,
+    with_rare_word,
+)
+from dossier.build import BuildOptions
+from dossier.model.filters import filter_value, indexed_collections
 from dossier.search.entries import markdown_text
+from helpers import copy_example
 
 pytestmark = pytest.mark.browser
-RARE_WORD = "zeldzaamheidsonderzoek"
-RARE_PROJECT = "project-00123"
-SMALL_PARTS = 100  # records per part at most: 605 records then make about a dozen parts
-
-
-@dataclass
-class Served:
-    """A built site, served; what each indexed record carries, by site path."""
-
-    base: str
-    site: Site
-    filters: dict[str, dict[str, list[str]]]
-
-
-def _serve(site_dir: Path, www: Path, options: BuildOptions | None = None
-           ) -> Iterator[Served]:
-    options = options or BuildOptions()
-    build(site_dir, options)
-    site = load_site(site_dir, BuildOptions(), [])
-    filters = {r.url: record_filters(site, r) for c in indexed_collections(site)
-               for r in site.records[c.name]}
-    with serve(options.out or site_dir / "build", www) as base:
-        yield Served(base, site, filters)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with launch() as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    site_dir = tmp_path_factory.mktemp("example")
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site_dir / part)
-    yield from _serve(site_dir, site_dir / "www")
-
-
-def with_rare_word(dest: Path) -> Path:
-    """500 generated projects; one of them has a word in its body that no other record has."""
-    site_dir = generated_site(dest, 500)
-    project = site_dir / "content" / "projecten" / f"{RARE_PROJECT}.md"
-    project.write_text(project.read_text() + f"\nHier staat het woord {RARE_WORD}.\n")
-    return site_dir
+    site_dir = copy_example(tmp_path_factory.mktemp("example"))
+    yield from serve_build(site_dir, site_dir / "www")
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +51,14 @@ def generated_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def generated(generated_dir: Path) -> Iterator[Served]:
-    yield from _serve(generated_dir, generated_dir / "www")
+    yield from serve_build(generated_dir, generated_dir / "www")
 
 
 @pytest.fixture(scope="module")
 def generated_in_parts(generated_dir: Path) -> Iterator[Served]:
     """The same site with its search index in parts of at most SMALL_PARTS records."""
     options = BuildOptions(out=generated_dir / "build-parts", search_part_size=SMALL_PARTS)
-    for served in _serve(generated_dir, generated_dir / "www-parts", options):
+    for served in serve_build(generated_dir, generated_dir / "www-parts", options):
         listed = json.loads((generated_dir / "build-parts" / "pagefind" / "parts.json").read_text())
         assert len(listed["parts"]) >= 5
         yield served
@@ -136,32 +106,6 @@ def shown_results(visit: Visit, served: Served) -> list[str]:
     hrefs = page.eval_on_selector_all("#zoekresultaten .card-title a",
                                       "links => links.map(a => a.href)")
     return sorted(urlsplit(h).path.removeprefix(urlsplit(served.base).path) for h in hrefs)
-
-
-def shown_counts(visit: Visit) -> dict[str, dict[str, int]]:
-    raw = visit.page.evaluate("""() => Object.fromEntries(
-        [...document.querySelectorAll('fieldset[data-filter]')].map(f => [f.dataset.filter,
-          Object.fromEntries([...f.querySelectorAll('input')].map(i =>
-            [i.value, i.labels[0].querySelector('.count').textContent]))]))""")
-    return {g: {v: int(text.strip("()")) for v, text in values.items()}
-            for g, values in raw.items()}
-
-
-def matching(served: Served, selected: dict[str, list[str]]) -> set[str]:
-    """Records that carry one of the chosen values of every group (OR within, AND across)."""
-    return {url for url, carried in served.filters.items()
-            if all(set(values) & set(carried.get(group, [])) for group, values in selected.items())}
-
-
-def expected_counts(served: Served, selected: dict[str, list[str]],
-                    shown: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    """Per value: records matching every other group's choices that carry the value."""
-    result = {}
-    for group, values in shown.items():
-        pool = matching(served, {g: v for g, v in selected.items() if g != group})
-        result[group] = {v: sum(v in served.filters[url].get(group, []) for url in pool)
-                         for v in values}
-    return result
 
 
 def check(visit: Visit, group: str, value: str) -> None:

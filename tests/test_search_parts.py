@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -13,11 +12,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import generated_site
 from dossier.build import BuildOptions, BuildResult, build, load_site
 from dossier.search.entries import indexed_records
 from dossier.search.index import PARTS_FILE, cut
-from test_incremental import assert_same_as_clean, edit, project
+from helpers import (
+    assert_same_as_clean,
+    edit,
+    generated_project,
+    generated_site,
+    linked_copy,
+    snapshot,
+)
 
 PART_SIZE = 40  # 200 projects with their organisations and dossiers make some ten parts
 
@@ -61,13 +66,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def site(corpus: Path, tmp_path: Path) -> Path:
-    """The built corpus, copied with hard links (edits replace files, never write into them);
-    the cache's SQLite files, written in place, are copied."""
-    copy = tmp_path / "site"
-    shutil.copytree(corpus, copy, copy_function=os.link)
-    shutil.rmtree(copy / ".dossier-cache")
-    shutil.copytree(corpus / ".dossier-cache", copy / ".dossier-cache")
-    return copy
+    """The built corpus, copied with hard links (shared by the tests, left as it is)."""
+    return linked_copy(corpus, tmp_path / "site")
 
 
 def rebuild(site: Path) -> BuildResult:
@@ -80,8 +80,7 @@ def clean(site: Path, tmp_path: Path) -> None:
 
 def inodes(site: Path) -> dict[str, int]:
     folder = site / "build" / "pagefind"
-    return {p.relative_to(folder).as_posix(): p.stat().st_ino
-            for p in folder.rglob("*") if p.is_file()}
+    return snapshot(folder, lambda p: p.stat().st_ino)
 
 
 def test_the_corpus_has_several_parts(corpus: Path) -> None:
@@ -95,7 +94,7 @@ def test_the_corpus_has_several_parts(corpus: Path) -> None:
 def test_an_edit_makes_one_part_anew_and_takes_the_others_over(site: Path,
                                                                tmp_path: Path) -> None:
     before = inodes(site)
-    edit(project(site, 8), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
+    edit(generated_project(site, 8), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
     result = rebuild(site)
     assert result.search is not None and result.search.remade == 1
     assert result.search.parts == len(json.loads((site / "build" / PARTS_FILE).read_text())
@@ -110,11 +109,11 @@ def test_an_edit_makes_one_part_anew_and_takes_the_others_over(site: Path,
 def test_adds_deletes_and_titles_make_few_parts_anew(change: str, site: Path,
                                                      tmp_path: Path) -> None:
     if change == "add":
-        shutil.copy(project(site, 13), project(site, 13).with_name("nieuw.md"))
+        shutil.copy(generated_project(site, 13), generated_project(site, 13).with_name("nieuw.md"))
     elif change == "delete":
-        project(site, 11).unlink()
+        generated_project(site, 11).unlink()
     else:
-        edit(project(site, 7), 'titel: "Gegenereerd project 00007',
+        edit(generated_project(site, 7), 'titel: "Gegenereerd project 00007',
              'titel: "Aaa hernoemd project 00007')
     result = rebuild(site)
     assert result.search is not None and 1 <= result.search.remade <= 3
@@ -162,7 +161,7 @@ def test_a_tampered_entry_in_the_cache_never_reaches_the_index(site: Path) -> No
     store.commit()
     store.close()
     # An edit of another project in the same part makes that part anew.
-    edit(project(site, 8), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
+    edit(generated_project(site, 8), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
     result = rebuild(site)
     assert result.search is not None and result.search.remade >= 1
     fragments = (site / "build" / "pagefind").rglob("*.pf_fragment")

@@ -22,20 +22,22 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from browser import Visit, launch, open_page, serve
-from dossier.build import BuildOptions
-from dossier.search.entries import SearchEntry, entries, indexed_records, sort_value
-from test_search_browser import (
+from browser import (
     RARE_PROJECT,
     RARE_WORD,
     SMALL_PARTS,
     Served,
-    _serve,
+    Visit,
     expected_counts,
     matching,
+    open_page,
+    serve,
+    serve_build,
     shown_counts,
     with_rare_word,
 )
+from dossier.build import BuildOptions
+from dossier.search.entries import SearchEntry, entries, indexed_records, sort_value
 
 pytestmark = pytest.mark.browser
 # Words of the generated text (in most records), of titles and places (in a few), a prefix,
@@ -76,19 +78,13 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def single(site_dir: Path) -> Iterator[Served]:
     options = BuildOptions(out=site_dir / "een", cache=False, search_part_size=100_000)
-    yield from _serve(site_dir, site_dir / "www-een", options)
+    yield from serve_build(site_dir, site_dir / "www-een", options)
 
 
 @pytest.fixture(scope="module")
 def parts(site_dir: Path) -> Iterator[Served]:
     options = BuildOptions(out=site_dir / "delen", cache=False, search_part_size=SMALL_PARTS)
-    yield from _serve(site_dir, site_dir / "www-delen", options)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with launch() as browser:
-        yield browser
+    yield from serve_build(site_dir, site_dir / "www-delen", options)
 
 
 def parts_of(out: Path) -> list[str]:

@@ -19,9 +19,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
 from dossier.cli import main
 from dossier.core.diagnostics import DossierError
+from helpers import ROOT, snapshot
 
 START_TIMEOUT = 30.0  # a hang guard for starting the server, not a performance bound
 RELOAD_BOUND = 2.0  # the issue's bound: a change is served and announced within 2 seconds
@@ -281,37 +281,26 @@ def test_saves_one_after_another_while_the_index_catches_up_are_all_served(
 
 
 def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
-        base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        base_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        documents_read: list[str]) -> None:
     """After the first build the site stays in memory: a save reads that one file, and
     renders the pages that read what changed (here: its body, on its page and in its
     dossier's printable page); the result is what a clean build makes."""
-    import dossier.content.documents
     from dossier.build import BuildOptions, build
     from dossier.preview.session import Session
 
     out = tmp_path / "preview"
     session = Session(base_site, BuildOptions(search=False), out)
     session.start()
-    read: list[str] = []
-    original = dossier.content.documents.load_document
-
-    def counting(file: Path, rel: str, collection: str) -> object:
-        read.append(rel)
-        return original(file, rel, collection)
-
-    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
+    documents_read.clear()
     record = base_site / "content" / "projecten" / "project-twee.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
     result = session.update(["content/projecten/project-twee.md"])
-    assert read == ["content/projecten/project-twee.md"]
+    assert documents_read == ["content/projecten/project-twee.md"]
     assert result.rendered == 2
     monkeypatch.undo()
     build(base_site, BuildOptions(out=tmp_path / "clean", cache=False, search=False))
-    made = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*")
-            if p.is_file()}
-    clean = {p.relative_to(tmp_path / "clean").as_posix(): p.read_bytes()
-             for p in (tmp_path / "clean").rglob("*") if p.is_file()}
-    assert made == clean
+    assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
 def test_a_save_leaves_nothing_of_the_model_it_replaced(base_site: Path, tmp_path: Path) -> None:

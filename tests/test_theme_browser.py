@@ -6,7 +6,6 @@ The example site is served on localhost under /databank/. axe-core comes from np
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -16,12 +15,10 @@ from typing import Any
 
 import pytest
 
-from browser import NODE_MODULES, Visit, launch, open_page, serve
-from conftest import ROOT
+from browser import Visit, axe_violations, open_page, require_vnu, serve, vnu_errors
+from helpers import copy_example
 
 pytestmark = pytest.mark.browser
-AXE = NODE_MODULES / "axe-core" / "axe.min.js"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 DOSSIER = "dossiers/samenwerken-met-migrantenorganisaties/"
 PAGE_TYPES = {
     "home": "",
@@ -43,18 +40,10 @@ PAGE_TYPES = {
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with launch() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from dossier.build import build
 
-    site = tmp_path_factory.mktemp("example")
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site / part)
+    site = copy_example(tmp_path_factory.mktemp("example"))
     build(site)
     with serve(site / "build", site / "www") as url:
         yield url
@@ -79,17 +68,9 @@ def close(visit: Visit) -> None:
 def test_axe_finds_no_wcag_a_or_aa_violations(
     chromium: Any, base: str, kind: str, width: int, scheme: str
 ) -> None:
-    if not AXE.is_file():
-        pytest.skip("axe-core is not installed: run `make test` (npm ci into .cache/node)")
     visit = visit_page(chromium, base, PAGE_TYPES[kind], width=width, scheme=scheme,
                        bypass_csp=True)
-    visit.page.add_script_tag(path=str(AXE))
-    result = visit.page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
-    problems = [f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-                for v in result["violations"]]
-    assert problems == []
-    assert result["passes"], "axe ran no rule"
+    assert axe_violations(visit) == []
     close(visit)
 
 
@@ -215,18 +196,9 @@ def test_vnu_finds_no_errors_in_any_page(tmp_path: Path) -> None:
     """The Nu Html Checker (vnu.jar from npm) on every HTML page of the example site."""
     from dossier.build import BuildOptions, build
 
-    jar = NODE_MODULES / "vnu-jar" / "build" / "dist" / "vnu.jar"
-    if not jar.is_file():
-        pytest.skip("vnu.jar is not installed: run `make test` (npm ci into .cache/node)")
-    if shutil.which("java") is None:
-        pytest.skip("Java is missing: the Nu Html Checker needs it")
-    site = tmp_path / "example"
-    for part in ("content", "templates"):
-        shutil.copytree(ROOT / part, site / part)
+    require_vnu()
+    site = copy_example(tmp_path / "example")
     build(site, BuildOptions(search=False))
     pages = sorted(str(p) for p in (site / "build").rglob("*.html"))
     assert len(pages) > 50
-    run = subprocess.run(["java", "-jar", str(jar), "--errors-only", "--format", "json", *pages],
-                         capture_output=True, text=True)
-    messages = json.loads(run.stderr or run.stdout)["messages"]
-    assert [f"{m['url']}:{m.get('lastLine')}: {m['message']}" for m in messages] == []
+    assert vnu_errors(pages) == []

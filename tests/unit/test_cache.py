@@ -7,8 +7,6 @@ import pickle
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from dossier.build import build
 from dossier.incremental.cache import CACHE_DIR, BuildCache
 
@@ -46,29 +44,14 @@ def test_the_cache_is_data_and_is_used_by_the_next_build(base_site: Path) -> Non
     assert again.rendered == 0
 
 
-@pytest.fixture
-def read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The record files the builds of a test read and parse (not taken from the cache)."""
-    import dossier.content.documents
-
-    files: list[str] = []
-    original = dossier.content.documents.load_document
-
-    def counting(file: Path, rel: str, collection: str) -> object:
-        files.append(rel)
-        return original(file, rel, collection)
-
-    monkeypatch.setattr(dossier.content.documents, "load_document", counting)
-    return files
-
-
-def test_an_edit_reads_only_the_edited_file_again(base_site: Path, read: list[str]) -> None:
+def test_an_edit_reads_only_the_edited_file_again(
+        base_site: Path, documents_read: list[str]) -> None:
     build(base_site)
-    read.clear()
+    documents_read.clear()
     record = base_site / "content" / "projecten" / "project-drie.md"
     record.write_text(record.read_text().replace("Tekst.", "Andere tekst.", 1))
     build(base_site)
-    assert read == ["content/projecten/project-drie.md"]
+    assert documents_read == ["content/projecten/project-drie.md"]
     assert "Andere tekst." in (base_site / "build" / "projecten" / "project-drie" /
                                "index.html").read_text("utf-8")
 
@@ -89,13 +72,13 @@ def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
 
 
 def test_a_damaged_documents_store_means_reading_every_file(
-        base_site: Path, read: list[str]) -> None:
+        base_site: Path, documents_read: list[str]) -> None:
     build(base_site)
     cache = BuildCache(base_site, base_site / "build")
     cache.documents_path.write_bytes(b"not a database" * 100)
     (base_site / "content" / "projecten" / "project-een.md").touch()
-    read.clear()
+    documents_read.clear()
     build(base_site)
     records = [p for p in (base_site / "content").glob("*/*") if p.suffix in (".md", ".yml")]
-    assert len(read) == len(records) > 1
+    assert len(documents_read) == len(records) > 1
     assert cache.documents_path.read_bytes().startswith(b"SQLite format 3\x00")

@@ -237,8 +237,8 @@ def test_pagination_window_links_first_last_and_neighbours() -> None:
 
 def test_related_projects_are_those_sharing_most_facet_terms(tmp_path: Path) -> None:
     """The bit-mask computation gives what a plain pairwise comparison gives."""
-    from conftest import generated_site
     from dossier.model.site import facet_values
+    from helpers import generated_site
 
     site_dir = generated_site(tmp_path, 60, organisations=8, words=20)
     site = load_site(site_dir, BuildOptions(), [])
