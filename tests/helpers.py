@@ -9,11 +9,15 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 if TYPE_CHECKING:
     from dossier.build import BuildOptions
@@ -118,3 +122,36 @@ def assert_same_as_clean(site: Path, tmp_path: Path, options: BuildOptions | Non
     assert sorted(incremental) == sorted(fresh)
     different = [rel for rel in fresh if incremental[rel] != fresh[rel]]
     assert different == []
+
+
+def rename_projects(site: Path) -> None:
+    """What a new user does to call `projecten` `praktijken`: the key and folder in the
+    schema, the content folder, the Markdown links and the menu."""
+    schema = site / "content" / "schema.yml"
+    text = schema.read_text("utf-8")
+    assert "\n  projecten:\n" in text and "folder: projecten\n" in text
+    schema.write_text(text.replace("\n  projecten:\n", "\n  praktijken:\n")
+                      .replace("folder: projecten\n", "folder: praktijken\n")
+                      .replace("collection: projecten", "collection: praktijken"), "utf-8")
+    (site / "content" / "projecten").rename(site / "content" / "praktijken")
+    for file in sorted((site / "content").rglob("*")):
+        if file.suffix in (".md", ".yml") and file.is_file():
+            text = file.read_text("utf-8")
+            changed = text.replace("../projecten/", "../praktijken/").replace(
+                "pad: projecten/", "pad: praktijken/")
+            if changed != text:
+                file.write_text(changed, "utf-8")
+
+
+@contextmanager
+def mounted(*args: str) -> Iterator[None]:
+    """Run the body with a filesystem mounted; skip where mounting is not allowed."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a filesystem needs root")
+    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", "-l", args[-1]], check=False)

@@ -26,8 +26,7 @@ from dossier.content.schema import (
     walk_fields,
 )
 from dossier.outputs.admin import BODY, admin_config, admin_page, config_text
-from helpers import ROOT, SITES
-from test_roles import rename_projects
+from helpers import ROOT, SITES, rename_projects
 
 # The widget each scalar type becomes.
 WIDGET = {"string": "string", "text": "text", "date": "datetime", "month": "string",

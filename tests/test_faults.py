@@ -6,13 +6,11 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from click.testing import CliRunner
 from dossier.cli import main
 from dossier.incremental.cache import BuildCache
 from dossier.write import output
-from helpers import digest, generated_site, snapshot
+from helpers import digest, generated_site, mounted, snapshot
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
 
@@ -226,20 +224,6 @@ def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
     assert leftovers(base_site) == []
     monkeypatch.undo()
     assert CliRunner().invoke(main, ["build", str(base_site), "-q"]).exit_code == 0
-
-
-@contextmanager
-def mounted(*args: str) -> Iterator[None]:
-    """Run the body with a filesystem mounted; skip where mounting is not allowed."""
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a filesystem needs root")
-    done = subprocess.run(["mount", *args], capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount here: {done.stderr.strip()}")
-    try:
-        yield
-    finally:
-        subprocess.run(["umount", "-l", args[-1]], check=False)
 
 
 def test_a_really_full_disk_during_a_parallel_build(tmp_path: Path) -> None:

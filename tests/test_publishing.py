@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from dossier.cli import main
 from dossier.incremental.cache import CACHE_DIR, BuildCache
-from test_faults import mounted
+from helpers import mounted
 
 TITLE = "Zwaluwstaart uitschrijving"  # the record a participant asked to be taken off
 

@@ -20,7 +20,7 @@ from dossier.cli import main
 from dossier.content.schema import ALL_TYPES, Collection, Label
 from dossier.core.yamltree import parse
 from dossier.plan.pages import plan, record_templates
-from helpers import ROOT, SITES, snapshot
+from helpers import ROOT, SITES, rename_projects, snapshot
 
 SOURCE = ROOT / "src" / "dossier"
 THEME = SOURCE / "theme"
@@ -153,25 +153,6 @@ def test_the_allowed_names_are_still_needed() -> None:
 
 
 # --- the example with its projects renamed ------------------------------------------------
-
-def rename_projects(site: Path) -> None:
-    """What a new user does to call `projecten` `praktijken`: the key and folder in the
-    schema, the content folder, the Markdown links and the menu."""
-    schema = site / "content" / "schema.yml"
-    text = schema.read_text("utf-8")
-    assert "\n  projecten:\n" in text and "folder: projecten\n" in text
-    schema.write_text(text.replace("\n  projecten:\n", "\n  praktijken:\n")
-                      .replace("folder: projecten\n", "folder: praktijken\n")
-                      .replace("collection: projecten", "collection: praktijken"), "utf-8")
-    (site / "content" / "projecten").rename(site / "content" / "praktijken")
-    for file in sorted((site / "content").rglob("*")):
-        if file.suffix in (".md", ".yml") and file.is_file():
-            text = file.read_text("utf-8")
-            changed = text.replace("../projecten/", "../praktijken/").replace(
-                "pad: projecten/", "pad: praktijken/")
-            if changed != text:
-                file.write_text(changed, "utf-8")
-
 
 # The collection's name where it shows in the output: in URLs, file names, ids, classes,
 # JSON and search filters; never after a space or a letter (that is text: the label
