@@ -298,7 +298,7 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
         f'<html lang="{html.escape(lang)}">\n'
         "<head>\n"
         '<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_policy(local)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex, nofollow">\n'
         '<meta name="referrer" content="no-referrer">\n'
@@ -312,6 +312,13 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
         "</body>\n"
         "</html>\n"
     )
+
+
+def _policy(local: bool) -> str:
+    """The page's policy; saving reads uploads back from the blob: URLs of their previews
+    (fetch), so the preview's editor may connect to those too."""
+    return POLICY.replace("connect-src 'self'", "connect-src 'self' blob:") if local \
+        else POLICY
 
 
 def vendored(name: str) -> bytes:

@@ -92,11 +92,14 @@ def request_problem(headers: Callable[[str], str | None], bound: tuple[str, int]
 class LocalBackend:
     """Decap's proxy protocol over one site's content folder; one change at a time."""
 
-    def __init__(self, site_dir: Path, options: BuildOptions, scratch: Path) -> None:
+    def __init__(self, site_dir: Path, options: BuildOptions, scratch: Path,
+                 lock: threading.Lock | None = None) -> None:
         self.site_dir = site_dir
         self.options = options
         self.scratch = scratch  # where saves are checked before they are written
-        self._lock = threading.Lock()
+        # One save at a time, and none while the preview builds (its runs and the
+        # checks of saves share the pipeline's module state).
+        self._lock = lock or threading.Lock()
 
     def answer(self, body: bytes) -> Any:
         """The answer to one request body, or Refused."""

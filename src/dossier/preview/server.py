@@ -97,6 +97,9 @@ class Preview:
         self.failed = False
         self.closing = False
         self._changed = threading.Condition()
+        # Held while the pipeline runs: a run keeps state in its modules (the render
+        # pool's job, the parts made), so the editor's checks of a save wait for it.
+        self.building = threading.Lock()
         self.session = Session(site_dir, options, out, indexed=self._indexed)
 
     @property
@@ -108,8 +111,9 @@ class Preview:
         """Build once more (only what `changed` files touch); tell waiting pages, whether
         it worked or not. After a failed build everything is built again."""
         try:
-            result: BuildResult | DossierError = self.session.start() \
-                if changed is None or self.failed else self.session.update(changed)
+            with self.building:
+                result: BuildResult | DossierError = self.session.start() \
+                    if changed is None or self.failed else self.session.update(changed)
         except DossierError as exc:
             result = exc
         prefix = self._prefix()
@@ -438,7 +442,8 @@ def serve(site_dir: Path, options: BuildOptions, host: str, port: int, reporter:
                       site_dir / SERVE_DIR / "site")
     server.preview = preview
     if local:
-        server.backend = LocalBackend(site_dir, options, site_dir / SERVE_DIR / SCRATCH)
+        server.backend = LocalBackend(site_dir, options, site_dir / SERVE_DIR / SCRATCH,
+                                      preview.building)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     try:
