@@ -166,7 +166,7 @@ def test_a_build_writes_no_local_backend_and_no_write_endpoint() -> None:
     assert "local_backend" not in data
     assert data["backend"] == {"name": "test-repo"}  # in the browser only: nothing is saved
     local = admin_config(load_schema(ROOT), load_config(ROOT), local=True)
-    assert "local_backend" in local  # the place `dossier serve` will use
+    assert local["local_backend"] is True  # `dossier serve`'s editor alone
 
 
 class _Links(HTMLParser):

@@ -141,7 +141,7 @@ def plan_outputs(run: Run, site: Site) -> Work:
     stop_on_errors(run.problems)
     renderer = make_renderer(site, run.site_dir, run.memory.fragments_path)
     run.on_exit(renderer.close)
-    jobs = plan_jobs(site, pages, run.site_dir)
+    jobs = plan_jobs(site, pages, run.site_dir, run.options.admin_local)
     run.result.pages = len(pages)
     return Work(site, pages, jobs, renderer, Model(site, pages))
 

@@ -21,3 +21,6 @@ class BuildOptions:
     # some 260 MB).
     search_part_size: int = 2000
     minify: bool = False  # collapse white space in HTML
+    # The preview's own: the web editor under admin/ whatever site.yml says, editing
+    # through `dossier serve`'s local backend. A build never sets it (docs/admin.md).
+    admin_local: bool = False

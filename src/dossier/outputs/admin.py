@@ -24,9 +24,11 @@ collection that no reference points to gets its new records as folders
 files in the collection's folder, because Decap calls a folder's record `<slug>/index` and
 a relation would store that, which is no slug.
 
-Pure: a schema and the settings in, a dict and its YAML out. `local` is the place for
-`dossier serve`'s local backend (to come): a build never sets it, so the published editor
-has no write endpoint and no local backend.
+Pure: a schema and the settings in, a dict and its YAML out. `local` is for `dossier
+serve` alone: its editor saves through the preview's local backend (preview/localbackend.py),
+whose address a small script of its own gives Decap, which wants it absolute while only the
+page knows the host it was opened by. A build never sets it, so the published editor has no
+write endpoint and no local backend.
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ BUNDLE = "decap-cms.js"
 # bundle's first line names that file).
 LICENCES = ("LICENSE", "decap-cms.js.LICENSE.txt")
 BODY = "body"  # the name Decap gives the Markdown body of a front-matter file
-# Where `dossier serve` will answer Decap's proxy protocol (relative to admin/).
+# Where `dossier serve` answers Decap's proxy protocol (relative to admin/), and the
+# script that tells Decap so, written by the preview only.
 LOCAL_API = "../api/v1"
+LOCAL_SCRIPT = "lokaal.js"
 
 # The page's own policy. Decap validates its configuration with ajv, which compiles the
 # schema into a function (`new Function`), so scripts need 'unsafe-eval'; its styles are
@@ -122,7 +126,8 @@ def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dic
     """Decap CMS's configuration for a site: a folder collection per collection.
 
     Without a git backend yet, the editor runs on Decap's in-browser test backend: the
-    forms work, nothing is saved. `local` adds the local backend of `dossier serve`.
+    forms work, nothing is saved. `local` turns on the local backend of `dossier serve`
+    (its address comes from LOCAL_SCRIPT).
     """
     lang = config.lang
     result: dict[str, Any] = {
@@ -135,7 +140,7 @@ def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dic
                         for c in schema.collections],
     }
     if local:
-        result["local_backend"] = {"url": LOCAL_API}
+        result["local_backend"] = True
     return result
 
 
@@ -281,8 +286,9 @@ def config_text(data: dict[str, Any]) -> str:
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
-def admin_page(config: SiteConfig) -> str:
-    """admin/index.html: the editor's bundle, its configuration, and a policy of its own."""
+def admin_page(config: SiteConfig, local: bool = False) -> str:
+    """admin/index.html: the editor's bundle, its configuration, and a policy of its own;
+    `local`: with the script that points Decap at `dossier serve`'s local backend."""
     lang = config.lang
     title = f"{'Beheer' if lang == 'nl' else 'Editor'} – {config.title}"
     noscript = ("De beheeromgeving werkt alleen met JavaScript aan." if lang == "nl" else
@@ -292,7 +298,7 @@ def admin_page(config: SiteConfig) -> str:
         f'<html lang="{html.escape(lang)}">\n'
         "<head>\n"
         '<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{_policy(local)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex, nofollow">\n'
         '<meta name="referrer" content="no-referrer">\n'
@@ -301,10 +307,18 @@ def admin_page(config: SiteConfig) -> str:
         "</head>\n"
         "<body>\n"
         f"<noscript><p>{html.escape(noscript)}</p></noscript>\n"
-        f'<script src="{BUNDLE}"></script>\n'
+        + (f'<script src="{LOCAL_SCRIPT}"></script>\n' if local else "")
+        + f'<script src="{BUNDLE}"></script>\n'
         "</body>\n"
         "</html>\n"
     )
+
+
+def _policy(local: bool) -> str:
+    """The page's policy; saving reads uploads back from the blob: URLs of their previews
+    (fetch), so the preview's editor may connect to those too."""
+    return POLICY.replace("connect-src 'self'", "connect-src 'self' blob:") if local \
+        else POLICY
 
 
 def vendored(name: str) -> bytes:
@@ -312,9 +326,27 @@ def vendored(name: str) -> bytes:
     return (resources.files("dossier.outputs") / "cms" / name).read_bytes()
 
 
-def admin_files(schema: Schema, config: SiteConfig) -> Iterator[tuple[str, bytes]]:
-    """Every file under admin/ with its path in the output, for `dossier build`."""
-    yield f"{FOLDER}/index.html", admin_page(config).encode()
-    yield f"{FOLDER}/{CONFIG}", config_text(admin_config(schema, config)).encode()
+# Decap reads its configuration file first and merges what CMS.init is given into it; the
+# backend's address is made from the page's own, so the editor talks to the host and port
+# it was opened from (the preview refuses any other).
+_LOCAL_JS = f"""\
+// Written by dossier serve only: save through the preview's local backend.
+window.CMS_MANUAL_INIT = true;
+window.addEventListener("DOMContentLoaded", function () {{
+  window.CMS.init({{config: {{local_backend: {{
+    url: new URL("{LOCAL_API}", location.href).href,
+    allowed_hosts: [location.hostname]
+  }}}}}});
+}});
+"""
+
+
+def admin_files(schema: Schema, config: SiteConfig,
+                local: bool = False) -> Iterator[tuple[str, bytes]]:
+    """Every file under admin/ with its path in the output; `local` for `dossier serve`."""
+    yield f"{FOLDER}/index.html", admin_page(config, local).encode()
+    yield f"{FOLDER}/{CONFIG}", config_text(admin_config(schema, config, local)).encode()
+    if local:
+        yield f"{FOLDER}/{LOCAL_SCRIPT}", _LOCAL_JS.encode()
     for name in (BUNDLE, *LICENCES):
         yield f"{FOLDER}/{name}", vendored(name)

@@ -51,9 +51,10 @@ class Job:
     export_of: Collection | None = None
 
 
-def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
+def plan_jobs(site: Site, pages: list[Page], site_dir: Path,
+              admin_local: bool = False) -> list[Job]:
     """Pages, static files, open data, discovery files, the web editor and media, in a
-    stable order."""
+    stable order. `admin_local`: the preview's editor, saving through `dossier serve`."""
     jobs = [Job(output_path(p.url), "page", page=p) for p in pages]
     for rel, data in assets.files(assets.collect(site_dir)):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
@@ -67,9 +68,9 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path) -> list[Job]:
                     produce=lambda: to_json(datapackage(site)).encode()))
     for rel, data in discovery_files(site, pages):
         jobs.append(Job(rel, "file", produce=partial(bytes, data)))
-    if site.config.admin:  # the web editor, when site.yml asks for it
+    if site.config.admin or admin_local:  # the web editor, when site.yml asks for it
         jobs += [Job(rel, "file", produce=partial(bytes, data))
-                 for rel, data in admin_files(site.schema, site.config)]
+                 for rel, data in admin_files(site.schema, site.config, admin_local)]
     # Files records refer to: made by outputs/publish.py, never by `produce`.
     jobs += [Job(rel, "media") for rel, _ in site.media.outputs()]
     return jobs

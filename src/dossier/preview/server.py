@@ -4,12 +4,18 @@ The site is built into `.dossier-serve/` (git-ignored), never into `build/` or c
 its files on disk are those of a normal build: the reload script is added to HTML responses
 as they are served. While the content has errors, every page shows them instead of a stale site, and
 reloads by itself once the file is fixed. Only files inside the output folder are served.
+
+The preview's build always has the web editor under admin/, saving through the local
+backend (localbackend.py) that this server answers at `<site path>api/v1`, and only while
+it listens on the loopback address: from any other machine nothing can be written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import html
+import json
 import mimetypes
 import socket
 import threading
@@ -27,6 +33,13 @@ from dossier.content.documents import is_ignored
 from dossier.content.load import load_config
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.urls import base_path
+from dossier.preview.localbackend import (
+    API,
+    LocalBackend,
+    Refused,
+    is_loopback,
+    request_problem,
+)
 from dossier.render.assets import THEME
 
 # The preview's own output folder (SERVE_DIR/site): kept between sessions, so the build
@@ -36,6 +49,10 @@ SERVICE = "/__dossier/"  # outside every site: the reload script and its event s
 EVENTS = SERVICE + "events"
 RELOAD_JS = SERVICE + "reload.js"
 KEEPALIVE_SECONDS = 10.0  # an idle event stream says so this often, to notice closed tabs
+SCRATCH = "saves"  # SERVE_DIR/saves: where the editor's saves are checked before writing
+# Python's table does not know YAML everywhere; Decap reads its configuration only when it
+# comes as YAML.
+_TYPES = {".yml": "text/yaml", ".yaml": "text/yaml"}
 INDEXING_ID = "dossier-zoekindex"  # the notice on the search page while its index catches up
 SEARCH_PAGE = "zoeken/index.html"
 
@@ -80,6 +97,9 @@ class Preview:
         self.failed = False
         self.closing = False
         self._changed = threading.Condition()
+        # Held while the pipeline runs: a run keeps state in its modules (the render
+        # pool's job, the parts made), so the editor's checks of a save wait for it.
+        self.building = threading.Lock()
         self.session = Session(site_dir, options, out, indexed=self._indexed)
 
     @property
@@ -91,8 +111,9 @@ class Preview:
         """Build once more (only what `changed` files touch); tell waiting pages, whether
         it worked or not. After a failed build everything is built again."""
         try:
-            result: BuildResult | DossierError = self.session.start() \
-                if changed is None or self.failed else self.session.update(changed)
+            with self.building:
+                result: BuildResult | DossierError = self.session.start() \
+                    if changed is None or self.failed else self.session.update(changed)
         except DossierError as exc:
             result = exc
         prefix = self._prefix()
@@ -250,12 +271,19 @@ deze pagina laadt dan vanzelf opnieuw.</p>
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    preview: Preview
+    # The web editor's local backend: only when listening on the loopback address.
+    backend: LocalBackend | None = None
 
-    def __init__(self, address: tuple[str, int], preview: Preview) -> None:
-        self.preview = preview
+    def __init__(self, address: tuple[str, int]) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    @property
+    def bound(self) -> tuple[str, int]:
+        host, port = self.server_address[:2]
+        return _url_host(str(host)), int(port)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -267,6 +295,35 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_HEAD(self) -> None:
         self._respond(send_body=False)
+
+    def do_POST(self) -> None:
+        """The web editor's local backend; nothing else takes a POST."""
+        preview, backend = self.server.preview, self.server.backend
+        path = urlsplit(self.path).path
+        if path not in (preview.prefix + API, "/" + API):
+            self._send(404, "text/plain; charset=utf-8", b"not found\n", True)
+            return
+        try:
+            if backend is None:
+                raise Refused(403, "Bewerken kan alleen als dossier serve alleen op dit "
+                                   "apparaat luistert (--host 127.0.0.1).")
+            length = self.headers.get("Content-Length")
+            size = int(length) if length is not None and length.isdigit() else None
+            problem = request_problem(self.headers.get, self.server.bound, size)
+            if problem is not None:
+                raise problem
+            assert size is not None
+            answer = backend.answer(self.rfile.read(size))
+        except Refused as refused:
+            self.close_connection = True  # a refused body may not have been read
+            self._json(refused.status, {"error": refused.message,
+                                        "diagnostics": refused.diagnostics})
+            return
+        self._json(200, answer)
+
+    def _json(self, status: int, data: object) -> None:
+        self._send(status, "application/json; charset=utf-8",
+                   json.dumps(data, ensure_ascii=False).encode(), True)
 
     def log_message(self, format: str, *args: object) -> None:
         """Requests are not logged: the terminal is for build results."""
@@ -291,7 +348,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, "text/plain; charset=utf-8", b"bad request path\n", send_body)
             return
         is_page = target.file is None or target.file.suffix == ".html"
-        if preview.failed and is_page:
+        # The editor stays open while the content has errors: it is one way to mend them.
+        editor = target.file is not None and target.file.is_relative_to(
+            preview.out.resolve() / "admin")
+        if preview.failed and is_page and not editor:
             page = error_page(preview.site_dir, preview.problems).encode()
             self._send(500, "text/html; charset=utf-8",
                        with_reload(page, preview.generation), send_body)
@@ -306,12 +366,14 @@ class _Handler(BaseHTTPRequestHandler):
             data = file.read_bytes()
         except OSError:  # gone between resolving and reading: a rebuild swapped it out
             status, data = 404, b"<!DOCTYPE html><title>404</title><h1>404</h1>"
-        kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        kind = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] \
+            or "application/octet-stream"
         if kind == "text/html":
             if preview.indexing and file == preview.out / SEARCH_PAGE:
                 data = with_notice(data)
             data = with_reload(data, preview.generation)
-        if kind.startswith("text/") or kind in ("application/json", "application/xml"):
+        if kind.startswith("text/") or kind in ("application/json", "application/xml",
+                                                "application/javascript"):
             kind += "; charset=utf-8"
         self._send(status, kind, data, send_body)
 
@@ -371,11 +433,17 @@ class _ContentFilter(watchfiles.DefaultFilter):
 def serve(site_dir: Path, options: BuildOptions, host: str, port: int, reporter: Reporter,
           stop: threading.Event | None = None) -> None:
     """Serve the site until interrupted (or until `stop` is set), rebuilding on changes."""
-    preview = Preview(site_dir, options, site_dir / SERVE_DIR / "site")
     try:
-        server = _Server((host, port), preview)
+        server = _Server((host, port))
     except OSError as exc:
         raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    local = is_loopback(str(server.server_address[0]))
+    preview = Preview(site_dir, dataclasses.replace(options, admin_local=local),
+                      site_dir / SERVE_DIR / "site")
+    server.preview = preview
+    if local:
+        server.backend = LocalBackend(site_dir, options, site_dir / SERVE_DIR / SCRATCH,
+                                      preview.building)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               daemon=True)
     try:
