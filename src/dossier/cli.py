@@ -1,4 +1,4 @@
-"""The command line: a thin skin over build.py, and the only module that knows click."""
+"""The command line: a thin skin over the build package, and the only module that knows click."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Markdown converted before: the HTML of a text, kept between builds and shared by workers;
 and the parts (render/parts.py) workers share in one build. The renderer sees these stores
-through render/stores.py; build.py wires them.
+through render/stores.py; build/stages.py wires them.
 
 Converting Markdown is the largest part of rendering a record page, and the same body is
 converted for the record's page and again for the dossier's printable page. A converted

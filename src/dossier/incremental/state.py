@@ -53,7 +53,7 @@ class RememberedOutput:
     deps: bytes = b""  # packed dependency ids; empty: made anew every build
     ids: tuple[str, ...] = ()  # the ids of a page (for links to them from other pages)
     anchors: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()  # ids it needs elsewhere
-    key: str = ""  # of a search index file: the key of its part (searchparts.py)
+    key: str = ""  # of a search index file: the key of its part (search/index.py)
 
 
 def pack_fields(fingerprints: dict[str, str]) -> str:

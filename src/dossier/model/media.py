@@ -10,7 +10,7 @@ This stage checks every reference (the file exists, lies inside `content/`, is o
 allowed kind by its content, is within the limits) and says where each file is published:
 beside its bundle's page, or under its own folder's path, named by a slug of its name and
 a short hash of its content (and, for images, of how they are made), so names are safe on
-any web server and stable between builds. Nothing is written here; see mediaworkers.py.
+any web server and stable between builds. Nothing is written here; see outputs/publish.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What the renderer keeps outside itself, as it sees it: converted Markdown kept between
-builds, and parts that worker processes share. build.py wires the implementations (SQLite
+builds, and parts that worker processes share. build/stages.py wires the implementations (SQLite
 files, incremental/fragments.py); every failure of a store is only a miss."""
 
 from __future__ import annotations

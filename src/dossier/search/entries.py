@@ -62,7 +62,7 @@ def sort_value(record: Record) -> str:
     URL, so no two records tie (a NUL sorts before any character of a title).
 
     Pagefind compares these strings by code point, as Python does, so the index's parts
-    (ranges of this order, see searchparts.py) hold their records in one order with it.
+    (ranges of this order, see search/index.py) hold their records in one order with it.
     """
     return f"{record.sort_key[0]}\0{record.url}"
 

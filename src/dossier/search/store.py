@@ -2,7 +2,7 @@
 and the store as the index sees it (the SQLite store is incremental/entries.py).
 
 An entry (text, filters, result card) costs a card render and a pass over the record's
-Markdown; the index's parts are keyed by the digests of their entries (searchparts.py).
+Markdown; the index's parts are keyed by the digests of their entries (search/index.py).
 The build's state (state.py) keeps each record's entry digest and what making it read, so
 a record whose entry cannot have changed is neither rendered nor read; this store gives an
 entry's text only when its part is indexed again. Being addressed by content, it can never
