@@ -24,17 +24,24 @@ collection that no reference points to gets its new records as folders
 files in the collection's folder, because Decap calls a folder's record `<slug>/index` and
 a relation would store that, which is no slug.
 
+Where the editor saves is site.yml's to say (`beheer: {backend: github|gitlab|gitea, …}`):
+it commits to that repository, and the host's CI builds the site again. Without a git
+backend it runs on Decap's in-browser test backend, and nothing is saved. The page's policy
+allows connections to that host's API and login, and to nothing else.
+
 Pure: a schema and the settings in, a dict and its YAML out. `local` is the place for
 `dossier serve`'s local backend (to come): a build never sets it, so the published editor
-has no write endpoint and no local backend.
+has no local backend.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -50,7 +57,7 @@ from dossier.content.schema import (
     Field,
     Schema,
 )
-from dossier.content.settings import SiteConfig
+from dossier.content.settings import GitBackend, SiteConfig
 from dossier.content.validation import BROWSER_PATTERNS
 
 FOLDER = "admin"  # where the editor is published, under the site
@@ -62,6 +69,12 @@ LICENCES = ("LICENSE", "decap-cms.js.LICENSE.txt")
 BODY = "body"  # the name Decap gives the Markdown body of a front-matter file
 # Where `dossier serve` will answer Decap's proxy protocol (relative to admin/).
 LOCAL_API = "../api/v1"
+
+# The API of each git host when site.yml names none (Decap's defaults; Gitea has none that
+# is not a demo, so site.yml must name its server).
+API_ROOTS = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
+# Where GitLab logs in when site.yml names no server of its own.
+GITLAB = "https://gitlab.com"
 
 # The page's own policy. Decap validates its configuration with ajv, which compiles the
 # schema into a function (`new Function`), so scripts need 'unsafe-eval'; its styles are
@@ -121,12 +134,12 @@ _PATTERNS = {**BROWSER_PATTERNS, "phone": PHONE_PATTERN}
 def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dict[str, Any]:
     """Decap CMS's configuration for a site: a folder collection per collection.
 
-    Without a git backend yet, the editor runs on Decap's in-browser test backend: the
-    forms work, nothing is saved. `local` adds the local backend of `dossier serve`.
+    Without a git backend in site.yml, the editor runs on Decap's in-browser test backend:
+    the forms work, nothing is saved. `local` adds the local backend of `dossier serve`.
     """
     lang = config.lang
     result: dict[str, Any] = {
-        "backend": {"name": "test-repo"},
+        "backend": backend(config.git),
         "locale": lang,
         # Files uploaded outside a record (the media library's own button).
         "media_folder": "content/bestanden",
@@ -137,6 +150,52 @@ def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dic
     if local:
         result["local_backend"] = {"url": LOCAL_API}
     return result
+
+
+def backend(git: GitBackend | None) -> dict[str, Any]:
+    """Decap's `backend`: the repository it commits to, and how editors log in."""
+    if git is None:
+        return {"name": "test-repo"}
+    result: dict[str, Any] = {"name": git.name, "repo": git.repository, "branch": git.branch}
+    if git.api_root:
+        result["api_root"] = git.api_root.rstrip("/")
+    base_url = _login_host(git)
+    if base_url:
+        result["base_url"] = base_url
+    if git.auth_endpoint:
+        result["auth_endpoint"] = git.auth_endpoint
+    if git.app_id:
+        result["app_id"] = git.app_id
+        if git.name == "gitlab":
+            result["auth_type"] = "pkce"  # in the browser, no server with a secret
+    return result
+
+
+def _login_host(git: GitBackend) -> str:
+    """Where editors log in: GitHub's OAuth proxy, or the GitLab or Gitea server itself
+    (by default the server whose API it is)."""
+    if git.base_url:
+        return git.base_url.rstrip("/")
+    if git.name in ("gitlab", "gitea") and git.api_root:
+        return re.sub(r"/api/v\d+/?$", "", git.api_root.rstrip("/"))
+    return ""
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an address (what a policy names)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def policy(git: GitBackend | None) -> str:
+    """The page's policy: the site itself, and the git host's API and login if any."""
+    if git is None:
+        return POLICY
+    api = git.api_root or API_ROOTS.get(git.name, "")
+    login = _login_host(git) or (GITLAB if git.name == "gitlab" else "")
+    hosts = " ".join(dict.fromkeys(_origin(u) for u in (api, login) if u))
+    return POLICY.replace("connect-src 'self'", f"connect-src 'self' {hosts}")
 
 
 def _referenced(schema: Schema) -> set[str]:
@@ -292,7 +351,7 @@ def admin_page(config: SiteConfig) -> str:
         f'<html lang="{html.escape(lang)}">\n'
         "<head>\n"
         '<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy(config.git)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex, nofollow">\n'
         '<meta name="referrer" content="no-referrer">\n'
