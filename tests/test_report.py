@@ -14,6 +14,7 @@ from PIL import Image
 from dossier.build import load_site
 from dossier.cli import main
 from dossier.model.report import _years_before, report, today
+from dossier.render.reportpage import report_page
 
 # Other words than the default schema's: the report goes by roles and flags.
 SCHEMA = """\
@@ -202,3 +203,15 @@ def test_the_day_is_source_date_epoch_or_today(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert today() == dt.date.today()
     assert _years_before(dt.date(2024, 2, 29), 5) == dt.date(2019, 2, 28)
+
+
+def test_the_report_as_a_page_lists_the_same_findings(untidy: Path) -> None:
+    page = report_page(report(load_site(untidy), today()), admin_href="../admin/")
+    assert page.startswith("<!doctype html>\n<html lang=\"nl\">")
+    assert '<p><a href="../admin/">Naar de beheeromgeving</a></p>' in page
+    assert "<h2 id=\"c-1\">Werken</h2>" in page and "<h2 id=\"c-2\">Groepen</h2>" in page
+    assert "<h3>Toe aan herbeoordeling: laatst gewijzigd vóór 2020-06-15 (1)</h3>" in page
+    assert ('<li>Old <code>content/works/old.md</code>: '
+            '<time datetime="2020-06-14">2020-06-14</time></li>') in page
+    assert "<li><code>with.part</code>: lead</li>" in page
+    assert "<script" not in page and "http" not in page

@@ -198,21 +198,23 @@ def _uncaptioned(record: Record) -> tuple[str, ...]:
 
 
 # The report's words, in the site's language (`taal`).
-_WORDS: dict[str, dict[str, str]] = {
+WORDS: dict[str, dict[str, str]] = {
     "nl": {"head": "Wat redacteuren nu kunnen oppakken (peildatum {today})",
            "empty_recommended": "Aanbevolen velden leeg",
            "not_updated": "Toe aan herbeoordeling: laatst gewijzigd vóór {limit}",
            "unused_terms": "Termen die geen record gebruikt",
            "without_projects": "Door geen enkel project genoemd",
            "images_without_caption": "Afbeeldingen zonder bijschrift",
-           "nothing": "niets te doen"},
+           "nothing": "niets te doen",
+           "title": "Rapport voor redacteuren", "admin": "Naar de beheeromgeving"},
     "en": {"head": "What editors could look at next (as of {today})",
            "empty_recommended": "Recommended fields left empty",
            "not_updated": "Due for re-assessment: last changed before {limit}",
            "unused_terms": "Terms no record uses",
            "without_projects": "Named by no project",
            "images_without_caption": "Images without a caption",
-           "nothing": "nothing to do"},
+           "nothing": "nothing to do",
+           "title": "Report for editors", "admin": "To the editor"},
 }
 KINDS = ("empty_recommended", "not_updated", "unused_terms", "without_projects",
          "images_without_caption")
@@ -220,7 +222,7 @@ KINDS = ("empty_recommended", "not_updated", "unused_terms", "without_projects",
 
 def report_text(found: Report, lang: str = "nl") -> str:
     """The report as text: per collection, each kind of finding with its records."""
-    words = _WORDS.get(lang, _WORDS["nl"])
+    words = WORDS.get(lang, WORDS["nl"])
     lines = [words["head"].format(today=found.today)]
     for c in found.collections:
         lines += ["", f"{c.label} ({c.name})"]
