@@ -228,3 +228,83 @@ def test_beheer_must_be_true_or_false(example_site: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(example_site)])
     assert result.exit_code == 1
     assert "site.yml" in result.output and "beheer" in result.output
+
+
+def _with_settings(site: Path, text: str) -> None:
+    settings = site / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8") + text, "utf-8")
+
+
+def test_a_git_backend_in_site_yml_is_where_the_editor_saves(example_site: Path) -> None:
+    _with_settings(example_site, "beheer:\n  backend: github\n  repository: nji/databank\n"
+                   "  base_url: https://auth.example.org/\n  auth_endpoint: oauth/auth\n")
+    config = load_config(example_site)
+    assert config.admin
+    assert admin_config(load_schema(example_site), config)["backend"] == {
+        "name": "github", "repo": "nji/databank", "branch": "main",
+        "base_url": "https://auth.example.org", "auth_endpoint": "oauth/auth"}
+    out = _build(example_site)
+    assert "repo: nji/databank" in (out / "admin" / "config.yml").read_text("utf-8")
+    page = _Links()
+    page.feed((out / "admin" / "index.html").read_text("utf-8"))
+    # The page may talk to the host's API and the login proxy, and to nothing else.
+    assert "connect-src 'self' https://api.github.com https://auth.example.org;" in page.policy
+    assert page.policy.count("https://") == 2
+
+
+def test_gitlab_and_gitea_log_in_on_their_own_server(example_site: Path) -> None:
+    _with_settings(example_site, "beheer:\n  backend: gitea\n  repository: nji/databank\n"
+                   "  branch: content\n  api_root: https://codeberg.org/api/v1\n"
+                   "  app_id: 4f2c\n")
+    config = load_config(example_site)
+    assert admin_config(load_schema(example_site), config)["backend"] == {
+        "name": "gitea", "repo": "nji/databank", "branch": "content",
+        "api_root": "https://codeberg.org/api/v1", "base_url": "https://codeberg.org",
+        "app_id": "4f2c"}
+    assert "connect-src 'self' https://codeberg.org;" in admin_page(config)
+    _with_settings(example_site, "")
+    settings = example_site / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8").split("beheer:")[0]
+                        + "beheer:\n  backend: gitlab\n  repository: jeugd/kennis/databank\n"
+                        "  app_id: 9a1b\n", "utf-8")
+    config = load_config(example_site)
+    assert admin_config(load_schema(example_site), config)["backend"] == {
+        "name": "gitlab", "repo": "jeugd/kennis/databank", "branch": "main",
+        "app_id": "9a1b", "auth_type": "pkce"}
+    assert "connect-src 'self' https://gitlab.com/api/v4" not in admin_page(config)
+    assert "connect-src 'self' https://gitlab.com;" in admin_page(config)
+
+
+def _problems(site: Path) -> list[str]:
+    result = CliRunner().invoke(main, ["check", str(site)])
+    assert result.exit_code == 1
+    return [line for line in result.stderr.splitlines() if line.startswith("content/")]
+
+
+def test_a_wrong_git_backend_is_reported_at_its_line(example_site: Path) -> None:
+    lines = len((example_site / "content" / "site.yml").read_text("utf-8").splitlines())
+    _with_settings(example_site, "beheer:\n  backend: githb\n  repository: nji/databank\n")
+    assert _problems(example_site) == [
+        f"content/site.yml:{lines + 2}:12: error: beheer.backend: 'githb' is not a known "
+        "term; did you mean 'github'?"]
+
+
+def test_what_a_git_backend_lacks_is_reported_at_once(example_site: Path) -> None:
+    n = len((example_site / "content" / "site.yml").read_text("utf-8").splitlines())
+    _with_settings(example_site, "beheer:\n  backend: gitea\n  branch: main\n"
+                   "  api_root: http://gitea.example.org/api/v1\n")
+    assert _problems(example_site) == [
+        f"content/site.yml:{n + 2}:3: error: beheer.repository: required field is missing",
+        f"content/site.yml:{n + 2}:12: error: beheer.backend: gitea needs 'app_id': the "
+        "client ID of an OAuth2 application in Gitea or Forgejo",
+        f"content/site.yml:{n + 4}:13: error: beheer.api_root: "
+        "'http://gitea.example.org/api/v1' is not an absolute https:// address"]
+    settings = example_site / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8").split("beheer:")[0]
+                        + "beheer:\n  backend: github\n  repository: nji\n", "utf-8")
+    assert _problems(example_site) == [
+        f"content/site.yml:{n + 2}:12: error: beheer.backend: github needs 'base_url': the "
+        "address of the OAuth proxy that logs editors in (GitHub cannot log in from the "
+        "browser alone)",
+        f"content/site.yml:{n + 3}:15: error: beheer.repository: 'nji' is not a repository "
+        "on github: write owner/name"]

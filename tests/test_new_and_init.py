@@ -6,11 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from dossier.authoring.stubs import SCAFFOLD
-from dossier.build import load_schema
+from dossier.build import load_config, load_schema
 from dossier.cli import main
+from dossier.outputs.admin import admin_config
 from helpers import ROOT
 
 
@@ -158,3 +160,34 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "folder is not empty" in result.output
     assert [p.name for p in tmp_path.iterdir()] == ["notities.txt"]
+
+
+def test_init_writes_ci_that_builds_the_site_on_every_push(tmp_path: Path) -> None:
+    site = tmp_path / "databank"
+    assert CliRunner().invoke(main, ["init", str(site)]).exit_code == 0
+    github = yaml.safe_load((site / ".github" / "workflows" / "dossier.yml").read_text())
+    steps = [s.get("run", "") for s in github["jobs"]["build"]["steps"]]
+    assert github[True] == {"push": {"branches": ["main"]}, "workflow_dispatch": None}
+    assert 'pip install --quiet "$DOSSIER"' in steps and "dossier build" in steps
+    checkout = github["jobs"]["build"]["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0, "dates from git need the whole history"
+    gitlab = yaml.safe_load((site / ".gitlab-ci.yml").read_text())
+    assert "dossier build --out public" in gitlab["pages"]["script"]
+    assert gitlab["pages"]["artifacts"]["paths"] == ["public"]
+    assert gitlab["variables"]["GIT_DEPTH"] == 0
+    assert not (site / "github").exists() and not (site / "gitlab-ci.yml").exists()
+
+
+def test_the_commented_git_backend_of_init_works_once_uncommented(tmp_path: Path) -> None:
+    site = tmp_path / "databank"
+    assert CliRunner().invoke(main, ["init", str(site)]).exit_code == 0
+    settings = site / "content" / "site.yml"
+    text = settings.read_text()
+    assert "\nbeheer" not in text, "the example stays a comment"
+    block = re.search(r"^# beheer:\n(?:#   .*\n)+", text, re.M)
+    assert block is not None
+    settings.write_text(text.replace(block[0], re.sub(r"^# ", "", block[0], flags=re.M)))
+    assert _check(site)[0] == 0
+    backend = admin_config(load_schema(site), load_config(site))["backend"]
+    assert backend == {"name": "gitlab", "repo": "instituut/databank", "branch": "main",
+                       "app_id": "0123456789abcdef", "auth_type": "pkce"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import click
 
 from dossier import __version__
 from dossier.authoring.editor import SCHEMA_DIR
-from dossier.build import STAGES, BuildOptions, BuildResult, build, check
+from dossier.build import STAGES, BuildOptions, BuildResult, build
 from dossier.content.documents import SLUG_RE, slugify
 from dossier.content.load import load_schema
 from dossier.content.settings import BASE_URL_PATTERN
@@ -28,6 +29,7 @@ from dossier.core.diagnostics import (
 # nothing to do start quickly.
 if TYPE_CHECKING:
     from dossier.content.schema import Collection, Schema
+    from dossier.model.report import Report
 
 SITE = click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
 
@@ -140,16 +142,28 @@ def _build_line(result: BuildResult) -> str:
               show_default=True, help="How to print the diagnostics.")
 @click.option("--drafts", is_flag=True, help="Also check records with 'concept: true'.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check_command(site: Path, fmt: str, drafts: bool, strict: bool) -> None:
+@click.option("--report", is_flag=True,
+              help="Also list what editors should look at next: empty recommended fields, "
+                   "records due for re-assessment, unused terms, organisations without "
+                   "projects, images without a caption.")
+def check_command(site: Path, fmt: str, drafts: bool, strict: bool, report: bool) -> None:
     """Validate content, references and links without writing anything."""
+    from dossier.build import check_site
+
     _require_site(site)
+    found: Report | None = None
     try:
-        diagnostics = check(site, BuildOptions(drafts=drafts, strict=strict)).warnings
-        failed = False
+        result, linked = check_site(site, BuildOptions(drafts=drafts, strict=strict))
+        diagnostics, failed = result.warnings, False
+        if report:
+            from dossier.model.report import report as make_report
+            from dossier.model.report import today
+
+            found = make_report(linked, today())
     except DossierError as exc:
         diagnostics, failed = exc.diagnostics, True
     if fmt == "json":
-        click.echo(format_json(diagnostics))
+        _print_json(diagnostics, found if report else None, report)
     elif fmt == "github":
         if diagnostics:
             click.echo(format_github(diagnostics))
@@ -157,7 +171,28 @@ def check_command(site: Path, fmt: str, drafts: bool, strict: bool) -> None:
         _print_diagnostics(diagnostics)
         click.echo(f"check {'failed' if failed else 'passed'}: {_summary(diagnostics)}",
                    err=True)
+    if report and fmt != "json":
+        _print_report(found)
     sys.exit(1 if failed else 0)
+
+
+def _print_json(diagnostics: list[Diagnostic], found: Report | None, report: bool) -> None:
+    """The diagnostics as a JSON array; with --report, an object with both."""
+    if not report:
+        click.echo(format_json(diagnostics))
+        return
+    data = {"diagnostics": json.loads(format_json(diagnostics)),
+            "report": found.as_json() if found is not None else None}
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _print_report(found: Report | None) -> None:
+    from dossier.model.report import report_text
+
+    if found is None:
+        click.echo("no report: the site has errors; fix them first", err=True)
+    else:
+        click.echo(report_text(found, found.lang))
 
 
 def _require_site(site: Path) -> None:

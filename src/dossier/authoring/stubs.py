@@ -25,8 +25,10 @@ from dossier.content.schema import Collection, Field, Schema
 from dossier.core.diagnostics import Diagnostic, DossierError
 
 SCAFFOLD = Path(__file__).parent.parent / "scaffold"
-# Package data cannot reliably carry dot-files, so the scaffold stores them without the dot.
-_DOT_FILES = {"gitignore": ".gitignore"}
+# Package data cannot reliably carry dot-files, so the scaffold stores them (files and
+# folders at its top) without the dot.
+_DOT_FILES = {"gitignore": ".gitignore", "gitlab-ci.yml": ".gitlab-ci.yml",
+              "github": ".github"}
 COMMENT_COLUMN = 30  # where the explaining comments of a stub line up
 EXAMPLE_SLUGS = 3  # existing slugs named as examples in the comment of a reference field
 
@@ -138,8 +140,8 @@ def init_site(target: Path) -> list[Path]:
     for file in sorted(SCAFFOLD.rglob("*")):
         if not file.is_file() or "__pycache__" in file.parts:
             continue
-        rel = file.relative_to(SCAFFOLD)
-        dest = target / rel.parent / _DOT_FILES.get(rel.name, rel.name)
+        top, *rest = file.relative_to(SCAFFOLD).parts
+        dest = target.joinpath(_DOT_FILES.get(top, top), *rest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, dest)
         written.append(dest)

@@ -16,6 +16,7 @@ from dossier.build.pipeline import (
            Reading,
            build,
            check,
+           check_site,
            load_site,
            run,
 )
@@ -24,4 +25,4 @@ from dossier.content.load import load_config, load_schema
 from dossier.core.options import BuildOptions
 
 __all__ = ["STAGES", "BuildOptions", "BuildResult", "Loaded", "Reading", "build", "check",
-           "load_config", "load_schema", "load_site", "make_renderer", "run"]
+           "check_site", "load_config", "load_schema", "load_site", "make_renderer", "run"]

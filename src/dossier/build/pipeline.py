@@ -25,8 +25,8 @@ from dossier.incremental.memory import Memory, complete, current_sources, recall
 from dossier.model.site import Site
 from dossier.write.output import MemoryOutput, OutputFolder
 
-__all__ = ["STAGES", "BuildResult", "Loaded", "Reading", "build", "check", "load_site",
-           "run"]
+__all__ = ["STAGES", "BuildResult", "Loaded", "Reading", "build", "check", "check_site",
+           "load_site", "run"]
 
 
 def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memory,
@@ -92,11 +92,17 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
 
 def check(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult:
     """Everything a build does except writing: all diagnostics, nothing on disk changes."""
+    return check_site(site_dir, options)[0]
+
+
+def check_site(site_dir: Path,
+               options: BuildOptions = BuildOptions()) -> tuple[BuildResult, Site]:
+    """`check`, with the linked model it checked (for `dossier check --report`)."""
     started = time.perf_counter()
     options = replace(options, search=False)
-    result, _ = run(site_dir, options, MemoryOutput(), Memory.nothing())
+    result, loaded = run(site_dir, options, MemoryOutput(), Memory.nothing())
     result.seconds = time.perf_counter() - started
-    return result
+    return result, loaded.site
 
 
 def load_site(site_dir: Path, options: BuildOptions = BuildOptions(),

@@ -68,6 +68,7 @@ class Field:
     type: str
     label: Label
     required: bool = False
+    recommended: bool = False  # `dossier check --report` lists records that leave it empty
     facet: bool = False
     summary: bool = False
     vocabulary: str = ""  # enum

@@ -24,6 +24,11 @@ collection that no reference points to gets its new records as folders
 files in the collection's folder, because Decap calls a folder's record `<slug>/index` and
 a relation would store that, which is no slug.
 
+Where the editor saves is site.yml's to say (`beheer: {backend: github|gitlab|gitea, …}`):
+it commits to that repository, and the host's CI builds the site again. Without a git
+backend it runs on Decap's in-browser test backend, and nothing is saved. The page's policy
+allows connections to that host's API and login, and to nothing else.
+
 Pure: a schema and the settings in, a dict and its YAML out. `local` is for `dossier
 serve` alone: its editor saves through the preview's local backend (preview/localbackend.py),
 whose address a small script of its own gives Decap, which wants it absolute while only the
@@ -34,9 +39,11 @@ write endpoint and no local backend.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -52,7 +59,7 @@ from dossier.content.schema import (
     Field,
     Schema,
 )
-from dossier.content.settings import SiteConfig
+from dossier.content.settings import GitBackend, SiteConfig
 from dossier.content.validation import BROWSER_PATTERNS
 
 FOLDER = "admin"  # where the editor is published, under the site
@@ -66,6 +73,12 @@ BODY = "body"  # the name Decap gives the Markdown body of a front-matter file
 # script that tells Decap so, written by the preview only.
 LOCAL_API = "../api/v1"
 LOCAL_SCRIPT = "lokaal.js"
+
+# The API of each git host when site.yml names none (Decap's defaults; Gitea has none that
+# is not a demo, so site.yml must name its server).
+API_ROOTS = {"github": "https://api.github.com", "gitlab": "https://gitlab.com/api/v4"}
+# Where GitLab logs in when site.yml names no server of its own.
+GITLAB = "https://gitlab.com"
 
 # The page's own policy. Decap validates its configuration with ajv, which compiles the
 # schema into a function (`new Function`), so scripts need 'unsafe-eval'; its styles are
@@ -125,13 +138,13 @@ _PATTERNS = {**BROWSER_PATTERNS, "phone": PHONE_PATTERN}
 def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dict[str, Any]:
     """Decap CMS's configuration for a site: a folder collection per collection.
 
-    Without a git backend yet, the editor runs on Decap's in-browser test backend: the
-    forms work, nothing is saved. `local` turns on the local backend of `dossier serve`
+    Without a git backend in site.yml, the editor runs on Decap's in-browser test backend:
+    the forms work, nothing is saved. `local` turns on the local backend of `dossier serve`
     (its address comes from LOCAL_SCRIPT).
     """
     lang = config.lang
     result: dict[str, Any] = {
-        "backend": {"name": "test-repo"},
+        "backend": backend(config.git),
         "locale": lang,
         # Files uploaded outside a record (the media library's own button).
         "media_folder": "content/bestanden",
@@ -142,6 +155,54 @@ def admin_config(schema: Schema, config: SiteConfig, local: bool = False) -> dic
     if local:
         result["local_backend"] = True
     return result
+
+
+def backend(git: GitBackend | None) -> dict[str, Any]:
+    """Decap's `backend`: the repository it commits to, and how editors log in."""
+    if git is None:
+        return {"name": "test-repo"}
+    result: dict[str, Any] = {"name": git.name, "repo": git.repository, "branch": git.branch}
+    if git.api_root:
+        result["api_root"] = git.api_root.rstrip("/")
+    base_url = _login_host(git)
+    if base_url:
+        result["base_url"] = base_url
+    if git.auth_endpoint:
+        result["auth_endpoint"] = git.auth_endpoint
+    if git.app_id:
+        result["app_id"] = git.app_id
+        if git.name == "gitlab":
+            result["auth_type"] = "pkce"  # in the browser, no server with a secret
+    return result
+
+
+def _login_host(git: GitBackend) -> str:
+    """Where editors log in: GitHub's OAuth proxy, or the GitLab or Gitea server itself
+    (by default the server whose API it is)."""
+    if git.base_url:
+        return git.base_url.rstrip("/")
+    if git.name in ("gitlab", "gitea") and git.api_root:
+        return re.sub(r"/api/v\d+/?$", "", git.api_root.rstrip("/"))
+    return ""
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an address (what a policy names)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def policy(git: GitBackend | None, local: bool = False) -> str:
+    """The page's policy: the site itself, and the git host's API and login if any. In
+    the preview (`local`), saving reads uploads back from the blob: URLs of their previews
+    (fetch), so its editor may connect to those too."""
+    sources = ["'self'"] + (["blob:"] if local else [])
+    if git is not None:
+        api = git.api_root or API_ROOTS.get(git.name, "")
+        login = _login_host(git) or (GITLAB if git.name == "gitlab" else "")
+        sources += dict.fromkeys(_origin(u) for u in (api, login) if u)
+    return POLICY.replace("connect-src 'self'", "connect-src " + " ".join(sources))
 
 
 def _referenced(schema: Schema) -> set[str]:
@@ -298,7 +359,7 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
         f'<html lang="{html.escape(lang)}">\n'
         "<head>\n"
         '<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_policy(local)}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{policy(config.git, local)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="robots" content="noindex, nofollow">\n'
         '<meta name="referrer" content="no-referrer">\n'
@@ -312,13 +373,6 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
         "</body>\n"
         "</html>\n"
     )
-
-
-def _policy(local: bool) -> str:
-    """The page's policy; saving reads uploads back from the blob: URLs of their previews
-    (fetch), so the preview's editor may connect to those too."""
-    return POLICY.replace("connect-src 'self'", "connect-src 'self' blob:") if local \
-        else POLICY
 
 
 def vendored(name: str) -> bytes:
