@@ -7,20 +7,27 @@ browser.py, attack strings and the HTML audit in hostile.py. See tests/README.md
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 
 if TYPE_CHECKING:
-    from dossier.build import BuildOptions
+    from dossier.build import BuildOptions, BuildResult
+    from dossier.core.diagnostics import Diagnostic
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
@@ -155,3 +162,132 @@ def mounted(*args: str) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["umount", "-l", args[-1]], check=False)
+
+
+START_TIMEOUT = 60.0  # hang guards, not performance bounds
+SETTLE_TIMEOUT = 10.0
+EXAMPLE_IMAGE = "content/projecten/opbrengsten-lokale-initiatieven/succesfactoren.png"
+
+
+@dataclass
+class ServeReporter:
+    """Tells when `dossier serve` listens, and where."""
+
+    url: list[str] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def serving(self, url: str) -> None:
+        self.url.append(url)
+        self.ready.set()
+
+    def built(self, result: BuildResult, changed: list[str]) -> None:
+        pass
+
+    def failed(self, diagnostics: list[Diagnostic], changed: list[str]) -> None:
+        pass
+
+
+@dataclass
+class Editor:
+    """A `dossier serve` started in this process, and a client of its local backend."""
+
+    site: Path
+    url: str  # of the home page, with the site's path
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def api(self) -> str:
+        return urlsplit(self.url).path + "api/v1"
+
+    def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        conn = http.client.HTTPConnection(self.host, timeout=30)
+        try:
+            conn.request("POST", self.api, body=body, headers=sent)
+            response = conn.getresponse()
+            return response.status, json.loads(response.read() or b"null")
+        finally:
+            conn.close()
+
+    def call(self, action: str, headers: dict[str, str] | None = None,
+             **params: Any) -> tuple[int, Any]:
+        body = json.dumps({"action": action, "params": {"branch": "main", **params}})
+        return self.post(body.encode(), headers)
+
+    def get(self, rel: str) -> tuple[int, str, str]:
+        conn = http.client.HTTPConnection(self.host, timeout=10)
+        try:
+            conn.request("GET", urlsplit(self.url).path + rel)
+            response = conn.getresponse()
+            return (response.status, response.getheader("Content-Type") or "",
+                    response.read().decode("utf-8", "replace"))
+        finally:
+            conn.close()
+
+
+def poll(check_: Callable[[], bool], timeout: float = SETTLE_TIMEOUT) -> bool:
+    """Whether `check_` comes true within `timeout` seconds (a hang guard, not a bound)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check_():
+            return True
+        time.sleep(0.1)
+    return check_()
+
+
+# Other words than the default schema's: the report goes by roles and flags.
+REPORT_SCHEMA = """\
+vocabularies:
+  topic: {a: Topic A, b: Topic B, c: Topic C}
+  part: {lead: Lead, partner: Partner}
+collections:
+  works:
+    role: project
+    folder: works
+    label: {nl: Werken, en: Works}
+    title: title
+    fields:
+      title: {type: string, required: true}
+      topic: {type: list, items: {type: enum, vocabulary: topic}, recommended: true}
+      place: {type: string, recommended: true}
+      changed: {type: date, role: updated}
+      photo: {type: image}
+      by: {type: ref, collection: groups}
+      with:
+        type: list
+        items:
+          type: object
+          fields:
+            group: {type: ref, collection: groups, required: true}
+            part: {type: enum, vocabulary: part}
+  groups:
+    role: organisation
+    folder: groups
+    label: {nl: Groepen, en: Groups}
+    title: name
+    fields:
+      name: {type: string, required: true}
+      logo: {type: image}
+"""
+# The day the report is made, through SOURCE_DATE_EPOCH: 2025-06-15.
+REPORT_EPOCH = "1750000000"
+
+
+def write_record(site: Path, rel: str, front: str) -> None:
+    """A record file with this front matter and one line of text."""
+    path = site / "content" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"---\n{front}---\nText.\n", "utf-8")
+
+
+def report_site(root: Path, name: str) -> Path:
+    """A site of REPORT_SCHEMA with one image and no records yet."""
+    site = root / name
+    (site / "content").mkdir(parents=True)
+    (site / "content" / "site.yml").write_text("titel: Rapport\n", "utf-8")
+    (site / "content" / "schema.yml").write_text(REPORT_SCHEMA, "utf-8")
+    Image.new("RGB", (40, 30), "teal").save(site / "content" / "beeld.png")
+    return site

@@ -9,103 +9,13 @@ import http.client
 import json
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from dossier.build import BuildOptions, BuildResult
-from dossier.core.diagnostics import Diagnostic
 from dossier.preview.localbackend import MAX_BODY, is_loopback
-from dossier.preview.server import serve
-
-START_TIMEOUT = 60.0  # hang guards, not performance bounds
-SETTLE_TIMEOUT = 10.0
-EXAMPLE_IMAGE = "content/projecten/opbrengsten-lokale-initiatieven/succesfactoren.png"
-
-
-@dataclass
-class _Reporter:
-    url: list[str] = field(default_factory=list)
-    ready: threading.Event = field(default_factory=threading.Event)
-
-    def serving(self, url: str) -> None:
-        self.url.append(url)
-        self.ready.set()
-
-    def built(self, result: BuildResult, changed: list[str]) -> None:
-        pass
-
-    def failed(self, diagnostics: list[Diagnostic], changed: list[str]) -> None:
-        pass
-
-
-@dataclass
-class Editor:
-    """A `dossier serve` started in this process, and a client of its local backend."""
-
-    site: Path
-    url: str  # of the home page, with the site's path
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.url).netloc
-
-    @property
-    def api(self) -> str:
-        return urlsplit(self.url).path + "api/v1"
-
-    def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        sent = {"Content-Type": "application/json", **(headers or {})}
-        conn = http.client.HTTPConnection(self.host, timeout=30)
-        try:
-            conn.request("POST", self.api, body=body, headers=sent)
-            response = conn.getresponse()
-            return response.status, json.loads(response.read() or b"null")
-        finally:
-            conn.close()
-
-    def call(self, action: str, headers: dict[str, str] | None = None,
-             **params: Any) -> tuple[int, Any]:
-        body = json.dumps({"action": action, "params": {"branch": "main", **params}})
-        return self.post(body.encode(), headers)
-
-    def get(self, rel: str) -> tuple[int, str, str]:
-        conn = http.client.HTTPConnection(self.host, timeout=10)
-        try:
-            conn.request("GET", urlsplit(self.url).path + rel)
-            response = conn.getresponse()
-            return (response.status, response.getheader("Content-Type") or "",
-                    response.read().decode("utf-8", "replace"))
-        finally:
-            conn.close()
-
-
-@pytest.fixture
-def editor(example_site: Path) -> Iterator[Editor]:
-    reporter, stop = _Reporter(), threading.Event()
-    thread = threading.Thread(target=serve, args=(example_site, BuildOptions(search=False),
-                                                  "127.0.0.1", 0, reporter, stop),
-                              daemon=True)
-    thread.start()
-    assert reporter.ready.wait(START_TIMEOUT), "dossier serve did not start"
-    yield Editor(example_site, reporter.url[0])
-    stop.set()
-    thread.join(START_TIMEOUT)
-
-
-def _poll(check_: Callable[[], bool], timeout: float = SETTLE_TIMEOUT) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check_():
-            return True
-        time.sleep(0.1)
-    return check_()
+from helpers import EXAMPLE_IMAGE, Editor, poll
 
 
 def _tree(folder: Path) -> dict[str, str]:
@@ -194,19 +104,19 @@ def test_a_new_project_with_a_photo_is_checked_written_and_shown(editor: Editor)
     checked = subprocess.run([sys.executable, "-m", "dossier", "check", str(editor.site)],
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert _poll(lambda: "Ouders in gesprek" in editor.get("projecten/ouders-in-gesprek/")[2])
+    assert poll(lambda: "Ouders in gesprek" in editor.get("projecten/ouders-in-gesprek/")[2])
 
     # A changed title is saved and shown.
     status, _ = _persist(editor, path, _record(title="Ouders in gesprek, vernieuwd",
                                                extra=extra))
     assert status == 200
-    assert _poll(lambda: "vernieuwd" in editor.get("projecten/ouders-in-gesprek/")[2])
+    assert poll(lambda: "vernieuwd" in editor.get("projecten/ouders-in-gesprek/")[2])
 
     # Deleted: the record with the files beside it; the page goes.
     status, _ = editor.call("deleteFile", path=path, options={"commitMessage": "x"})
     assert status == 200
     assert not (editor.site / "content/projecten/ouders-in-gesprek").exists()
-    assert _poll(lambda: editor.get("projecten/ouders-in-gesprek/")[0] == 404)
+    assert poll(lambda: editor.get("projecten/ouders-in-gesprek/")[0] == 404)
 
 
 def test_a_record_saved_under_a_new_name_moves_with_its_files(editor: Editor) -> None:

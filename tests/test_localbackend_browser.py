@@ -9,9 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from browser import launch
-from test_localbackend import EXAMPLE_IMAGE, Editor, _poll
-from test_localbackend import editor as editor
+from browser import AXE, WCAG_TAGS, launch
+from helpers import EXAMPLE_IMAGE, Editor, poll
 
 pytestmark = pytest.mark.browser
 NEW = "content/projecten/ouders-in-gesprek/index.md"
@@ -62,7 +61,7 @@ def test_a_project_made_in_the_form_is_saved_checked_and_shown(
     _publish(page)
 
     record = editor.site / NEW
-    assert _poll(record.is_file, 30)
+    assert poll(record.is_file, 30)
     text = record.read_text("utf-8")
     for line in ("titel: Ouders in gesprek", "- jeugdzorg", "- gezondheid",
                  "uitvoerder: al-amal", "bestand: succesfactoren.png",
@@ -72,7 +71,7 @@ def test_a_project_made_in_the_form_is_saved_checked_and_shown(
     checked = subprocess.run([sys.executable, "-m", "dossier", "check", str(editor.site)],
                              capture_output=True, text=True, timeout=120)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert _poll(lambda: "Ouders in gesprek" in editor.get("projecten/ouders-in-gesprek/")[2])
+    assert poll(lambda: "Ouders in gesprek" in editor.get("projecten/ouders-in-gesprek/")[2])
 
     # A changed title, through the form.
     page.wait_for_timeout(1000)  # type: ignore[attr-defined]
@@ -81,7 +80,16 @@ def test_a_project_made_in_the_form_is_saved_checked_and_shown(
     title = page.get_by_label("Titel", exact=True)  # type: ignore[attr-defined]
     title.fill("Ouders in gesprek, vernieuwd")
     _publish(page)
-    assert _poll(lambda: "vernieuwd" in editor.get("projecten/ouders-in-gesprek/")[2], 30)
+    assert poll(lambda: "vernieuwd" in editor.get("projecten/ouders-in-gesprek/")[2], 30)
+
+    # Deleted through the form: the file and its photo go, and so does the page.
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    page.goto(editor.url + "admin/#/collections/projecten/entries/"  # type: ignore
+              "ouders-in-gesprek/index")
+    page.get_by_role("button", name="Verwijder").first.click()  # type: ignore
+    assert poll(lambda: not record.exists(), 30)
+    assert not (record.parent / "succesfactoren.png").exists()
+    assert poll(lambda: editor.get("projecten/ouders-in-gesprek/")[0] == 404, 30)
 
 
 def test_a_save_the_build_refuses_shows_its_message(editor: Editor,
@@ -95,3 +103,25 @@ def test_a_save_the_build_refuses_shows_its_message(editor: Editor,
     assert "al-amal" in notice.first.inner_text()
     assert (editor.site / "content/organisaties/al-amal.md").read_bytes() == before
 
+
+def test_the_editor_page_s_own_shell_passes_axe(editor: Editor) -> None:
+    """What dossier writes of /admin/ (language, title, the link to the report, the
+    message without JavaScript) has no axe violation; Decap's own interface, in its root
+    element, is Decap's."""
+    if not AXE.is_file():
+        pytest.skip("axe-core is not installed: run `make test` (npm ci into .cache/node)")
+    with launch() as browser:
+        page = browser.new_page(bypass_csp=True)
+        page.goto(editor.url + "admin/")
+        page.get_by_role("button", name="Inloggen").wait_for(timeout=30000)
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate(
+            "tags => axe.run({exclude: [['#nc-root']]},"
+            " {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+        assert result["passes"], "axe ran no rule"
+        assert [f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"
+                for v in result["violations"]] == []
+        report = page.get_by_role("link", name="Wat redacteuren nu kunnen oppakken")
+        report.click()
+        page.get_by_role("heading", level=1).wait_for(timeout=10000)
+        assert "Wat redacteuren nu kunnen oppakken" in page.inner_text("h1")

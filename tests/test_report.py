@@ -9,97 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
 
 from dossier.build import load_site
 from dossier.cli import main
 from dossier.model.report import _years_before, report, today
 from dossier.render.reportpage import report_page
-
-# Other words than the default schema's: the report goes by roles and flags.
-SCHEMA = """\
-vocabularies:
-  topic: {a: Topic A, b: Topic B, c: Topic C}
-  part: {lead: Lead, partner: Partner}
-collections:
-  works:
-    role: project
-    folder: works
-    label: {nl: Werken, en: Works}
-    title: title
-    fields:
-      title: {type: string, required: true}
-      topic: {type: list, items: {type: enum, vocabulary: topic}, recommended: true}
-      place: {type: string, recommended: true}
-      changed: {type: date, role: updated}
-      photo: {type: image}
-      by: {type: ref, collection: groups}
-      with:
-        type: list
-        items:
-          type: object
-          fields:
-            group: {type: ref, collection: groups, required: true}
-            part: {type: enum, vocabulary: part}
-  groups:
-    role: organisation
-    folder: groups
-    label: {nl: Groepen, en: Groups}
-    title: name
-    fields:
-      name: {type: string, required: true}
-      logo: {type: image}
-"""
-# The day the report is made, through SOURCE_DATE_EPOCH: 2025-06-15.
-EPOCH = "1750000000"
-
-
-def _record(site: Path, rel: str, front: str) -> None:
-    path = site / "content" / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"---\n{front}---\nText.\n", "utf-8")
-
-
-def _site(root: Path, name: str) -> Path:
-    site = root / name
-    (site / "content").mkdir(parents=True)
-    (site / "content" / "site.yml").write_text("titel: Rapport\n", "utf-8")
-    (site / "content" / "schema.yml").write_text(SCHEMA, "utf-8")
-    Image.new("RGB", (40, 30), "teal").save(site / "content" / "beeld.png")
-    return site
-
-
-@pytest.fixture
-def untidy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site with one of each finding."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    site = _site(tmp_path, "untidy")
-    _record(site, "works/kept.md",
-            "title: Kept\ntopic: [a]\nplace: Utrecht\nchanged: 2024-01-02\nby: named\n"
-            "photo: {bestand: ../beeld.png, alt: A teal square, bijschrift: Teal}\n")
-    _record(site, "works/old.md",
-            "title: Old\ntopic: [b]\nplace: Zaandam\nchanged: 2020-06-14\n"
-            "with: [{group: partner, part: partner}]\n"
-            "photo: {bestand: ../beeld.png, alt: A teal square}\n")
-    _record(site, "works/bare.md", "title: Bare\ntopic: []\nchanged: 2020-06-15\n")
-    _record(site, "groups/named.md", "name: Named\n")
-    _record(site, "groups/partner.md", "name: Partner\n")
-    _record(site, "groups/alone.md",
-            "name: Alone\nlogo: {bestand: ../beeld.png, decoratief: true}\n")
-    return site
-
-
-@pytest.fixture
-def tidy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site with nothing to report."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    site = _site(tmp_path, "tidy")
-    _record(site, "works/all.md",
-            "title: All\ntopic: [a, b, c]\nplace: Utrecht\nchanged: 2024-01-02\nby: one\n"
-            "with: [{group: one, part: lead}, {group: one, part: partner}]\n"
-            "photo: {bestand: ../beeld.png, alt: A teal square, bijschrift: Teal}\n")
-    _record(site, "groups/one.md", "name: One\n")
-    return site
+from helpers import REPORT_EPOCH, assert_same_as_clean, write_record
 
 
 def test_each_kind_of_finding_in_its_collection(untidy: Path) -> None:
@@ -187,7 +102,7 @@ def test_check_report_as_json(untidy: Path, tidy: Path) -> None:
 
 
 def test_a_site_with_errors_gets_no_report_and_fails(untidy: Path) -> None:
-    _record(untidy, "works/broken.md", "title: Broken\ntopic: [d]\n")
+    write_record(untidy, "works/broken.md", "title: Broken\ntopic: [d]\n")
     result = CliRunner().invoke(main, ["check", str(untidy), "--report"])
     assert result.exit_code == 1
     assert "content/works/broken.md:3:9: error: topic: 'd' is not a known term" \
@@ -198,7 +113,7 @@ def test_a_site_with_errors_gets_no_report_and_fails(untidy: Path) -> None:
 
 
 def test_the_day_is_source_date_epoch_or_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", REPORT_EPOCH)
     assert today() == dt.date(2025, 6, 15)
     monkeypatch.delenv("SOURCE_DATE_EPOCH")
     assert today() == dt.date.today()
@@ -215,3 +130,31 @@ def test_the_report_as_a_page_lists_the_same_findings(untidy: Path) -> None:
             '<time datetime="2020-06-14">2020-06-14</time></li>') in page
     assert "<li><code>with.part</code>: lead</li>" in page
     assert "<script" not in page and "http" not in page
+
+
+def test_the_preview_has_the_report_beside_its_editor_and_keeps_it_current(
+        untidy: Path, tmp_path: Path) -> None:
+    """`dossier serve` builds with the editor's local backend; its admin/ has the report,
+    linked from the editor, and a save that fills a recommended field takes the record off
+    the list (the page reads the model as pages do, so the incremental build makes it
+    again, equal to a clean one). A published build has no report."""
+    from dossier.build import BuildOptions, build
+
+    preview = BuildOptions(admin_local=True, search=False)
+    build(untidy, preview)
+    page = (untidy / "build" / "admin" / "rapport.html").read_text("utf-8")
+    assert "Aanbevolen velden leeg (1)" in page and "works/bare.md" in page
+    assert 'href="./"' in page
+    assert 'href="rapport.html"' in (untidy / "build" / "admin" / "index.html").read_text()
+    write_record(untidy, "works/bare.md",
+            "title: Bare\ntopic: [a]\nplace: Delft\nchanged: 2020-06-15\n")
+    build(untidy, preview)
+    page = (untidy / "build" / "admin" / "rapport.html").read_text("utf-8")
+    assert "Aanbevolen velden leeg" not in page and "works/bare.md" not in page
+    assert_same_as_clean(untidy, tmp_path, preview)
+    settings = untidy / "content" / "site.yml"
+    settings.write_text(settings.read_text("utf-8") + "beheer: true\n", "utf-8")
+    build(untidy, BuildOptions(search=False, out=tmp_path / "published"))
+    assert (tmp_path / "published" / "admin" / "index.html").is_file()
+    assert not (tmp_path / "published" / "admin" / "rapport.html").exists()
+    assert "rapport.html" not in (tmp_path / "published" / "admin" / "index.html").read_text()

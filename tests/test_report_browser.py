@@ -11,7 +11,6 @@ from browser import NODE_MODULES, launch, open_page, serve
 from dossier.build import load_site
 from dossier.model.report import report, today
 from dossier.render.reportpage import report_page
-from test_report import untidy  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.browser
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
@@ -19,7 +18,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_no_violations_in_the_report_page(untidy: Path, tmp_path: Path,  # noqa: F811
+def test_axe_finds_no_violations_in_the_report_page(untidy: Path, tmp_path: Path,
                                                      scheme: str) -> None:
     if not AXE.is_file():
         pytest.skip("axe-core is not installed: run `make test` (npm ci into .cache/node)")

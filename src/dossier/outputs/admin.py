@@ -73,6 +73,7 @@ BODY = "body"  # the name Decap gives the Markdown body of a front-matter file
 # script that tells Decap so, written by the preview only.
 LOCAL_API = "../api/v1"
 LOCAL_SCRIPT = "lokaal.js"
+REPORT_PAGE = "rapport.html"  # the preview's report for editors, beside the editor
 
 # The API of each git host when site.yml names none (Decap's defaults; Gitea has none that
 # is not a demo, so site.yml must name its server).
@@ -354,6 +355,12 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
     title = f"{'Beheer' if lang == 'nl' else 'Editor'} – {config.title}"
     noscript = ("De beheeromgeving werkt alleen met JavaScript aan." if lang == "nl" else
                 "The editor needs JavaScript.")
+    # The preview has the report for editors beside the editor (outputs/files.py).
+    # Its own colours: Decap's stylesheet colours the page around it (dark blue on grey).
+    report = ('<p style="margin:0;padding:.5rem 1rem;background:#fff">'
+              f'<a href="{REPORT_PAGE}" style="color:#0b4a8b">'
+              f'{"Wat redacteuren nu kunnen oppakken" if lang == "nl" else "What to look at next"}'
+              "</a></p>\n") if local else ""
     return (
         "<!doctype html>\n"
         f'<html lang="{html.escape(lang)}">\n'
@@ -368,6 +375,7 @@ def admin_page(config: SiteConfig, local: bool = False) -> str:
         "</head>\n"
         "<body>\n"
         f"<noscript><p>{html.escape(noscript)}</p></noscript>\n"
+        + report
         + (f'<script src="{LOCAL_SCRIPT}"></script>\n' if local else "")
         + f'<script src="{BUNDLE}"></script>\n'
         "</body>\n"

@@ -14,8 +14,10 @@ from dossier.content.schema import Collection
 from dossier.core import deps
 from dossier.core.deps import Dep
 from dossier.core.urls import output_path
+from dossier.model.report import report, today
 from dossier.model.site import Site
-from dossier.outputs.admin import admin_files
+from dossier.outputs.admin import FOLDER as ADMIN_FOLDER
+from dossier.outputs.admin import REPORT_PAGE, admin_files
 from dossier.outputs.feeds import discovery_files
 from dossier.outputs.opendata import (
     Rows,
@@ -27,6 +29,7 @@ from dossier.outputs.opendata import (
 )
 from dossier.plan.pages import Page
 from dossier.render import assets
+from dossier.render.reportpage import report_page
 
 if TYPE_CHECKING:
     from dossier.render.pool import PageWriter
@@ -71,9 +74,18 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path,
     if site.config.admin or admin_local:  # the web editor, when site.yml asks for it
         jobs += [Job(rel, "file", produce=partial(bytes, data))
                  for rel, data in admin_files(site.schema, site.config, admin_local)]
+    if admin_local:  # the preview's report for editors, linked from its editor
+        jobs.append(Job(f"{ADMIN_FOLDER}/{REPORT_PAGE}", "file", record=True,
+                        produce=partial(_report_page, site)))
     # Files records refer to: made by outputs/publish.py, never by `produce`.
     jobs += [Job(rel, "media") for rel, _ in site.media.outputs()]
     return jobs
+
+
+def _report_page(site: Site) -> bytes:
+    """What editors should look at next, as a page beside the editor (what it reads of
+    the model is recorded, so a save that changes the report makes it again)."""
+    return report_page(report(site, today()), admin_href="./").encode()
 
 
 @dataclass
