@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from dossier.cli import main
 from dossier.incremental.cache import BuildCache
-from dossier.write import output
+from dossier.write import files, output
 from helpers import digest, generated_site, mounted, snapshot
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
@@ -215,7 +215,7 @@ def test_a_full_disk_is_a_clear_error_and_the_old_site_stays(
     assert CliRunner().invoke(main, ["build", str(base_site), "-q"]).exit_code == 0
     before = digests(base_site / "build")
     change_every_page(base_site)
-    monkeypatch.setattr(output, "open", _FullDisk(after=10), raising=False)
+    monkeypatch.setattr(files, "open", _FullDisk(after=10), raising=False)
     result = CliRunner().invoke(main, ["build", str(base_site), "--jobs", "1"])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[0] == (
