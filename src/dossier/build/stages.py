@@ -23,6 +23,7 @@ from dossier.content.load import Content, build_date, read_content, reread, vali
 from dossier.content.records import Record
 from dossier.core.diagnostics import Diagnostic, errors, sort_diagnostics, stop_on_errors
 from dossier.core.hashing import hash_files
+from dossier.core.timing import add
 from dossier.incremental.changes import Model
 from dossier.incremental.fragments import SqliteFragmentStore, SqlitePartStore
 from dossier.incremental.memory import Todo, strings
@@ -193,8 +194,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
         rendered.ids[page.rel] = memory.note_page(page)
         if page.anchors:
             rendered.anchors[page.rel] = tuple(page.anchors)
-        run.timings[f"render/{page.template}"] = \
-            run.timings.get(f"render/{page.template}", 0.0) + page.seconds
+        add(run.timings, f"render/{page.template}", page.seconds)
     for _, problems, troubles in sorted(reported, key=lambda r: r[0]):
         run.problems.extend(problems)
         rendered.troubles += troubles
