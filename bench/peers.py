@@ -15,12 +15,16 @@ Markdown bodies for its own converter (Python-Markdown for Pelican, Goldmark for
   content page, one feed.
 
 Neither makes what only dossier makes: printable dossiers, JSON and CSV exports, the A-Z
-page and (in its own row) the search index. Links between records written in Markdown are
-resolved the peer's own way (Hugo: a link render hook; Pelican: `{filename}` links).
+page, responsive variants of photos (both copy a record's photo as it is) and (in its own
+row) the search index. Links between records written in Markdown are resolved the peer's
+own way (Hugo: a link render hook; Pelican: `{filename}` links). A record in a folder of its
+own (index.md and its photo) is a page bundle for Hugo; for Pelican an article, its photo
+under `images/` (`{static}` links).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -65,12 +69,18 @@ class Peer:
         return sum(1 for _ in (self.site / self.output).rglob("*.html"))
 
 
+# A link to another record as editors write it, from a record's file (or from its folder).
+RECORD_LINK = re.compile(
+    r"\]\((?:\.\./)+(projecten|organisaties|dossiers)/([\w-]+?)(?:/index)?\.md\)")
+
+
 @dataclass(frozen=True)
 class Record:
     collection: str
     slug: str
     front: dict[str, Any]
     body: str
+    files: tuple[Path, ...] = ()  # beside the record's index.md in its own folder
 
 
 def install(venv: Path) -> Path:
@@ -110,9 +120,14 @@ def peers(corpus: Path, work: Path, venv: Path) -> list[Peer]:
 def read_records(content: Path) -> Iterator[Record]:
     """Every record of the corpus: its collection, slug, front matter and Markdown body."""
     for collection in ("projecten", "organisaties", "dossiers", "paginas"):
-        for path in sorted((content / collection).glob("*.md")):
+        found = [*(content / collection).glob("*.md"), *(content / collection).glob("*/index.md")]
+        for path in sorted(found, key=lambda p: p.parent.name if p.name == "index.md" else p.stem):
             _, head, body = path.read_text(encoding="utf-8").split("---\n", 2)
-            yield Record(collection, path.stem, yaml.safe_load(head), body)
+            if path.name == "index.md":
+                files = tuple(sorted(p for p in path.parent.iterdir() if p.name != "index.md"))
+                yield Record(collection, path.parent.name, yaml.safe_load(head), body, files)
+            else:
+                yield Record(collection, path.stem, yaml.safe_load(head), body)
 
 
 def write_pelican(records: list[Record], site: Path) -> None:
@@ -124,6 +139,10 @@ def write_pelican(records: list[Record], site: Path) -> None:
         path = site / "content" / folder / f"{record.slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_pelican_text(record), encoding="utf-8")
+        for file in record.files:
+            copy = site / "content" / "images" / record.slug / file.name
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, copy)
 
 
 def _pelican_text(record: Record) -> str:
@@ -135,7 +154,10 @@ def _pelican_text(record: Record) -> str:
             "Date": front.get("bijgewerkt", "2013-01-01"), "Summary": front.get("samenvatting"),
             "Category": record.collection, "Tags": ", ".join(tags)}
     head = "".join(f"{key}: {value}\n" for key, value in meta.items() if value)
-    body = record.body.replace("](../organisaties/", "]({filename}/organisaties/")
+    folders = {"projecten": "projecten", "organisaties": "organisaties", "dossiers": "pages"}
+    body = RECORD_LINK.sub(lambda m: f"]({{filename}}/{folders[m[1]]}/{m[2]}.md)", record.body)
+    for file in record.files:
+        body = body.replace(f"]({file.name})", f"]({{static}}/images/{record.slug}/{file.name})")
     return f"{head}\n{body}"
 
 
@@ -159,9 +181,16 @@ def write_hugo(records: list[Record], vocabularies: dict[str, dict[str, dict[str
             path = content / "dossiers" / record.slug / "_index.md"
         elif record.collection == "paginas":
             path = content / f"{record.slug}.md"
+        elif record.files:  # a page bundle: the photo beside the page
+            path = content / record.collection / record.slug / "index.md"
+            for file in record.files:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, path.parent / file.name)
         else:
             path = content / record.collection / f"{record.slug}.md"
-        _hugo_page(path, front, record.body)
+        # Links to other records from the content root: the hook looks them up by path.
+        body = RECORD_LINK.sub(lambda m: f"](/{m[1]}/{m[2]}.md)", record.body)
+        _hugo_page(path, front, body)
 
 
 def _hugo_front(record: Record) -> dict[str, Any]:

@@ -1,5 +1,9 @@
 """`make bench`: dossier's build times and peak memory on generated corpora, beside its peers.
 
+The corpora are bench/corpus.py's editor style: bodies with sections, emphasis, lists, links to
+records and outside, tables and quotes, 0.5-10 KB, a photo in one project in 25; a dossier per
+40 projects and an organisation per 5.
+
 Rows, per corpus size:
 - cold builds (no output, no cache), each the median of BENCH_RUNS runs with the tools
   taking turns run by run: dossier without and with the search index, Pelican and Hugo on
@@ -308,11 +312,12 @@ SCENARIOS: list[Scenario] = [cold_builds, rebuilds_with_search, rebuilds_without
 
 def prepare(projects: int, runs: int, venv: Path | None) -> Corpus:
     """The generated corpus of this size (made once, then reused) and its peers' sites."""
-    site = WORK / f"corpus-{projects}"
+    site = WORK / f"corpus-editor-{projects}"
     if not (site / "content").exists():
         print(f"generating {projects} projects …", file=sys.stderr)
         # A dossier per 40 projects: the NJI's dossiers hold some 30 projects each.
-        generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40))
+        generate(site, projects, organisations=projects // 5, dossiers=max(5, projects // 40),
+                 style="editor")
     # The schema as the generator would copy it now (a corpus outlives schema changes).
     shutil.copy(ROOT / "content" / "schema.yml", site / "content" / "schema.yml")
     for leftover in ("build", "build-no-search", "build-floor", ".dossier-cache", ".dossier-serve",
@@ -418,7 +423,8 @@ def main() -> None:
         table.append(text)
 
     shown = WORK.relative_to(ROOT) if WORK.is_relative_to(ROOT) else WORK  # no home folders
-    out(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {shown}); "
+    out(f"dossier benchmark on {os.cpu_count()} CPUs (generated corpora in {shown}, bodies "
+        "as editors write them: bench/corpus.py --style editor); "
         f"cold builds: median of {runs} run{'s' if runs > 1 else ''}, tools taking turns")
     out(HEADER)
     rows: list[Row] = []
