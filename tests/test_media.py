@@ -204,6 +204,46 @@ def test_images_in_markdown_get_variants_size_and_lazy_loading(base_site: Path) 
     assert '-480.png 480w' in pictures[0] and '-600.png 600w' in pictures[0]  # with alpha: PNG
 
 
+SPECIAL_BLOCKS = {  # a block whose meaning depends on another, and the image it shows
+    "plain": ("", []),
+    "indented": ("- Een punt\n\n    ![Ingesprongen tekening](twee.png)", ["Ingesprongen tekening"]),
+    "footnote": ("Zie de noot.[^1]\n\n[^1]: Een voetnoot met ![Noottekening](twee.png).",
+                 ["Noottekening"]),
+    "reference": ("![Een kaart][kaart]\n\n[kaart]: twee.png", ["Een kaart"]),
+}
+
+
+@pytest.mark.parametrize("special", SPECIAL_BLOCKS)
+def test_images_in_a_long_body_are_found_in_every_kind_of_block(base_site: Path,
+                                                                 special: str) -> None:
+    """Only the blocks that name a file are read for its links (a long body is not
+    converted whole while planning), so each kind of block must still give its image, and
+    a problem its place in the file."""
+    text = "Een **gegenereerde** zin met [een link](https://example.org/). " * 20
+    block, alts = SPECIAL_BLOCKS[special]
+    body = (f"{text}\n\n![Eerste tekening](een.png)\n\n{block}\n\n"
+            f"> ![Geciteerde tekening](drie.png)\n\n{text}\n\n"
+            "| kop | beeld |\n| --- | --- |\n| cel | ![In een tabel](vier.png) |\n\n"
+            "`![geen beeld](code.png)` en ![](zonder-alt.png)")
+    folder = bundle(base_site, body=body)
+    for name in ("een", "twee", "drie", "vier", "zonder-alt"):
+        Image.new("RGB", (300, 200), (10, 120, 60)).save(folder / f"{name}.png")
+    code, lines = check(base_site)
+    index = (folder / "index.md").read_text()
+    row = next(n for n, ln in enumerate(index.splitlines(), 1) if "zonder-alt.png" in ln)
+    assert code == 1
+    assert [ln.split(": error: ")[0] for ln in lines if "no alternative text" in ln] == [
+        f"content/projecten/project-vier/index.md:{row}:"
+        f"{index.splitlines()[row - 1].index('zonder-alt.png') + 1}"]
+    (folder / "index.md").write_text(index.replace("![](zonder", "![Laatste](zonder"))
+    build(base_site)
+    page = (base_site / "build" / "projecten" / "project-vier" / "index.html").read_text()
+    shown = re.findall(r'<picture>.*?alt="([^"]*)".*?</picture>', page)
+    assert sorted(shown) == sorted(["Eerste tekening", "Geciteerde tekening", "In een tabel",
+                                    "Laatste", *alts])
+    assert "code.png" not in str(published(base_site, "projecten/project-vier"))
+
+
 def test_a_second_build_takes_images_from_the_cache_and_rewrites_nothing(
         base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = bundle(base_site, fields=PHOTO)

@@ -343,11 +343,12 @@ def _markdown(record: Record, text: str, markdown: MarkdownRenderer,
     targets = [m[1] for m in _INLINE.finditer(text)]
     if "]:" in text:
         targets += [m[1] for m in _DEFINITION.finditer(text)]
-    if not any(is_file_link(target) for target in targets):
+    files = [target for target in targets if is_file_link(target)]
+    if not files:
         return
     here = posixpath.dirname(record.path)
     after: dict[str, int] = {}
-    for tag, href, attrs in markdown.links(text):
+    for tag, href, attrs in markdown.links(_blocks_with(text, files)):
         # Links that leave the content folder are the render stage's to report.
         if not is_file_link(href) or not posixpath.normpath(posixpath.join(
                 here, unquote(href.partition("#")[0]))).startswith("content/"):
@@ -359,6 +360,26 @@ def _markdown(record: Record, text: str, markdown: MarkdownRenderer,
         line += record.body_line - 1 if where == "body" else 0
         problem = _alt_problem(href, attrs) if tag == "img" else ""
         yield _Reference(record, where, href, tag == "img", None, line, col, True, problem)
+
+
+_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+# Markdown in which a block's meaning can depend on another block: reference definitions and
+# footnotes, fenced code, HTML comments.
+_ACROSS_BLOCKS = ("]:", "[^", "```", "~~~", "<!--")
+
+
+def _blocks_with(text: str, targets: list[str]) -> str:
+    """The blocks (paragraphs, lists, tables, quotes) of `text` that mention one of
+    `targets`, for Markdown to find the links in: a long body with one photo is not
+    converted whole. The whole text where a block alone could read otherwise than in its
+    place (an indented block, which may belong to a list item; see _ACROSS_BLOCKS)."""
+    if any(mark in text for mark in _ACROSS_BLOCKS):
+        return text
+    blocks = [block for block in _BLANK_LINES.split(text)
+              if any(target in block for target in targets)]
+    if any(block[:1] in (" ", "\t") for block in blocks):
+        return text
+    return "\n\n".join(blocks)
 
 
 def _alt_problem(href: str, attrs: Mapping[str, Any]) -> str:
