@@ -399,9 +399,11 @@ def _alt_problem(href: str, attrs: Mapping[str, Any]) -> str:
 def is_file_link(href: str) -> bool:
     """A link in Markdown that can only lead to a file: relative, not to a record file."""
     path = href.partition("#")[0].partition("?")[0]
-    return bool(path) and not is_external(href) and not path.startswith("/") \
-        and not any(mark in path for mark in _WINDOWS_PATH) \
-        and not path.lower().endswith((*RECORD_SUFFIXES, "/")) and path not in (".", "..")
+    # The cheap tests first: most links in a body lead to records or to other sites.
+    if not path or path.startswith("/") or path.lower().endswith((*RECORD_SUFFIXES, "/")) \
+            or path in (".", ".."):
+        return False
+    return not is_external(href) and not any(mark in path for mark in _WINDOWS_PATH)
 
 
 def _front_matter(site_dir: Path, record_path: str) -> Tree:
