@@ -97,7 +97,7 @@ class Record:
         """Every reference: (dotted field, collection, slug), in schema order."""
         if self._refs is None:
             found = [(dotted(path), f.collection, value)
-                     for f, path, value in iter_values(self.collection.fields, self._data)
+                     for f, path, value in iter_values(self.collection.ref_fields, self._data)
                      if f.type == "ref" and isinstance(value, str) and SLUG_RE.match(value)]
             self._refs = tuple(found)
             self._ref_fields = tuple(dict.fromkeys(where.split(".")[0] for where, _, _ in found))
@@ -268,7 +268,7 @@ class Settler:
         data = coerce(collection.fields, doc.tree)
         found = _check_document(collection, data, doc, self.validators[doc.collection])
         refs = {path: doc.tree.position(path)
-                for f, path, _ in iter_values(collection.fields, data)
+                for f, path, _ in iter_values(collection.ref_fields, data)
                 if f.type == "ref"} if isinstance(data, dict) else {}
         return replace(doc, tree=Tree(data, refs), verdict=tuple(found),
                        body=pack_text(doc.body))
