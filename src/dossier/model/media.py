@@ -181,7 +181,7 @@ class _Planner:
         self.trees: dict[str, Tree] = {}
 
     def add(self, record: Record) -> None:
-        for ref in references(record, self.markdown):
+        for ref in _references_of(record, self.markdown):
             self.check(ref)
 
     def check(self, ref: _Reference) -> None:
@@ -278,12 +278,7 @@ class _Planner:
 
     def _examine(self, source: str) -> MediaFile:
         file = self.site_dir / source
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise Refused(f"has {_mb(size)}; a file may have at most {_mb(MAX_FILE_BYTES)}")
-        kind = sniff(file)
-        header = probe(file) if kind.image else None
-        digest = hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest()
+        kind, size, digest, header = _read_file(file)
         stem = posixpath.splitext(posixpath.basename(source))[0]
         base = f"{self.destination(source)}{slugify(stem)[:60].rstrip('-') or 'bestand'}"
         if header is None:
@@ -302,6 +297,41 @@ class _Planner:
                 url = self.schema.collection(parts[0]).url(parts[1])
                 return url + "".join(f"{slugify(p) or 'map'}/" for p in parts[2:])
         return "".join(f"{slugify(p) or 'map'}/" for p in parts)
+
+
+# What a long-running process (the preview) read before, for the next build: a record's
+# references while its file is the same, and a file's kind, size, digest and image header
+# while its stat is. A build in a process of its own starts with neither.
+_REFERENCES: dict[str, tuple[str, Any, tuple[_Reference, ...]]] = {}
+_FILES: dict[Path, tuple[tuple[int, ...], tuple[Kind, int, str, Any]]] = {}
+
+
+def _references_of(record: Record, markdown: MarkdownRenderer) -> tuple[_Reference, ...]:
+    known = _REFERENCES.get(record.path)
+    if known is not None and record.digest and known[0] == record.digest \
+            and known[1] is record.collection:
+        return tuple(replace(ref, record=record) for ref in known[2])
+    found = tuple(references(record, markdown))
+    if record.digest:
+        _REFERENCES[record.path] = record.digest, record.collection, found
+    return found
+
+
+def _read_file(file: Path) -> tuple[Kind, int, str, Any]:
+    """A file's kind, size, digest and (of an image) header; read again when its stat
+    changed."""
+    st = file.stat()
+    stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    known = _FILES.get(file)
+    if known is not None and known[0] == stat:
+        return known[1]
+    if st.st_size > MAX_FILE_BYTES:
+        raise Refused(f"has {_mb(st.st_size)}; a file may have at most {_mb(MAX_FILE_BYTES)}")
+    kind = sniff(file)
+    header = probe(file) if kind.image else None
+    digest = hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest()
+    _FILES[file] = stat, (kind, st.st_size, digest, header)
+    return kind, st.st_size, digest, header
 
 
 def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Reference]:
