@@ -7,7 +7,11 @@ prints the bytes and requests of the Pagefind files (the index and Pagefind's pr
 of everything the page loaded. Bytes, not times: they do not depend on the machine.
 
     python bench/search_bytes.py [--sizes 1000 10000] [--word ouders] [--filter thema=jeugdzorg]
-                                 [--index one parts]
+                                 [--index one parts] [--delta N]
+
+`--delta N`: after each build, N projects are edited (a sentence with the word added) and
+the site is built again, so the index has a delta part of N records beside its parts; the
+projects are restored afterwards.
 
 (`--index parts` alone at 100,000 projects: one index of that size needs some 16 GB.)
 
@@ -88,6 +92,22 @@ def build(site: Path, out: Path, part_size: int | None) -> int:
     return len(json.loads((out / "pagefind" / "parts.json").read_text())["parts"]) + 1
 
 
+def with_delta(site: Path, out: Path, part_size: int | None, edits: int, word: str) -> int:
+    """Edit `edits` projects, build again (the index then has a delta part), restore them."""
+    files = sorted((site / "content" / "projecten").glob("*.md"))[:edits]
+    saved = {file: file.read_text("utf-8") for file in files}
+    try:
+        for file, text in saved.items():
+            file.write_text(f"{text}\nDeze aanpak werkt ook voor {word}.\n", "utf-8")
+        parts = build(site, out, part_size)
+    finally:
+        for file, text in saved.items():
+            file.write_text(text, "utf-8")
+    listed = json.loads((out / "pagefind" / "parts.json").read_text())
+    assert len(listed.get("delta", {}).get("places", [])) == edits, "no delta part"
+    return parts
+
+
 def visit(browser: Any, url: str) -> Fetched:
     """Open `url` in a fresh context (nothing cached) and add up what it fetched."""
     context = browser.new_context()
@@ -122,6 +142,8 @@ def main() -> None:
     parser.add_argument("--word", default="ouders")
     parser.add_argument("--filter", default="thema=jeugdzorg")
     parser.add_argument("--index", nargs="+", choices=["one", "parts"], default=["one", "parts"])
+    parser.add_argument("--delta", type=int, default=0,
+                        help="projects edited after the build (a delta part of as many)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -141,6 +163,8 @@ def main() -> None:
                     continue
                 out = site / ("build-search-one" if part_size else "build-search-parts")
                 parts = build(site, out, part_size)
+                if args.delta:
+                    parts = with_delta(site, out, part_size, args.delta, args.word)
                 with served(out) as base:
                     for search, query in queries.items():
                         f = visit(browser, f"{base}zoeken/?{query}")

@@ -116,7 +116,10 @@ def test_adds_deletes_and_titles_make_few_parts_anew(change: str, site: Path,
         edit(generated_project(site, 7), 'titel: "Gegenereerd project 00007',
              'titel: "Aaa hernoemd project 00007')
     result = rebuild(site)
-    assert result.search is not None and 1 <= result.search.remade <= 3
+    # A small change goes into the delta part (a delete only into parts.json's stale list).
+    assert result.search is not None and result.search.remade == (change != "delete")
+    assert (result.search.delta, result.search.stale) == {"add": (1, 0), "delete": (0, 1),
+                                                          "title": (1, 1)}[change]
     clean(site, tmp_path)
 
 
@@ -160,8 +163,10 @@ def test_a_tampered_entry_in_the_cache_never_reaches_the_index(site: Path) -> No
                           (json.dumps(planted), key))
     store.commit()
     store.close()
-    # An edit of another project in the same part makes that part anew.
-    edit(generated_project(site, 8), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
+    # Edits of other projects in the same part, more than the delta part takes, make that
+    # part anew.
+    for n in (8, 9, 10):
+        edit(generated_project(site, n), "## Aanpak\n", "## Aanpak\n\nEen nieuwe zin.\n")
     result = rebuild(site)
     assert result.search is not None and result.search.remade >= 1
     fragments = (site / "build" / "pagefind").rglob("*.pf_fragment")

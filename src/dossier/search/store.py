@@ -22,6 +22,9 @@ from typing import Protocol
 from dossier.search.entries import SearchEntry
 
 CARD = "kaart"  # the meta field that holds the result card
+# What a part of the index was made from, per record: its key ("collection/slug"), its sort
+# value and its entry's digest (search/index.py hashes these into the part's key).
+PartRow = tuple[str, str, str]
 
 
 def encode(entry: SearchEntry) -> str:
@@ -62,8 +65,16 @@ class EntryStore(Protocol):
         """Store entries (without their cards) under their digests."""
         ...
 
-    def keep(self, wanted: set[str]) -> None:
-        """Forget every entry whose digest is not in `wanted`."""
+    def part(self, key: str) -> list[PartRow] | None:
+        """What the part with this key was made from, if it is stored."""
+        ...
+
+    def put_part(self, key: str, rows: list[PartRow]) -> None:
+        """Store what the part with this key was made from."""
+        ...
+
+    def keep(self, wanted: set[str], parts: set[str]) -> None:
+        """Forget every entry whose digest is not in `wanted`, and every part not in `parts`."""
         ...
 
     def close(self) -> None: ...
