@@ -344,8 +344,9 @@ def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Referenc
         elif f.type == "text" and isinstance(value, str):
             for ref in _markdown(record, value, markdown, dotted(path)):
                 yield replace(ref, yaml_path=path)
-    if record.body:
-        yield from _markdown(record, record.body, markdown, "body")
+    body = record.body  # unpacked once: a long body is kept compressed
+    if body:
+        yield from _markdown(record, body, markdown, "body")
 
 
 _REFERRING: dict[int, tuple[Any, ...]] = {}
