@@ -130,3 +130,23 @@ def test_a_base_url_in_site_yml_that_would_need_escaping_is_an_error(base_site: 
     result = CliRunner().invoke(main, ["check", str(base_site)])
     assert result.exit_code == 1
     assert "content/site.yml:5:11: error: base_url: " in result.stderr
+
+
+# What a rebuild that finds nothing to do must not load: the renderer and its libraries
+# are most of the start-up time of such a build (a build with nothing to do is what
+# `make site` and an editor's second build do most often).
+HEAVY = ("markdown", "jinja2", "PIL", "nh3", "dossier.render.renderer", "dossier.model.site")
+
+
+def test_a_build_with_nothing_to_do_loads_neither_renderer_nor_markdown(
+        example_site: Path) -> None:
+    out = example_site / "build"
+    run = [sys.executable, "-c",
+           "import sys\nfrom dossier.cli import main\n"
+           f"sys.argv = ['dossier', 'build', {str(example_site)!r}, '--quiet', '--no-search']\n"
+           "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+           f"print(sorted(m for m in sys.modules if m.startswith({HEAVY!r})))"]
+    first = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert "markdown" in first.stdout and (out / "index.html").is_file()  # it did build
+    again = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert again.stdout.strip() == "[]", again.stdout

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from dossier.cli import main
 from dossier.incremental.cache import BuildCache
 from dossier.write import files, output
-from helpers import digest, generated_site, mounted, snapshot
+from helpers import assert_same_as_clean, digest, generated_site, mounted, snapshot
 
 TIMEOUT = 900  # seconds: only turns a hang into a failure
 
@@ -143,7 +143,7 @@ def test_a_build_killed_while_it_updates_the_standby_leaves_the_old_site(
         tmp_path: Path) -> None:
     """From the second build on, the tree kept from before the last swap is brought up to
     date in place: killed while that is going on, build/ is the old site file for file,
-    and the next build makes the new site exactly as a clean build does."""
+    and the next build makes the new site as a clean build does."""
     site = generated_site(tmp_path / "site", 2000, words=100)
     out = site / "build"
     assert finish(dossier_build(site)) == (0, "")
@@ -167,9 +167,9 @@ def test_a_build_killed_while_it_updates_the_standby_leaves_the_old_site(
     assert lock_is_free(site)
     assert digests(out) == old
     assert finish(dossier_build(site)) == (0, "")
-    clean = tmp_path / "clean"
-    assert finish(dossier_build(site, "--no-cache", "--out", str(clean))) == (0, "")
-    assert digests(out) == digests(clean)
+    # As a clean build, file for file (the search index: what it shows a visitor, since
+    # an edit's entries go to a delta part that a clean build does not have).
+    assert_same_as_clean(site, tmp_path)
     assert not [p for p in out.rglob("*") if ".part-" in p.name]
 
 

@@ -14,18 +14,20 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from dossier.build import stages
 from dossier.build.run import STAGES, BuildResult, Loaded, Run
-from dossier.build.stages import Destination, Reading
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.options import BuildOptions
 from dossier.core.timing import timed
 from dossier.incremental.memory import Memory, complete, current_sources, recall
-from dossier.model.site import Site
 from dossier.write.output import MemoryOutput, OutputFolder
 
-__all__ = ["STAGES", "BuildResult", "Loaded", "Reading", "build", "check", "check_site",
+if TYPE_CHECKING:
+    from dossier.build.stages import Destination, Reading
+    from dossier.model.site import Site
+
+__all__ = ["STAGES", "BuildResult", "Loaded", "build", "check", "check_site",
            "load_site", "run"]
 
 
@@ -35,6 +37,8 @@ def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memo
     """Make the site into `output`, stage by stage; `reading`: the preview's content and
     the files saved since (else every file is read); `out`: where the output is, for
     the memory to keep (none for a check)."""
+    from dossier.build import stages  # here: a build with nothing to do needs none of it
+
     with Run(site_dir, options, memory, timings) as r:
         with r.stage("load"):
             content = stages.load(r, reading)
@@ -115,6 +119,8 @@ def load(site_dir: Path, options: BuildOptions, memory: Memory,
          problems: list[Diagnostic] | None = None) -> Loaded:
     """The load, validate and link stages alone (documents from `memory` where it has
     them)."""
+    from dossier.build import stages
+
     with Run(site_dir, options, memory) as r:
         content, records = stages.validate(r, stages.load(r, None))
         site = stages.link(r, content, records)

@@ -8,14 +8,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from dossier.content.load import Content, DocumentSource
 from dossier.core.diagnostics import Diagnostic
 from dossier.core.options import BuildOptions
 from dossier.core.timing import Timer, timed
-from dossier.incremental.memory import Memory
-from dossier.model.site import Site
 
 if TYPE_CHECKING:
+    from dossier.content.load import Content, DocumentSource
+    from dossier.incremental.memory import Memory
+    from dossier.model.site import Site
     from dossier.search.index import SearchStats
 
 # The stages of a build, in order (pipeline.run calls them so; --profile lists them so).

@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.hashing import hash_files
@@ -33,19 +33,22 @@ from dossier.incremental.cache import (
     source_stats,
     stat_key,
 )
-from dossier.incremental.changes import Model, changed, derived_values, record_states, stale
-from dossier.incremental.entries import SqliteEntryStore
 from dossier.incremental.state import Baseline, Remembered, StatKey, Update
 from dossier.incremental.state import RememberedOutput as OutputRecord
-from dossier.model.site import Site
-from dossier.outputs.files import Job
-from dossier.outputs.opendata import Rows, collection_file_names
-from dossier.render.parts import Anchor, Origin
-from dossier.render.pool import PageResult
-from dossier.search.index import Earlier
-from dossier.search.store import EntryStore
 from dossier.write.files import tree_stats
 from dossier.write.output import MARKER, Standby
+
+# The up-to-date check (`recall`) needs only the state; what a build that runs needs is
+# imported where it is used, so that a build with nothing to do starts quickly.
+if TYPE_CHECKING:
+    from dossier.incremental.changes import Model
+    from dossier.model.site import Site
+    from dossier.outputs.files import Job
+    from dossier.outputs.opendata import Rows
+    from dossier.render.parts import Anchor, Origin
+    from dossier.render.pool import PageResult
+    from dossier.search.index import Earlier
+    from dossier.search.store import EntryStore
 
 
 @dataclass
@@ -132,6 +135,8 @@ class Memory:
                      previous: dict[str, StatKey]) -> Todo:
         """The dependencies that changed since the last build, and the outputs that read
         none of them and are still on disk as it left them."""
+        from dossier.incremental.changes import changed, stale
+
         self.model = model
         baseline = self.baseline
         if baseline is None:
@@ -144,6 +149,8 @@ class Memory:
 
     def stale(self, found: set[int]) -> Callable[[bytes], bool]:
         """Whether something packed reads a dependency among `found`."""
+        from dossier.incremental.changes import stale
+
         return lambda packed: stale(OutputRecord((0, 0, 0), packed), found)
 
     def nothing_to_do(self, jobs: list[Job], todo: Todo,
@@ -164,6 +171,9 @@ class Memory:
         read nothing that changed (with the state they were made under), and the search
         files of the last build of this folder, whatever it was built under (a part is
         named by the digests of its entries, so one with the same entries is the same)."""
+        from dossier.incremental.entries import SqliteEntryStore
+        from dossier.search.index import Earlier
+
         baseline = self.baseline
         trusted = {} if baseline is None else {
             key: made for key, made in baseline.search.items()
@@ -178,6 +188,8 @@ class Memory:
         """The previous build's export rows of each collection whose files are still the
         ones they describe (a build killed after its swap, before its state was stored,
         leaves newer files than the state knows: their rows are made again)."""
+        from dossier.outputs.opendata import collection_file_names
+
         baseline = self.baseline
         if baseline is None:
             return None
@@ -236,6 +248,8 @@ class Memory:
                search: dict[tuple[str, str], tuple[str, bytes]] | None) -> None:
         """The values of the derived dependencies and the records, as the next build
         compares them."""
+        from dossier.incremental.changes import derived_values, record_states
+
         update, model = self.update, self.model
         assert model is not None
         update.rows, update.search = rows, search
@@ -334,6 +348,8 @@ def current_sources(site_dir: Path) -> dict[str, StatKey]:
 
 
 def _anchor(raw: tuple[str, str, tuple[Any, ...]]) -> Anchor:
+    from dossier.render.parts import Origin
+
     target, fragment, origin = raw
     return target, fragment, Origin(*origin)
 

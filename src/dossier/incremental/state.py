@@ -19,10 +19,12 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dossier.core.diagnostics import Diagnostic
-from dossier.outputs.opendata import Rows
+
+if TYPE_CHECKING:
+    from dossier.outputs.opendata import Rows
 
 _TABLES = (
     "run (out TEXT PRIMARY KEY, generation TEXT, sources TEXT, warnings TEXT, "
@@ -143,6 +145,8 @@ def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
                                           "WHERE out = ?", (out,)):
         collection, _, slug = str(key).partition("/")
         baseline.records[(collection, slug)] = (str(digest), str(fields or ""))
+    from dossier.outputs.opendata import Rows  # here: the up-to-date check needs none
+
     for collection, slug, packed, *span in db.execute(
             "SELECT collection, slug, deps, a, b, c, d, e, f FROM export_row WHERE out = ? "
             "ORDER BY collection, position", (out,)):
