@@ -312,7 +312,6 @@ class SearchIndex:
         """The previous parts taken over, the delta part made (or taken over), and the list
         of them; returns the number of parts."""
         folders = [part.folder for part in layout]
-        listed: dict[str, object] = {}
         if delta.records:
             plan = _Plan(delta.records, [self.made[r.key][0] for r in delta.records])
             plan.fresh = {i: self.fresh[r.key] for i, r in enumerate(delta.records)
@@ -327,10 +326,12 @@ class SearchIndex:
             self.parts.add(part.key)
         self.delta = len(delta.records)
         self.stale = sum(map(len, delta.stale.values()))
-        listed = {"parts": [folder.removeprefix(f"{FOLDER}/") for folder in folders[1:]],
-                  "delta": {"places": [list(place) for place in delta.places],
-                            "stale": [[i, positions] for i, positions
-                                      in sorted(delta.stale.items())]}}
+        listed: dict[str, object] = {
+            "parts": [folder.removeprefix(f"{FOLDER}/") for folder in folders[1:]]}
+        if delta.records or delta.stale:  # nothing changed: the list a clean build writes
+            listed["delta"] = {"places": [list(place) for place in delta.places],
+                               "stale": [[i, positions] for i, positions
+                                         in sorted(delta.stale.items())]}
         self._write(PARTS_FILE, json.dumps(listed).encode("utf-8"), "")
         self._keep()
         return len(folders)

@@ -13,8 +13,10 @@ const TYPING_DELAY = 300;
 const EXCERPT_WORDS = 30;
 const NARROW = "(max-width: 60rem)";
 const BY_TITLE = { title: "asc" };
-// Pagefind's filter that tells the parts of the index apart (no facet can be named so).
+// Pagefind's filter that tells the parts of the index apart (no facet can be named so), and
+// the hidden filter that gives each entry's position in its part.
 const PART = "dossier:deel";
+const NUMBER = "dossier:nr";
 
 // The index comes in parts (pagefind/parts.json lists all but the first), each a Pagefind
 // bundle of a range of the records in title order. Pagefind merges them (mergeIndex):
@@ -24,25 +26,45 @@ const PART = "dossier:deel";
 // and a part in which a word of several matches nothing answers as if that word had not
 // been asked; one index does so only when no record has the word, so for such a query
 // the parts that lack a word another part has are left out.
+//
+// After a small change the parts are kept as they were and a delta part, listed last,
+// holds the records edited or added since (parts.json's `delta`): the entries of the other
+// parts that are no longer right (`stale`: per part, their positions) are left out of every
+// search, so results and counts are those of the records as they are; sorted by title, each
+// of the delta's results goes before the position in its part that `places` gives it.
 class Index {
   static async open(url) {
     const pagefind = await import(url);
     const listed = await fetch(new URL("parts.json", url), { cache: "no-cache" });
     if (!listed.ok) throw new Error(`parts.json: ${listed.status}`);
-    const { parts } = await listed.json();
-    if (parts.length) await pagefind.options({ mergeFilter: { [PART]: "0" } });
+    const { parts, delta } = await listed.json();
+    if (parts.length || delta) await pagefind.options({ mergeFilter: { [PART]: "0" } });
     await pagefind.init();
     await Promise.all(parts.map((folder, i) => pagefind.mergeIndex(new URL(folder, url).href, {
       mergeFilter: { [PART]: String(i + 1) },
     })));
     await pagefind.filters(); // loads every filter, so every search counts them all
-    return new Index(pagefind, parts.length + 1);
+    return new Index(pagefind, parts.length + 1, delta || null);
   }
 
-  constructor(pagefind, parts) {
+  constructor(pagefind, parts, delta) {
     this.pagefind = pagefind;
     this.parts = parts;
     this.having = new Map();
+    // The delta part's number (the last part), where each of its records falls, and the
+    // filter that leaves the stale entries out.
+    this.places = delta ? delta.places : [];
+    this.delta = this.places.length ? String(parts - 1) : null;
+    this.balanced = this.delta ? parts - 1 : parts;
+    const stale = delta ? delta.stale.filter(([, positions]) => positions.length) : [];
+    this.stale = stale.length ? stale.map(([part, positions]) => ({
+      [PART]: String(part), [NUMBER]: { any: positions.map(String) },
+    })) : null;
+  }
+
+  // A search's filters with the stale entries left out.
+  current(filters) {
+    return this.stale ? { ...filters, none: this.stale } : filters;
   }
 
   // Results (sorted by title when there is no term) and the filter counts among them.
@@ -50,14 +72,29 @@ class Index {
     const having = await this.partsHaving(term);
     if (having && !having.length) return { results: [], filters: {} };
     if (having) filters = { ...filters, [PART]: { any: having } };
+    filters = this.current(filters);
     const sorted = !term;
     if (!sorted || this.parts === 1) {
       const options = sorted ? { filters, sort: BY_TITLE } : { filters };
       const found = await this.pagefind.search(term, options);
       return { results: found.results, filters: found.filters };
     }
-    const found = await this.pagefind.search(null, { filters });
-    return { results: new ByTitle(this, filters, found), filters: found.filters };
+    const [found, delta] = await Promise.all([
+      this.pagefind.search(null, { filters }), this.deltaByTitle(filters)]);
+    return { results: new ByTitle(this, filters, found, delta), filters: found.filters };
+  }
+
+  // The delta's results for these filters, sorted by title, each with its place.
+  async deltaByTitle(filters) {
+    if (!this.delta) return [];
+    const found = await this.pagefind.search(null, {
+      filters: { ...filters, [PART]: { any: [this.delta] } }, sort: BY_TITLE,
+    });
+    const numbers = positions(found.filters);
+    return found.results.map((result, i) => {
+      const [part, before] = this.places[numbers[i]];
+      return { result, part, before };
+    });
   }
 
   // The parts that have every word of a query of several words (null: all parts count).
@@ -66,7 +103,8 @@ class Index {
     if (this.parts === 1 || words.length < 2) return Promise.resolve(null);
     if (!this.having.has(term)) {
       const all = [...Array(this.parts).keys()].map(String);
-      this.having.set(term, Promise.all(words.map((word) => this.pagefind.search(word)))
+      const filters = this.current({});
+      this.having.set(term, Promise.all(words.map((word) => this.pagefind.search(word, { filters })))
         .then((found) => found.filter((one) => one.results.length).reduce((having, one) => {
           const counts = one.filters[PART] || {};
           return having.filter((part) => counts[part] > 0);
@@ -76,21 +114,33 @@ class Index {
   }
 }
 
+// The positions in its part of each result of a search within one part, in their order
+// (the order of the part, which is title order).
+function positions(filters) {
+  return Object.entries(filters[NUMBER] || {}).filter(([, count]) => count > 0)
+    .map(([position]) => Number(position)).sort((a, b) => a - b);
+}
+
 // Results sorted by title over all parts; `slice` gives a page of them, like an array's.
 class ByTitle {
-  constructor(index, filters, found) {
+  constructor(index, filters, found, delta) {
     this.index = index;
     this.filters = filters;
     this.length = found.results.length;
     this.counts = found.filters[PART] || {};
+    this.delta = new Map(); // per part: the delta's results that fall in it
+    for (const one of delta) {
+      if (!this.delta.has(one.part)) this.delta.set(one.part, []);
+      this.delta.get(one.part).push(one);
+    }
     this.found = new Map();
   }
 
   async slice(from, to) {
     const taken = [];
     let start = 0;
-    for (let part = 0; part < this.index.parts && start < to; part++) {
-      const end = start + (this.counts[String(part)] || 0);
+    for (let part = 0; part < this.index.balanced && start < to; part++) {
+      const end = start + (this.counts[String(part)] || 0) + (this.delta.get(part) || []).length;
       if (end > from && end > start) {
         const results = await this.part(part);
         taken.push(...results.slice(Math.max(from - start, 0), to - start));
@@ -104,9 +154,24 @@ class ByTitle {
     if (!this.found.has(n)) {
       const filters = { ...this.filters, [PART]: { any: [String(n)] } };
       this.found.set(n, this.index.pagefind.search(null, { filters, sort: BY_TITLE })
-        .then((found) => found.results));
+        .then((found) => this.withDelta(n, found)));
     }
     return this.found.get(n);
+  }
+
+  // A part's results with the delta's that fall in it, each before its position.
+  withDelta(n, found) {
+    const delta = this.delta.get(n) || [];
+    if (!delta.length) return found.results;
+    const numbers = positions(found.filters);
+    const merged = [];
+    let next = 0;
+    found.results.forEach((result, i) => {
+      while (next < delta.length && delta[next].before <= numbers[i]) merged.push(delta[next++].result);
+      merged.push(result);
+    });
+    while (next < delta.length) merged.push(delta[next++].result);
+    return merged;
   }
 }
 
