@@ -132,10 +132,7 @@ class Collection:
     def ref_fields(self) -> tuple[Field, ...]:
         """The fields that hold a reference to a record, at any depth, in schema order:
         where a record's references are looked for."""
-        def refers(f: Field) -> bool:
-            return f.type == "ref" or any(refers(sub) for sub in (*f.fields, *(
-                [f.items] if f.items else [])))
-        return tuple(f for f in self.fields if refers(f))
+        return tuple(f for f in self.fields if holds_refs(f))
 
     def url(self, slug: str) -> str:
         return f"{self.folder}/{slug}/" if self.folder else f"{slug}/"
