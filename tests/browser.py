@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -166,6 +167,42 @@ def shown_counts(visit: Visit) -> dict[str, dict[str, int]]:
             [i.value, i.labels[0].querySelector('.count').textContent]))]))""")
     return {g: {v: int(text.strip("()")) for v, text in values.items()}
             for g, values in raw.items()}
+
+
+# Reads every result: asks for more until there are no more (in the page: far quicker).
+SHOW_ALL = """async () => {
+  const more = document.getElementById("meer-resultaten");
+  const list = document.getElementById("zoekresultaten");
+  while (!more.hidden) {
+    const shown = list.children.length;
+    more.click();
+    while (list.children.length === shown) await new Promise((r) => setTimeout(r, 5));
+  }
+  return [...list.querySelectorAll(".card-title a")].map((a) => a.href);
+}"""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the search page shows for one URL: the status, the results, the counts."""
+
+    status: str
+    results: list[str]
+    counts: dict[str, dict[str, int]]
+
+
+def show_search(visit: Visit, served: Served, search: Iterable[tuple[str, str]]) -> Shown:
+    """Open the search page at the URL of a search (query and filters as (name, value)
+    pairs) and read everything it shows: every result, by site path."""
+    page = visit.page
+    page.goto(f"{served.base}zoeken/?{urlencode(list(search))}")
+    page.wait_for_selector("#zoekresultaten:not([aria-busy])", state="attached")
+    status = page.locator("#zoekstatus").filter(has_text=re.compile(r"\S"))
+    status.wait_for()
+    hrefs = page.evaluate(SHOW_ALL)
+    prefix = urlsplit(served.base).path
+    return Shown(status.inner_text(), [urlsplit(h).path.removeprefix(prefix) for h in hrefs],
+                 shown_counts(visit))
 
 
 def matching(served: Served, selected: dict[str, list[str]]) -> set[str]:

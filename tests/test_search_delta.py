@@ -5,15 +5,13 @@ made anew. In headless Chromium the search page shows what a clean build shows."
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from browser import Served, open_page, serve_build, shown_counts
+from browser import Served, Shown, open_page, serve_build, show_search
 from dossier.build import BuildOptions, build
 from dossier.search.index import PARTS_FILE, delta_bound
 from helpers import assert_same_as_clean, edit, generated_project, generated_site, snapshot
@@ -100,18 +98,6 @@ def test_a_delta_beyond_the_bound_is_folded_back(tmp_path: Path) -> None:
 
 # --- in the browser ----------------------------------------------------------------------
 
-SHOW_ALL = """async () => {
-  const more = document.getElementById("meer-resultaten");
-  const list = document.getElementById("zoekresultaten");
-  while (!more.hidden) {
-    const shown = list.children.length;
-    more.click();
-    while (list.children.length === shown) await new Promise((r) => setTimeout(r, 5));
-  }
-  return [...list.querySelectorAll(".card-title a")].map((a) => a.href);
-}"""
-
-
 @pytest.fixture(scope="module")
 def served(changed: tuple[Path, dict[str, Any]]) -> Iterator[tuple[Served, Served]]:
     """The site with a delta, and a clean build of the same content, served."""
@@ -125,20 +111,11 @@ def served(changed: tuple[Path, dict[str, Any]]) -> Iterator[tuple[Served, Serve
         generator.close()
 
 
-def show(chromium: Any, served: Served, search: list[tuple[str, str]]
-         ) -> tuple[str, list[str], dict[str, dict[str, int]]]:
+def show(chromium: Any, served: Served, search: list[tuple[str, str]]) -> Shown:
     visit = open_page(chromium, served.base)
-    page = visit.page
-    page.goto(f"{served.base}zoeken/?{urlencode(search)}")
-    page.wait_for_selector("#zoekresultaten:not([aria-busy])", state="attached")
-    status = page.locator("#zoekstatus").filter(has_text=re.compile(r"\S"))
-    status.wait_for()
-    hrefs = page.evaluate(SHOW_ALL)
-    prefix = urlsplit(served.base).path
-    shown = (status.inner_text(), [urlsplit(h).path.removeprefix(prefix) for h in hrefs],
-             shown_counts(visit))
+    shown = show_search(visit, served, search)
     assert visit.outside == [] and visit.errors == []
-    page.context.close()
+    visit.page.context.close()
     return shown
 
 
@@ -158,16 +135,16 @@ def test_the_search_page_shows_what_a_clean_build_shows(
                 [("q", "ouders"), common[0]], [("q", "gegenereerd project")]]
     for search in searches:
         a, b = show(chromium, delta, search), show(chromium, fresh, search)
-        assert (a[0], a[2]) == (b[0], b[2]), search  # the status and every count
+        assert (a.status, a.counts) == (b.status, b.counts), search  # the status and every count
         if any(name == "q" for name, _ in search):  # ranked by relevance: the same set
-            assert sorted(a[1]) == sorted(b[1]), search
+            assert sorted(a.results) == sorted(b.results), search
         else:  # sorted by title: the same list
-            assert a[1] == b[1], search
+            assert a.results == b.results, search
         if search == [("q", NEW_WORD)]:
-            assert a[1] == ["projecten/project-00020/"]
+            assert a.results == ["projecten/project-00020/"]
         if search in ([("q", OLD_WORD)], [("q", GONE_WORD)]):
-            assert a[1] == []
+            assert a.results == []
         if search == []:  # the new record at its place, the deleted one gone
-            at = a[1].index("projecten/project-00077/")
-            assert a[1][at + 1] == "projecten/nieuw/"
-            assert "projecten/project-00033/" not in a[1]
+            at = a.results.index("projecten/project-00077/")
+            assert a.results[at + 1] == "projecten/nieuw/"
+            assert "projecten/project-00033/" not in a.results

@@ -15,10 +15,8 @@ import json
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -27,13 +25,14 @@ from browser import (
     RARE_WORD,
     SMALL_PARTS,
     Served,
+    Shown,
     Visit,
     expected_counts,
     matching,
     open_page,
     serve,
     serve_build,
-    shown_counts,
+    show_search,
     with_rare_word,
 )
 from dossier.build import BuildOptions
@@ -48,26 +47,6 @@ WORDS = ["ouders", "samenwerking", "organisatie", "dossier", "utrecht", "zwolle"
 # Words that some parts lack while they have a shorter word that begins them ('0012' for
 # '00123'), and a word whose longer forms lie in the index where its cutting puts them.
 LACKED = ["00123", "0042", "project 00123", "gemeente"]
-# Reads every result: asks for more until there are no more (in the page: far quicker).
-SHOW_ALL = """async () => {
-  const more = document.getElementById("meer-resultaten");
-  const list = document.getElementById("zoekresultaten");
-  while (!more.hidden) {
-    const shown = list.children.length;
-    more.click();
-    while (list.children.length === shown) await new Promise((r) => setTimeout(r, 5));
-  }
-  return [...list.querySelectorAll(".card-title a")].map((a) => a.href);
-}"""
-
-
-@dataclass(frozen=True)
-class Shown:
-    """What the search page shows for one URL: the status, the results, the counts."""
-
-    status: str
-    results: list[str]
-    counts: dict[str, dict[str, int]]
 
 
 @pytest.fixture(scope="module")
@@ -121,16 +100,8 @@ def combinations(served: Served) -> list[dict[str, list[str]]]:
 
 def show(visit: Visit, served: Served, search: dict[str, list[str]]) -> Shown:
     """Open the search page at the URL of a search and read everything it shows."""
-    page = visit.page
-    query = urlencode([(name, v) for name, values in search.items() for v in values])
-    page.goto(f"{served.base}zoeken/?{query}")
-    page.wait_for_selector("#zoekresultaten:not([aria-busy])", state="attached")
-    status = page.locator("#zoekstatus").filter(has_text=re.compile(r"\S"))
-    status.wait_for()
-    hrefs = page.evaluate(SHOW_ALL)
-    prefix = urlsplit(served.base).path
-    return Shown(status.inner_text(), [urlsplit(h).path.removeprefix(prefix) for h in hrefs],
-                 shown_counts(visit))
+    return show_search(visit, served, [(name, v) for name, values in search.items()
+                                       for v in values])
 
 
 def compare(chromium: Any, one: Served, other: Served) -> int:
