@@ -12,8 +12,10 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -260,6 +262,64 @@ def test_a_second_build_takes_images_from_the_cache_and_rewrites_nothing(
     build(base_site, BuildOptions(jobs=1))
     assert sorted(p.name for p in first) == sorted(
         p.name for p in (base_site / "build").rglob("*.webp"))
+
+
+def test_a_build_reads_only_the_records_and_files_that_changed_since_the_last(
+        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which files a record names, and what those files are, is kept in the build cache:
+    a build after an edit looks again only at the edited record, and at a file whose
+    stat changed."""
+    import dossier.model.media as media
+
+    folder = bundle(base_site, fields=PHOTO, body="![Een tweede foto](foto.jpg)")
+    photo(folder / "foto.jpg", size=(1000, 700))
+    build(base_site, BuildOptions(jobs=1))
+    looked_at: list[str] = []
+    probed: list[str] = []
+    references, probe = media.references, media.probe
+
+    def counting_references(record: Any, markdown: Any) -> Any:
+        looked_at.append(record.path)
+        return references(record, markdown)
+
+    def counting_probe(file: Path) -> Any:
+        probed.append(file.name)
+        return probe(file)
+
+    monkeypatch.setattr(media, "references", counting_references)
+    monkeypatch.setattr(media, "probe", counting_probe)
+    edited = base_site / "content" / "projecten" / "project-een.md"
+    edited.write_text(edited.read_text().replace("## Aanpak", "## Aanpak\n\nBewerkt.", 1))
+    build(base_site, BuildOptions(jobs=1))
+    assert (looked_at, probed) == (["content/projecten/project-een.md"], [])
+
+    looked_at.clear()
+    photo(folder / "foto.jpg", size=(1000, 600))  # the same name, other pixels
+    build(base_site, BuildOptions(jobs=1))
+    assert (looked_at, probed) == ([], ["foto.jpg"])
+    page = (base_site / "build" / "projecten" / "project-vier" / "index.html").read_text()
+    assert page.count('width="1000" height="600"') == 2
+    assert 'height="700"' not in page
+
+
+def test_a_damaged_media_row_in_the_cache_is_read_again(base_site: Path) -> None:
+    folder = bundle(base_site, fields=PHOTO, body="![Een tweede foto](foto.jpg)")
+    photo(folder / "foto.jpg", size=(1000, 700))
+    build(base_site, BuildOptions(jobs=1))
+    before = (base_site / "build" / "projecten" / "project-vier" / "index.html").read_bytes()
+    cache = sqlite3.connect(next((base_site / ".dossier-cache").glob("cache-*.sqlite")))
+    with cache:
+        rows = dict(cache.execute("SELECT key, value FROM media"))
+        assert "f:content/projecten/project-vier/foto.jpg" in rows
+        damaged = {"f:content/projecten/project-vier/foto.jpg": '["jpeg", 1, "x", [5000]]',
+                   "r:content/projecten/project-vier/index.md": '[["body", 7]]'}
+        for key, value in damaged.items():
+            cache.execute("UPDATE media SET value = ? WHERE key = ?", (value, key))
+    cache.close()
+    shutil.rmtree(base_site / "build")
+    build(base_site, BuildOptions(jobs=1))
+    after = (base_site / "build" / "projecten" / "project-vier" / "index.html").read_bytes()
+    assert after == before
 
 
 def test_a_planted_cache_file_is_not_published(base_site: Path, tmp_path: Path) -> None:

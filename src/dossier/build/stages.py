@@ -28,7 +28,7 @@ from dossier.incremental.changes import Model
 from dossier.incremental.fragments import SqliteFragmentStore, SqlitePartStore
 from dossier.incremental.memory import Todo, strings
 from dossier.incremental.state import StatKey
-from dossier.model.media import plan_media
+from dossier.model.media import MediaMemo, plan_media
 from dossier.model.site import Site
 from dossier.model.site import link as link_records
 from dossier.outputs.feeds import discovery_warnings
@@ -124,12 +124,16 @@ def link(run: Run, content: Content, records: list[Record]) -> Site:
         records = history.dated(records, run.site_dir, folder)
     with run.part("link", "media"):
         # Its problems stay with it, so that those of rendering come in the same pass.
-        media = plan_media(run.site_dir, records, content.schema)
+        rows = run.memory.media_rows(run.store)
+        memo = MediaMemo(rows) if rows is not None else None
+        media = plan_media(run.site_dir, records, content.schema, memo)
     stop_on_errors([*run.problems, *media.problems] if errors(run.problems) else [])
     site = link_records(content.config, content.schema, records, build_date(), media)
     stop_on_errors(run.problems)
     if run.store is not None:
         with run.part("link", "documents kept"):
+            if memo is not None:
+                run.memory.keep_media(run.store, *memo.rows_to_keep())
             run.memory.save_documents(run.store, run.site_dir)
         run.store = None  # the documents are not needed now
     return site

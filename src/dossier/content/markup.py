@@ -12,6 +12,11 @@ from urllib.parse import urlsplit
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.footnotes import FootnoteExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
+from markdown.extensions.toc import TocExtension
 from markdown.treeprocessors import Treeprocessor
 
 from dossier.content.documents import slugify
@@ -182,14 +187,16 @@ class MarkdownRenderer:
         self.problems: list[tuple[str, str]] = []
         self.rewritten: set[str] = set()  # links the rewriter wrote (raw HTML's are the rest)
         self.seen: list[tuple[str, str, dict[str, str]]] | None = None  # see `links`
+        # Extensions as objects, not by name: a name is looked up among the entry points
+        # of every installed package (importlib.metadata), which costs a build that
+        # converts one text more than the conversion.
         self.md = markdown.Markdown(
-            extensions=["tables", "attr_list", "footnotes", "sane_lists", "toc", _Rewrite(self)],
-            extension_configs={
-                "toc": {"slugify": lambda value, sep: slugify(value) or "sectie",
-                        "toc_depth": "2-3"},
-                "footnotes": {"BACKLINK_TITLE": backlink_title},
-                "tables": {"use_align_attribute": True},
-            },
+            extensions=[
+                TableExtension(use_align_attribute=True), AttrListExtension(),
+                FootnoteExtension(BACKLINK_TITLE=backlink_title), SaneListExtension(),
+                TocExtension(slugify=lambda value, sep: slugify(value) or "sectie",
+                             toc_depth="2-3"),
+                _Rewrite(self)],
             output_format="html",
         )
 

@@ -68,6 +68,9 @@ _DOCUMENT_TABLE = ("document (path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER
                    "inode INTEGER, digest TEXT, data TEXT, body TEXT, body_line INTEGER, "
                    "verdict TEXT)")
 _META_TABLE = "meta (key TEXT PRIMARY KEY, value TEXT)"
+# What planning media read (model/media.py's MediaMemo): by "r:" + record path or "f:" +
+# file path, a stamp (the record's digest, the file's stat) and the JSON of what was found.
+_MEDIA_TABLE = "media (key TEXT PRIMARY KEY, stamp TEXT, value TEXT)"
 
 
 def owner_only(folder: Path) -> None:
@@ -135,15 +138,16 @@ class DocumentStore:
     def _connection(self, create: bool = False) -> sqlite3.Connection | None:
         if self._db is not None or self.path is None or not (self._usable or create):
             return self._db
-        db = open_store(self.path, _DOCUMENT_TABLE, _META_TABLE)
+        db = open_store(self.path, _DOCUMENT_TABLE, _META_TABLE, _MEDIA_TABLE)
         if db is None:
             return None
         try:
+            made_by = f"{_FORMAT} {__version__} {self.schema_key}"
             row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None or row[0] != f"{_FORMAT} {self.schema_key}":
+            if row is None or row[0] != made_by:
                 db.execute("DELETE FROM document")  # made under another schema
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)",
-                           (f"{_FORMAT} {self.schema_key}",))
+                db.execute("DELETE FROM media")
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (made_by,))
         except sqlite3.Error:
             db.close()
             return None
@@ -186,6 +190,35 @@ class DocumentStore:
         self.hits += len(found)
         self.served.update(found)
         return found
+
+    def media_rows(self) -> dict[str, tuple[str, str]]:
+        """What planning media read in the last build (see `_MEDIA_TABLE`)."""
+        db = self._connection()
+        if db is None:
+            return {}
+        try:
+            rows = db.execute("SELECT key, stamp, value FROM media").fetchall()
+        except sqlite3.Error:
+            return {}
+        return {key: (stamp, value) for key, stamp, value in rows
+                if isinstance(key, str) and isinstance(stamp, str) and isinstance(value, str)}
+
+    def keep_media(self, made: dict[str, tuple[str, str]], used: set[str]) -> None:
+        """Store the rows planning made anew; forget those of records and files no longer
+        used."""
+        db = self._connection(create=True)
+        if db is None:
+            return
+        try:
+            with db:
+                db.execute("BEGIN")
+                gone = [(key,) for (key,) in db.execute("SELECT key FROM media")
+                        if key not in used]
+                db.executemany("DELETE FROM media WHERE key = ?", gone)
+                db.executemany("INSERT OR REPLACE INTO media VALUES (?,?,?)",
+                               [(key, *row) for key, row in made.items()])
+        except (sqlite3.Error, ValueError):
+            pass  # an optimisation: failing to write it must not fail a build
 
     def save(self, site_dir: Path) -> None:
         """Store what this run loaded anew; forget files that are gone or now invalid."""

@@ -114,6 +114,19 @@ class Memory:
         if self.cache is not None and isinstance(store, DocumentStore):
             self.cache.save_documents(store, site_dir)
 
+    def media_rows(self, store: object) -> dict[str, tuple[str, str]] | None:
+        """What planning media read in the last build, kept beside the documents (`store`:
+        from `documents`); None without a cache."""
+        if self.cache is not None and isinstance(store, DocumentStore):
+            return store.media_rows()
+        return None
+
+    def keep_media(self, store: object, made: dict[str, tuple[str, str]],
+                   used: set[str]) -> None:
+        """Keep what planning media read anew, for the next build."""
+        if self.cache is not None and isinstance(store, DocumentStore):
+            store.keep_media(made, used)
+
     def standby(self) -> Standby | None:
         """What the standby tree lacks to be the output folder, when that is known."""
         before = self.before

@@ -16,6 +16,7 @@ any web server and stable between builds. Nothing is written here; see outputs/p
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import posixpath
 import re
@@ -35,8 +36,15 @@ from dossier.core.diagnostics import Diagnostic, Severity, shorten, suggest
 from dossier.core.urls import is_external
 from dossier.core.yamltree import Path as TreePath
 from dossier.core.yamltree import Tree, dotted, parse
-from dossier.model.filekinds import IMAGE_WARN_BYTES, MAX_FILE_BYTES, Kind, Refused, sniff
-from dossier.model.variants import Variant, image_key, plan_variants, probe
+from dossier.model.filekinds import (
+    IMAGE_WARN_BYTES,
+    KINDS,
+    MAX_FILE_BYTES,
+    Kind,
+    Refused,
+    sniff,
+)
+from dossier.model.variants import Header, Variant, image_key, plan_variants, probe
 
 _WINDOWS_PATH = ("\\", ":\\", ":/")
 # Where Markdown may name a file: an inline link or image, or a reference definition. Texts
@@ -157,9 +165,13 @@ class _Reference:
     alt_problem: str = ""  # a Markdown image without alternative text (or with, but decorative)
 
 
-def plan_media(site_dir: Path, records: Iterable[Record], schema: Schema) -> Media:
-    """Check every reference of every record to a file and plan its publication."""
-    planner = _Planner(site_dir, schema)
+def plan_media(site_dir: Path, records: Iterable[Record], schema: Schema,
+               memo: MediaMemo | None = None) -> Media:
+    """Check every reference of every record to a file and plan its publication; what
+    `memo` (by default this process's) knows is not read again."""
+    memo = _PROCESS_MEMO if memo is None else memo
+    memo.start()
+    planner = _Planner(site_dir, schema, memo)
     for record in records:
         planner.add(record)
     return Media(planner.found, {k: tuple(v) for k, v in planner.uses.items()},
@@ -167,8 +179,9 @@ def plan_media(site_dir: Path, records: Iterable[Record], schema: Schema) -> Med
 
 
 class _Planner:
-    def __init__(self, site_dir: Path, schema: Schema) -> None:
+    def __init__(self, site_dir: Path, schema: Schema, memo: MediaMemo) -> None:
         self.site_dir = site_dir
+        self.memo = memo
         self.content = (site_dir / "content").resolve()
         self.schema = schema
         self.markdown = MarkdownRenderer()
@@ -181,7 +194,7 @@ class _Planner:
         self.trees: dict[str, Tree] = {}
 
     def add(self, record: Record) -> None:
-        for ref in _references_of(record, self.markdown):
+        for ref in self.memo.references_of(record, self.markdown):
             self.check(ref)
 
     def check(self, ref: _Reference) -> None:
@@ -277,8 +290,7 @@ class _Planner:
         return self.examined[source]
 
     def _examine(self, source: str) -> MediaFile:
-        file = self.site_dir / source
-        kind, size, digest, header = _read_file(file)
+        kind, size, digest, header = self.memo.read_file(self.site_dir, source)
         stem = posixpath.splitext(posixpath.basename(source))[0]
         base = f"{self.destination(source)}{slugify(stem)[:60].rstrip('-') or 'bestand'}"
         if header is None:
@@ -299,39 +311,130 @@ class _Planner:
         return "".join(f"{slugify(p) or 'map'}/" for p in parts)
 
 
-# What a long-running process (the preview) read before, for the next build: a record's
-# references while its file is the same, and a file's kind, size, digest and image header
-# while its stat is. A build in a process of its own starts with neither.
-_REFERENCES: dict[str, tuple[str, Any, tuple[_Reference, ...]]] = {}
-_FILES: dict[Path, tuple[tuple[int, ...], tuple[Kind, int, str, Any]]] = {}
+class MediaMemo:
+    """What planning read in an earlier build, so that a build reads again only what
+    changed: a record's references while its file's digest is the same, and a file's kind,
+    size, digest and image header while its stat is.
+
+    A long-running process (the preview) keeps one in memory. A build in a process of its
+    own starts from `rows`, plain strings kept by the build cache (key → stamp, JSON);
+    a row is decoded when it is asked for, and one that is not exactly what `row_of`
+    writes is ignored (the record or file is read again). `rows_to_keep` gives what the
+    next build needs: the rows of what this build used.
+    """
+
+    def __init__(self, rows: Mapping[str, tuple[str, str]] | None = None) -> None:
+        self.rows = dict(rows or {})
+        self.references: dict[str, tuple[str, Any, tuple[_Reference, ...]]] = {}
+        self.files: dict[str, tuple[str, tuple[Kind, int, str, Header | None]]] = {}
+        self.used: set[str] = set()
+        self.fresh: set[str] = set()
+
+    def references_of(self, record: Record, markdown: MarkdownRenderer
+                      ) -> tuple[_Reference, ...]:
+        key = "r:" + record.path
+        if record.digest:
+            self.used.add(key)
+            known = self.references.get(record.path)
+            if known is None and self.rows.get(key, ("",))[0] == record.digest:
+                known = _decoded_references(self.rows[key][1], record)
+            if known is not None and known[0] == record.digest \
+                    and known[1] is record.collection:
+                return tuple(replace(ref, record=record) for ref in known[2])
+        found = tuple(references(record, markdown))
+        if record.digest:
+            self.references[record.path] = record.digest, record.collection, found
+            self.fresh.add(key)
+        return found
+
+    def read_file(self, site_dir: Path, source: str) -> tuple[Kind, int, str, Header | None]:
+        """A file's kind, size, digest and (of an image) header; read again when its stat
+        changed."""
+        file = site_dir / source
+        st = file.stat()
+        stamp = f"{st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {st.st_ino} {st.st_dev}"
+        key = "f:" + source
+        self.used.add(key)
+        known = self.files.get(source)
+        if known is None and self.rows.get(key, ("",))[0] == stamp:
+            known = _decoded_file(self.rows[key][1], stamp)
+        if known is not None and known[0] == stamp:
+            return known[1]
+        if st.st_size > MAX_FILE_BYTES:
+            raise Refused(f"has {_mb(st.st_size)}; a file may have at most "
+                          f"{_mb(MAX_FILE_BYTES)}")
+        kind = sniff(file)
+        header = probe(file) if kind.image else None
+        digest = hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest()
+        self.files[source] = stamp, (kind, st.st_size, digest, header)
+        self.fresh.add(key)
+        return kind, st.st_size, digest, header
+
+    def rows_to_keep(self) -> tuple[dict[str, tuple[str, str]], set[str]]:
+        """(the rows made anew in this build, the keys of every row it used)."""
+        made: dict[str, tuple[str, str]] = {}
+        for key in self.fresh & self.used:
+            if key.startswith("r:"):
+                digest, _, refs = self.references[key[2:]]
+                made[key] = digest, json.dumps([_plain_reference(ref) for ref in refs])
+            else:
+                stamp, (kind, size, digest, header) = self.files[key[2:]]
+                made[key] = stamp, json.dumps([kind.name, size, digest, header and [
+                    header.width, header.height, header.alpha, header.animated]])
+        return made, set(self.used)
+
+    def start(self) -> None:
+        """A new build: nothing used yet, and what the last one made is now known."""
+        self.used, self.fresh = set(), set()
 
 
-def _references_of(record: Record, markdown: MarkdownRenderer) -> tuple[_Reference, ...]:
-    known = _REFERENCES.get(record.path)
-    if known is not None and record.digest and known[0] == record.digest \
-            and known[1] is record.collection:
-        return tuple(replace(ref, record=record) for ref in known[2])
-    found = tuple(references(record, markdown))
-    if record.digest:
-        _REFERENCES[record.path] = record.digest, record.collection, found
-    return found
+def _plain_reference(ref: _Reference) -> list[Any]:
+    return [ref.field, ref.href, ref.image, None if ref.yaml_path is None else list(
+        ref.yaml_path), ref.line, ref.column, ref.markdown, ref.alt_problem]
 
 
-def _read_file(file: Path) -> tuple[Kind, int, str, Any]:
-    """A file's kind, size, digest and (of an image) header; read again when its stat
-    changed."""
-    st = file.stat()
-    stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-    known = _FILES.get(file)
-    if known is not None and known[0] == stat:
-        return known[1]
-    if st.st_size > MAX_FILE_BYTES:
-        raise Refused(f"has {_mb(st.st_size)}; a file may have at most {_mb(MAX_FILE_BYTES)}")
-    kind = sniff(file)
-    header = probe(file) if kind.image else None
-    digest = hashlib.blake2b(file.read_bytes(), digest_size=16).hexdigest()
-    _FILES[file] = stat, (kind, st.st_size, digest, header)
-    return kind, st.st_size, digest, header
+def _decoded_references(raw: str, record: Record
+                        ) -> tuple[str, Any, tuple[_Reference, ...]] | None:
+    if raw == "[]":
+        return record.digest, record.collection, ()
+    try:
+        refs = []
+        for where, href, image, path, line, column, markdown, problem in json.loads(raw):
+            if not (all(isinstance(s, str) for s in (where, href, problem))
+                    and all(type(b) is bool for b in (image, markdown))
+                    and all(type(n) is int for n in (line, column))
+                    and (path is None or (isinstance(path, list) and all(
+                        type(p) in (str, int) for p in path)))):
+                return None
+            refs.append(_Reference(record, where, href, image, None if path is None
+                                   else tuple(path), line, column, markdown, problem))
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return record.digest, record.collection, tuple(refs)
+
+
+def _decoded_file(raw: str, stamp: str) -> tuple[str, tuple[Kind, int, str, Header | None]
+                                                 ] | None:
+    try:
+        name, size, digest, header = json.loads(raw)
+        kind = KINDS[name]
+        if not (type(size) is int and isinstance(digest, str) and len(digest) == 32):
+            return None
+        if header is not None:
+            width, height, alpha, animated = header
+            if not (type(width) is int and type(height) is int and width > 0 and height > 0
+                    and type(alpha) is bool and type(animated) is bool):
+                return None
+            header = Header(width, height, alpha, animated)
+        elif kind.image:
+            return None
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return stamp, (kind, size, digest, header)
+
+
+# What a long-running process (the preview) read before, for its next build.
+_PROCESS_MEMO = MediaMemo()
 
 
 def references(record: Record, markdown: MarkdownRenderer) -> Iterator[_Reference]:
