@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dossier.build.run import STAGES, BuildResult, Loaded, Run
+from dossier.build.run import STAGES, BuildResult, Loaded, Run, few_collections
 from dossier.core.diagnostics import Diagnostic, DossierError
 from dossier.core.options import BuildOptions
 from dossier.core.timing import timed
@@ -69,7 +69,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     out = options.out or site_dir / "build"
     _refuse_dangerous_output(site_dir, out)
     timings: dict[str, float] = {}
-    with timed(timings, "load"):
+    with timed(timings, "load"), few_collections():
         memory, stats, up_to_date = recall(site_dir, out, options, current_sources(site_dir))
     try:
         if up_to_date:
@@ -78,7 +78,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             result = BuildResult(pages=before.pages, files=len(before.baseline.outputs),
                                  warnings=list(before.warnings), unchanged=True)
         else:
-            with timed(timings, "load"):
+            with timed(timings, "load"), few_collections():
                 complete(memory)
             # The lock and the trees live in the cache's private folder, never beside `out`.
             with OutputFolder(out, memory.standby(), memory.standby_unknown,

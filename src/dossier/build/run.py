@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +23,28 @@ if TYPE_CHECKING:
 # The stages of a build, in order (pipeline.run calls them so; --profile lists them so).
 STAGES = ("load", "validate", "link", "plan", "what changed", "render", "check",
           "open data and search", "swap")
+
+
+# How often Python's cycle collector runs while a build runs (see `few_collections`).
+BUILD_GC_THRESHOLD = (10_000, 10, 10)
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run Python's cycle collector less often while a build runs.
+
+    A build makes many objects that live until it ends (documents, records, the linked
+    model, the plan) and little cyclic garbage. At its defaults (a collection every 700
+    allocations) the collector walks the growing model again and again: at 10,000 projects
+    that was a third of the validate, link and plan stages of a one-project edit. After
+    10,000 allocations a collection is as thorough, and much rarer.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(*BUILD_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @dataclass
@@ -86,10 +110,13 @@ class Run:
         self._on_exit.append(done)
 
     def __enter__(self) -> Run:
+        self._collections = few_collections()
+        self._collections.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  trace: TracebackType | None) -> None:
+        self._collections.__exit__(None, None, None)
         if exc is not None:
             for undo in reversed(self._on_failure):
                 undo()
