@@ -150,3 +150,20 @@ def test_a_build_with_nothing_to_do_loads_neither_renderer_nor_markdown(
     assert "markdown" in first.stdout and (out / "index.html").is_file()  # it did build
     again = subprocess.run(run, capture_output=True, text=True, check=True)
     assert again.stdout.strip() == "[]", again.stdout
+
+
+def test_no_build_reads_the_metadata_of_every_installed_package(base_site: Path) -> None:
+    """Naming a Markdown extension by its name, or asking a package for its version through
+    importlib.metadata, reads the metadata of every installed package: at the start of
+    every build, more time than converting an edited record takes."""
+    record = base_site / "content" / "projecten" / "project-een.md"
+    run = [sys.executable, "-c",
+           "import sys\nfrom dossier.cli import main\n"
+           f"sys.argv = ['dossier', 'build', {str(base_site)!r}, '--quiet', '--jobs', '1']\n"
+           "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+           "print('markdown' in sys.modules, 'importlib.metadata' in sys.modules)"]
+    first = subprocess.run(run, capture_output=True, text=True, check=True)
+    record.write_text(record.read_text(encoding="utf-8") + "\nEen bewerkte zin.\n",
+                      encoding="utf-8")
+    edit = subprocess.run(run, capture_output=True, text=True, check=True)
+    assert (first.stdout.split(), edit.stdout.split()) == (["True", "False"], ["True", "False"])

@@ -27,7 +27,6 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +46,12 @@ class SqliteFragmentStore:
     def __init__(self, path: Path, settings: str, temporary: bool = False) -> None:
         self.path = path
         self.temporary = temporary  # the file and its folder go when the store is closed
+        import markdown  # their versions: here, where Markdown is about to be converted
+        import nh3
+
+        nh3_version = nh3.__version__  # type: ignore[attr-defined]  # (not in its stub)
         self.salt = "\0".join((f"fragments {_FORMAT}", f"dossier {__version__}",
-                               f"markdown {version('markdown')}", f"nh3 {version('nh3')}",
+                               f"markdown {markdown.__version__}", f"nh3 {nh3_version}",
                                settings))
         self._db: sqlite3.Connection | None = None
         self._pid = 0

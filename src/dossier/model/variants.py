@@ -8,15 +8,16 @@ from __future__ import annotations
 import hashlib
 import warnings
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
+
+import PIL
 
 from dossier.model.filekinds import Refused
 
 WIDTHS = (480, 960, 1440, 1920)  # widths of the variants, as far as the original has them
 MAX_PIXELS = 50_000_000  # width × height; beyond it an image is refused (decompression bomb)
 SETTINGS = (f"images 1 {WIDTHS} webp q80 m2 lossless-drawings jpeg q82 progressive png c9 "
-            f"pillow {version('pillow')}")
+            f"pillow {PIL.__version__}")  # PIL itself is small: its Image module is not
 
 
 @dataclass(frozen=True)
