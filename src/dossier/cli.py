@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from dossier import __version__
-from dossier.authoring.editor import SCHEMA_DIR
+from dossier.authoring import SCHEMA_DIR
 from dossier.build import STAGES, BuildOptions, BuildResult, build
-from dossier.content.documents import SLUG_RE, slugify
-from dossier.content.load import load_schema
-from dossier.content.settings import BASE_URL_PATTERN
 from dossier.core.diagnostics import (
     Diagnostic,
     DossierError,
@@ -42,6 +39,8 @@ def _print_diagnostics(diagnostics: list[Diagnostic], quiet: bool = False) -> No
 
 def _base_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """--base-url must be as safe as site.yml's base_url: it is written into every page."""
+    from dossier.content.settings import BASE_URL_PATTERN
+
     if value is not None and not re.match(BASE_URL_PATTERN, value.rstrip("/") + "/"):
         raise click.BadParameter("expected an absolute web address such as "
                                  "https://example.org/databank/")
@@ -209,6 +208,8 @@ def _fail(exc: DossierError, what: str) -> NoReturn:
 
 def _schema(site: Path) -> Schema:
     """The site's content model, or its diagnostics and exit 1."""
+    from dossier.content.load import load_schema
+
     _require_site(site)
     try:
         return load_schema(site)
@@ -287,6 +288,7 @@ def serve_command(site: Path, port: int, host: str, drafts: bool, no_search: boo
 def new_command(collection: str, slug: str, titel: str, bundel: bool, site: Path) -> None:
     """Write content/COLLECTION/SLUG.md from the schema; never overwrites."""
     from dossier.authoring.stubs import new_record
+    from dossier.content.documents import SLUG_RE, slugify
 
     schema = _schema(site)
     chosen = _collection(schema, collection)

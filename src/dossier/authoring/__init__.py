@@ -5,3 +5,5 @@ Schemas and settings for editors' YAML tools (editor).
 
 May import: every package below it (build and down). Not preview. Imported by: cli.
 """
+
+SCHEMA_DIR = ".schemas"  # default place of the editor schemas, relative to the site

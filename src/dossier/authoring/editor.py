@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dossier.authoring import SCHEMA_DIR
 from dossier.content.schema import FILE_TITLE, Collection, Field, Label, Schema, json_schema
 from dossier.content.settings import SITE_SCHEMA
 from dossier.content.validation import BROWSER_PATTERNS
 
-SCHEMA_DIR = ".schemas"  # default place of the editor schemas, relative to the site
 SETTINGS = Path(".vscode") / "settings.json"
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 

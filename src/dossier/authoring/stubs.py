@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
+from dossier.authoring import SCHEMA_DIR
 from dossier.authoring.editor import (
     MEDIA_SUBFIELDS,
-    SCHEMA_DIR,
     describe,
     modeline,
     write_schemas,
