@@ -9,6 +9,8 @@ worker processes:
 
 - documents: every valid record file by path, with the stat of the file it came from; a
   file whose size, mtime and inode are unchanged is not read, parsed or validated again;
+- media: which files each record names while its digest is the same, and each file's kind,
+  digest and image header while its stat is (model/media.py's MediaMemo);
 - fragments: converted Markdown (incremental/fragments.py);
 - per output folder, what its last build left (state.py): the stats of the files it read
   and wrote, what each output file read of the model (deps.py), and the state of the
