@@ -23,6 +23,10 @@ LIST_SEPARATOR = "; "
 BODY_COLUMN = "tekst"
 
 
+# Where a record's row lies: start and end (bytes) in the .json, .jsonl and .csv file.
+Span = tuple[int, int, int, int, int, int]
+
+
 @dataclass
 class Rows:
     """Where each record's row lies in a collection's export files, and what making it
@@ -30,8 +34,7 @@ class Rows:
     build's state keeps them, incremental/state.py)."""
 
     order: list[str] = field(default_factory=list)  # slugs, in the order of the files
-    # Per slug: start and end (bytes) in the .json, .jsonl and .csv file.
-    spans: dict[str, tuple[int, int, int, int, int, int]] = field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
     deps: dict[str, bytes] = field(default_factory=dict)  # per slug: what its row read
 
 
@@ -278,12 +281,14 @@ def write_collection_files(site: Site, collection: Collection, writer: ExportWri
     name = collection.name
     json_rel, jsonl_rel, csv_rel, schema_rel = collection_file_names(collection)
     records = sorted(site.records.get(name, ()), key=sort_key)
-    old = _Previous(writer, (json_rel, jsonl_rel, csv_rel), before, stale)
+    data_rels = (json_rel, jsonl_rel, csv_rel)
+    # Rows are copied only when all three files are made: their places are kept together.
+    old = _Previous(writer, data_rels, before if wanted >= set(data_rels) else None, stale)
     changed: dict[str, bool] = {}
     rows = Rows()
     try:
-        if old.unchanged([r.slug for r in records]) and wanted >= {json_rel, jsonl_rel, csv_rel}:
-            for rel in (json_rel, jsonl_rel, csv_rel):
+        if old.unchanged([r.slug for r in records]):
+            for rel in data_rels:
                 writer.reuse(rel)
                 changed[rel] = False
             assert before is not None
@@ -312,26 +317,63 @@ def _write_rows(site: Site, collection: Collection, records: list[Record], write
         sink.put(json_rel, b"[")
         row_writer.writerow(".".join(c) for c in cols)
         sink.put(csv_rel, "\ufeff".encode() + line.getvalue().encode())
-        for i, record in enumerate(records):
-            sink.put(json_rel, b"," if i else b"")
-            kept = old.row(record.slug)
-            if kept is None:
-                with deps.recording() as read:
-                    row = record_data(site, record)
-                compact = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
-                lined = (json.dumps(row, ensure_ascii=False) + "\n").encode()
-                line.seek(0)
-                line.truncate()
-                row_writer.writerow(_cell(_lookup(row, c)) for c in cols)
-                kept = (compact, lined, line.getvalue().encode(), deps.pack(read))
+        # Unchanged records that follow each other in the previous files as they do now:
+        # their rows are copied in one piece (an edit of one of 10,000 records copies two).
+        run: list[tuple[Record, Span]] = []
+
+        def made(record: Record) -> tuple[bytes, bytes, bytes, bytes]:
+            with deps.recording() as read:
+                row = record_data(site, record)
+            compact = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode()
+            lined = (json.dumps(row, ensure_ascii=False) + "\n").encode()
+            line.seek(0)
+            line.truncate()
+            row_writer.writerow(_cell(_lookup(row, c)) for c in cols)
+            return compact, lined, line.getvalue().encode(), deps.pack(read)
+
+        def put(kept: tuple[bytes, bytes, bytes], spans: list[tuple[str, Span, bytes]],
+                origin: Span) -> None:
+            """Rows as the three files have them (one, or a run of them copied), and each
+            record's place in the new files."""
+            sink.put(json_rel, b"," if rows.order else b"")
             starts = sink.at(json_rel), sink.at(jsonl_rel), sink.at(csv_rel)
             sink.put(json_rel, kept[0])
             sink.put(jsonl_rel, kept[1])
             sink.put(csv_rel, kept[2])
-            rows.order.append(record.slug)
-            rows.spans[record.slug] = (starts[0], sink.at(json_rel), starts[1],
-                                       sink.at(jsonl_rel), starts[2], sink.at(csv_rel))
-            rows.deps[record.slug] = kept[3]
+            json_by, jsonl_by, csv_by = (starts[0] - origin[0], starts[1] - origin[2],
+                                         starts[2] - origin[4])
+            for slug, span, read in spans:
+                rows.order.append(slug)
+                rows.spans[slug] = (span[0] + json_by, span[1] + json_by, span[2] + jsonl_by,
+                                    span[3] + jsonl_by, span[4] + csv_by, span[5] + csv_by)
+                rows.deps[slug] = read
+
+        def copy_run() -> None:
+            if not run:
+                return
+            first, last = run[0][1], run[-1][1]
+            copied = old.read(first, last)
+            if copied is None:  # the previous files are not what they were: made anew
+                for record, _ in run:
+                    row = made(record)
+                    put(row[:3], [(record.slug, _spans_of(row), row[3])], (0,) * 6)
+            else:
+                put(copied, [(r.slug, span, old.deps(r.slug)) for r, span in run], first)
+            run.clear()
+
+        for record in records:
+            span = old.span(record.slug)
+            if span is not None and (not run or (_follows(run[-1][1], span)
+                                     and _length(run[0][1], span) <= _COPIED_AT_ONCE)):
+                run.append((record, span))
+                continue
+            copy_run()
+            if span is not None:
+                run.append((record, span))
+                continue
+            row = made(record)
+            put(row[:3], [(record.slug, _spans_of(row), row[3])], (0,) * 6)
+        copy_run()
         sink.put(json_rel, b"]\n")
     return {rel: stream.changed for rel, stream in files.items()}, rows
 
@@ -356,30 +398,55 @@ class _Previous:
     def unchanged(self, order: list[str]) -> bool:
         """The same records in the same order, none of them changed: the files are."""
         return self.before is not None and self.before.order == order \
-            and all(self.row(slug, read=False) is not None for slug in order)
+            and all(self.span(slug) is not None for slug in order)
 
-    def row(self, slug: str, read: bool = True) -> tuple[bytes, bytes, bytes, bytes] | None:
-        """A record's row as the previous files have it, if its record did not change."""
+    def span(self, slug: str) -> Span | None:
+        """Where a record's row is in the previous files, if its record did not change."""
         before = self.before
         if before is None or slug not in before.spans or self.stale is None \
                 or self.stale(before.deps.get(slug, b"")):
             return None
-        if not read:
-            return b"", b"", b"", b""
-        span = before.spans[slug]
+        return before.spans[slug]
+
+    def deps(self, slug: str) -> bytes:
+        assert self.before is not None
+        return self.before.deps[slug]
+
+    def read(self, first: Span, last: Span) -> tuple[bytes, bytes, bytes] | None:
+        """The bytes of the three files from the row at `first` to the row at `last`."""
         try:
-            parts = [os.pread(h.fileno(), span[2 * i + 1] - span[2 * i], span[2 * i])
+            parts = [os.pread(h.fileno(), last[2 * i + 1] - first[2 * i], first[2 * i])
                      for i, h in enumerate(self.handles)]
         except OSError:
             return None
-        if any(len(p) != span[2 * i + 1] - span[2 * i] for i, p in enumerate(parts)):
+        if len(parts) != 3 or any(len(p) != last[2 * i + 1] - first[2 * i]
+                                  for i, p in enumerate(parts)):
             return None
-        return parts[0], parts[1], parts[2], before.deps[slug]
+        return parts[0], parts[1], parts[2]
 
     def close(self) -> None:
         for handle in self.handles:
             handle.close()
         self.handles = []
+
+
+_COPIED_AT_ONCE = 1 << 20  # bytes of one file: a large collection is never held whole
+
+
+def _length(first: Span, last: Span) -> int:
+    """The bytes from the row at `first` to the row at `last`, in the longest file."""
+    return max(last[1] - first[0], last[3] - first[2], last[5] - first[4])
+
+
+def _follows(before: Span, span: Span) -> bool:
+    """Whether a row comes right after another in all three files (a comma between them
+    in the JSON array)."""
+    return span[0] == before[1] + 1 and span[2] == before[3] and span[4] == before[5]
+
+
+def _spans_of(row: tuple[bytes, bytes, bytes, bytes]) -> Span:
+    """The span of a row written at the start of the files (`put` moves it to its place)."""
+    return 0, len(row[0]), 0, len(row[1]), 0, len(row[2])
 
 
 class ExportWriter(Protocol):
