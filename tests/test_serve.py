@@ -303,6 +303,31 @@ def test_the_preview_reads_only_the_saved_file_and_renders_what_shows_it(
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+def test_a_save_keeps_the_records_of_the_files_it_did_not_touch(base_site: Path,
+                                                                tmp_path: Path) -> None:
+    """A record whose file was not saved is the record of the save before, with what was
+    worked out of it (references, facet values, sort key): a save at 10,000 projects does
+    not work that out again for every record."""
+    from dossier.build import BuildOptions
+    from dossier.preview.session import Session
+
+    session = Session(base_site, BuildOptions(search=False), tmp_path / "preview")
+    session.start()
+    record = base_site / "content" / "projecten" / "project-twee.md"
+    shown: list[dict[str, object]] = []
+    for n in range(2):
+        record.write_text(record.read_text().replace("Tekst", f"Tekst {n}", 1))
+        session.update(["content/projecten/project-twee.md"])
+        assert session.loaded is not None
+        shown.append({r.path: r for r in session.loaded.site.all_records()})
+    first, second = shown
+    assert first.keys() == second.keys()
+    assert [path for path in second if second[path] is not first[path]] == [
+        "content/projecten/project-twee.md"]
+    page = tmp_path / "preview" / "projecten" / "project-twee" / "index.html"
+    assert "Tekst 1" in page.read_text()
+
+
 def test_a_save_leaves_nothing_of_the_model_it_replaced(base_site: Path, tmp_path: Path) -> None:
     """Memory stays level over many saves: once a save is shown, the model it replaced is
     gone (it is garbage in reference cycles, which the collector would otherwise keep until

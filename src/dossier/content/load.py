@@ -49,6 +49,11 @@ class Content:
     unreadable: set[tuple[str, str]]
     problems: list[Diagnostic] = field(default_factory=list)
     from_store: bool = False  # some documents came from a DocumentSource (no positions)
+    # The records validation made of these documents, by path, when they are kept (None:
+    # not): a process that builds again from the same documents (the preview) takes the
+    # record of a document that is the same object, with its references, facet values
+    # and sort key already worked out.
+    records: dict[str, tuple[Document, Record]] | None = None
 
 
 def read_content(site_dir: Path, options: BuildOptions,
@@ -133,7 +138,7 @@ def reread(content: Content, site_dir: Path, changed: list[str]) -> Content:
             problems.extend(exc.diagnostics)
             unreadable.add((collection, slug))
     return Content(content.config, content.schema, dict(sorted(documents.items())),
-                   unreadable, problems)
+                   unreadable, problems, records=content.records)
 
 
 def validate_records(content: Content, options: BuildOptions, problems: list[Diagnostic],
@@ -145,7 +150,7 @@ def validate_records(content: Content, options: BuildOptions, problems: list[Dia
     verdicts: dict[str, tuple[Diagnostic, ...]] = {}
     documents = list(content.documents.values())
     records = validate(documents, content.schema, options.drafts, problems,
-                       content.unreadable, verdicts)
+                       content.unreadable, verdicts, content.records)
     if store is not None:
         store.latest = (documents, verdicts)
     problems.extend(_config_problems(content.config, content.schema, records))

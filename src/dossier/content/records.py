@@ -215,12 +215,17 @@ class _Fields(Mapping[str, Any]):
 def validate(documents: list[Document], schema: Schema, drafts: bool,
              problems: list[Diagnostic],
              unreadable: set[tuple[str, str]] | None = None,
-             verdicts: dict[str, tuple[Diagnostic, ...]] | None = None) -> list[Record]:
+             verdicts: dict[str, tuple[Diagnostic, ...]] | None = None,
+             made: dict[str, tuple[Document, Record]] | None = None) -> list[Record]:
     """Check every document against the schema and each other; return the publishable records.
 
     `verdicts` receives each document's own diagnostics (for the build cache); documents
-    that come from that cache carry their verdict and are not checked again.
+    that come from that cache carry their verdict and are not checked again. `made`: the
+    records made of the documents before, by path; a document that is the same object
+    gives the same record (what it worked out is kept); it is left holding this run's.
     """
+    before = dict(made) if made is not None else {}
+    now: dict[str, tuple[Document, Record]] = {}
     schemas = {c.name: validator_for(json_schema(c, schema)) for c in schema.collections}
     checked: list[tuple[Document, Record]] = []
     broken: list[tuple[Document, Record]] = []  # with errors of their own, still ref-checked
@@ -233,9 +238,17 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
         if verdicts is not None:
             verdicts[doc.path] = tuple(found)
         if isinstance(data, dict):
-            record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
-                            doc.digest)
+            known = before.get(doc.path)
+            if known is not None and known[0] is doc and known[1].collection is collection:
+                record = known[1]
+            else:
+                record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
+                                doc.digest)
+            now[doc.path] = doc, record
             (broken if any(d.is_error for d in found) else checked).append((doc, record))
+    if made is not None:
+        made.clear()
+        made.update(now)
     duplicates = list(_duplicates(documents))
     problems.extend(_duplicate_problem(doc, first) for doc, first in duplicates)
     dropped = {id(doc) for doc, _ in duplicates}

@@ -99,6 +99,7 @@ class Session:
         try:
             self.loaded = load(self.site_dir, self.options,
                                Memory(cache, self.key, self.schema_key))
+            self.loaded.content.records = {}  # kept from save to save (content/load.py)
             self.before = cache.remembered()
             cache.standby_unknown()  # the preview is written in place from now on
         finally:
