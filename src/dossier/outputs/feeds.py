@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from xml.sax.saxutils import escape
 
 from dossier.core.diagnostics import Diagnostic
 from dossier.core.urls import absolute
@@ -11,6 +10,15 @@ from dossier.model.site import Site
 from dossier.plan.pages import Page
 
 FEED_SIZE = 50
+
+
+def escape(text: str, entities: dict[str, str] | None = None) -> str:
+    """Text for XML: '&', '<' and '>' as entities, and any of `entities` (as xml.sax.saxutils
+    does; importing that module imports urllib.request, which a build never uses)."""
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for char, entity in (entities or {}).items():
+        text = text.replace(char, entity)
+    return text
 
 
 def _attr(value: str) -> str:
