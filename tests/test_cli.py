@@ -96,6 +96,24 @@ def test_python_dash_m_runs_the_cli(base_site: Path) -> None:
     assert "check passed" in done.stderr
 
 
+def test_the_command_exits_with_its_code_and_everything_said(base_site: Path) -> None:
+    """The process ends without tearing the loaded site down: what it printed and wrote
+    is all there, and its exit code is the command's (0 built, 1 errors, 2 usage)."""
+    built = subprocess.run([sys.executable, "-m", "dossier", "build", str(base_site)],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stderr
+    assert built.stdout.startswith("built ") and (base_site / "build" / "index.html").is_file()
+    record = base_site / "content" / "projecten" / "project-twee.md"
+    record.write_text(record.read_text().replace("dossier-een", "dossier-eem", 1))
+    failed = subprocess.run([sys.executable, "-m", "dossier", "build", str(base_site)],
+                            capture_output=True, text=True, check=False)
+    assert failed.returncode == 1
+    assert "did you mean 'dossier-een'?" in failed.stderr and "Traceback" not in failed.stderr
+    wrong = subprocess.run([sys.executable, "-m", "dossier", "build", "--jobs", "x"],
+                           capture_output=True, text=True, check=False)
+    assert wrong.returncode == 2 and "Invalid value for '--jobs'" in wrong.stderr
+
+
 def test_output_folder_may_not_be_the_site(base_site: Path) -> None:
     result = CliRunner().invoke(main, ["build", str(base_site), "--out", str(base_site)])
     assert result.exit_code == 1
