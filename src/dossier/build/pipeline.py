@@ -83,8 +83,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             # The lock and the trees live in the cache's private folder, never beside `out`.
             with OutputFolder(out, memory.standby(), memory.standby_unknown,
                               memory.private_folder, keep=options.cache) as folder:
-                if stats:
-                    folder.stats = stats  # read by the up-to-date check: not twice
+                folder.stats_later = stats  # being read, or read by the up-to-date check
                 result, _ = run(site_dir, options, folder, memory, timings=timings, out=out)
             result.notices = folder.notices
     finally:

@@ -184,6 +184,8 @@ class OutputFolder:
         self._lock_fd = -1
         self.writer = FileWriter(self.tmp, self.out)
         self.stats: dict[str, tuple[int, int, int]] | None = None  # of the previous build
+        # What gives them, when they are being read already (in another process, say).
+        self.stats_later: Callable[[], dict[str, tuple[int, int, int]]] | None = None
 
     @property
     def in_place(self) -> bool:
@@ -354,8 +356,14 @@ class OutputFolder:
     def previous(self) -> dict[str, tuple[int, int, int]] | None:
         """Size, mtime and inode of every file of the previous build (None if there is none)."""
         if self.stats is None and self.out.is_dir():
-            self.stats = tree_stats(self.out)
-            self.stats.pop(MARKER, None)
+            later, self.stats_later = self.stats_later, None
+            try:
+                self.stats = later() if later is not None else None
+            except (OSError, RuntimeError):  # the process that read them failed: read here
+                self.stats = None
+            if self.stats is None:
+                self.stats = tree_stats(self.out)
+                self.stats.pop(MARKER, None)
         return self.stats
 
     def same_as_before(self, rel: str, data: bytes) -> bool:
