@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pstats
 import subprocess
 import sys
 from collections.abc import Callable
@@ -185,3 +186,14 @@ def test_no_build_reads_the_metadata_of_every_installed_package(base_site: Path)
                       encoding="utf-8")
     edit = subprocess.run(run, capture_output=True, text=True, check=True)
     assert (first.stdout.split(), edit.stdout.split()) == (["True", "False"], ["True", "False"])
+
+
+def test_a_profile_of_a_build_is_written(base_site: Path, tmp_path: Path) -> None:
+    """`python -m cProfile -m dossier …` (how the issues profile a build) gets its report:
+    under a profiler the command exits as Python does, not at once."""
+    profile = tmp_path / "build.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m",
+                           "dossier", "build", str(base_site), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "pipeline.py" in str(pstats.Stats(str(profile)).stats)  # type: ignore[attr-defined]

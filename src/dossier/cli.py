@@ -63,7 +63,8 @@ def main() -> None:
 def run() -> NoReturn:
     """The `dossier` command and `python -m dossier`: `main`, then out of the process at
     once. By then every file is written and closed; what is left is freeing the loaded
-    site object by object, which after a build of 10,000 projects took 0.3 s."""
+    site object by object, which after a build of 10,000 projects took 0.3 s. Under a
+    profiler (`python -m cProfile -m dossier …`) or a coverage tool it exits as usual."""
     try:
         main()
         code: object = 0
@@ -72,6 +73,8 @@ def run() -> NoReturn:
     if code is not None and not isinstance(code, int):
         print(code, file=sys.stderr)
         code = 1
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or a coverage tool writes its report when Python exits
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code or 0)
