@@ -211,16 +211,7 @@ class DocumentStore:
         db = self._connection(create=True)
         if db is None:
             return
-        try:
-            with db:
-                db.execute("BEGIN")
-                gone = [(key,) for (key,) in db.execute("SELECT key FROM media")
-                        if key not in used]
-                db.executemany("DELETE FROM media WHERE key = ?", gone)
-                db.executemany("INSERT OR REPLACE INTO media VALUES (?,?,?)",
-                               [(key, *row) for key, row in made.items()])
-        except (sqlite3.Error, ValueError):
-            pass  # an optimisation: failing to write it must not fail a build
+        _keep_rows(db, "media", "key", used, [(key, *row) for key, row in made.items()])
 
     def save(self, site_dir: Path) -> None:
         """Store what this run loaded anew; forget files that are gone or now invalid."""
@@ -245,21 +236,29 @@ class DocumentStore:
                              json.dumps([list(dataclasses.astuple(d)) for d in verdict])))
             except (OSError, TypeError, ValueError):
                 continue
-        try:
-            with db:
-                db.execute("BEGIN")
-                gone = [(path,) for (path,) in db.execute("SELECT path FROM document")
-                        if path not in keep]
-                db.executemany("DELETE FROM document WHERE path = ?", gone)
-                db.executemany("INSERT OR REPLACE INTO document VALUES (?,?,?,?,?,?,?,?,?)",
-                               rows)
-        except (sqlite3.Error, ValueError):
-            pass  # the cache is an optimisation; failing to write it must not fail a build
+        _keep_rows(db, "document", "path", keep, rows)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
+
+
+def _keep_rows(db: sqlite3.Connection, table: str, key: str, keep: set[str],
+               rows: list[tuple[Any, ...]]) -> None:
+    """In one transaction: forget the rows of `table` whose `key` is not in `keep`, and
+    store `rows` (new or replacing). The cache is an optimisation: failing to write it
+    must not fail a build."""
+    try:
+        with db:
+            db.execute("BEGIN")
+            gone = [(k,) for (k,) in db.execute(f"SELECT {key} FROM {table}") if k not in keep]
+            db.executemany(f"DELETE FROM {table} WHERE {key} = ?", gone)
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                db.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", rows)
+    except (sqlite3.Error, ValueError):
+        pass
 
 
 def source_stats(site_dir: Path) -> dict[str, StatKey]:
