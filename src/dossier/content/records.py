@@ -244,7 +244,8 @@ def validate(documents: list[Document], schema: Schema, drafts: bool,
             else:
                 record = Record(collection, doc.slug, doc.path, data, doc.body, doc.body_line,
                                 doc.digest)
-            now[doc.path] = doc, record
+            if made is not None:
+                now[doc.path] = doc, record
             (broken if any(d.is_error for d in found) else checked).append((doc, record))
     if made is not None:
         made.clear()
