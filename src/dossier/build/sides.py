@@ -1,14 +1,16 @@
 """Open data and the search index: the outputs that need the records, not the pages.
 
-With several workers and a real output folder they are made by a process of their own
-while the pages are rendered (the search index, made by Pagefind, takes long); otherwise
-after the pages. Either way the pipeline's "open data and search" stage takes the result.
+With several workers and a real output folder each is made by a process of its own while
+the pages are rendered (the search index, made by Pagefind, takes long; open data of a
+large site too): neither waits for the other. Otherwise they are made after the pages.
+Either way the pipeline's "open data and search" stage takes the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from dossier.core.deps import Dep
 from dossier.incremental.memory import SearchPlan
@@ -37,35 +39,69 @@ class Side:
 class Sides:
     """The side outputs of one build: started in the background or made when asked."""
 
-    def __init__(self, make: Callable[[], Side], background: bool) -> None:
-        self.make = make
-        self.background: Background[Side] | None = Background(make) if background else None
+    def __init__(self, makers: list[Callable[[], Side]], background: bool) -> None:
+        self.makers = makers
+        self.background: list[Background[Side]] | None = \
+            [Background(make) for make in makers] if background else None
 
     def result(self) -> Side:
-        return self.background.result() if self.background is not None else self.make()
+        if self.background is None:
+            return merged([make() for make in self.makers])
+        try:
+            return merged([process.result() for process in self.background])
+        except BaseException:
+            self.cancel()
+            raise
 
     def cancel(self) -> None:
-        if self.background is not None:
-            self.background.cancel()
+        for process in self.background or ():
+            process.cancel()
 
 
-def side_outputs(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
-                 writer: PageWriter, search: SearchPlan | None,
-                 rows: dict[str, Rows] | None = None,
-                 stale: Callable[[bytes], bool] | None = None) -> Side:
-    """Open data and the search index."""
-    written = write_files(site, jobs, writer, rows, stale)
-    side = Side(written.files, written.rows, written.seconds)
+def merged(sides: list[Side]) -> Side:
+    """One Side of several: what each made."""
+    whole = Side()
+    for side in sides:
+        whole.written += side.written
+        whole.rows.update(side.rows)
+        whole.seconds += side.seconds
+        whole.search = side.search or whole.search
+        whole.search_keys.update(side.search_keys)
+        whole.search_made = side.search_made if side.search_made is not None \
+            else whole.search_made
+    return whole
+
+
+def side_makers(site: Site, renderer: Renderer, pages: list[Page], jobs: list[Job],
+                writer: PageWriter, search: SearchPlan | None,
+                rows: dict[str, Rows] | None = None,
+                stale: Callable[[bytes], bool] | None = None) -> list[Callable[[], Side]]:
+    """What makes open data, and the search index (with a plan for it)."""
+    makers: list[Callable[[], Side]] = [partial(open_data, site, jobs, writer, rows, stale)]
     if search is not None:
-        from dossier.search.index import write_search_index
+        makers.append(partial(search_index, site, renderer, pages, writer, search))
+    return makers
 
-        recorder = _Recorder(writer)
-        side.search, side.search_made, entries_read = write_search_index(
-            site, renderer.card_html, pages, recorder, search.store, search.trusted, search.earlier,
-            search.part_size)
-        derived = list(dict.fromkeys(entries_read))
-        side.written += [(rel, was, b"", derived) for rel, was, _ in recorder.written]
-        side.search_keys = {rel: key for rel, _, key in recorder.written}
+
+def open_data(site: Site, jobs: list[Job], writer: PageWriter, rows: dict[str, Rows] | None,
+              stale: Callable[[bytes], bool] | None) -> Side:
+    """The files made of the model: open data, record files, discovery files."""
+    written = write_files(site, jobs, writer, rows, stale)
+    return Side(written.files, written.rows, written.seconds)
+
+
+def search_index(site: Site, renderer: Renderer, pages: list[Page], writer: PageWriter,
+                 search: SearchPlan) -> Side:
+    from dossier.search.index import write_search_index
+
+    side = Side()
+    recorder = _Recorder(writer)
+    side.search, side.search_made, entries_read = write_search_index(
+        site, renderer.card_html, pages, recorder, search.store, search.trusted, search.earlier,
+        search.part_size)
+    derived = list(dict.fromkeys(entries_read))
+    side.written = [(rel, was, b"", derived) for rel, was, _ in recorder.written]
+    side.search_keys = {rel: key for rel, _, key in recorder.written}
     return side
 
 

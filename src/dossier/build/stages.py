@@ -12,12 +12,11 @@ import gc
 import tempfile
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 from dossier.build.run import Run
-from dossier.build.sides import Sides, side_outputs
+from dossier.build.sides import Sides, side_makers
 from dossier.content import history
 from dossier.content.load import Content, build_date, read_content, reread, validate_records
 from dossier.content.records import Record
@@ -176,7 +175,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
     if workers > 1:
         share_parts(renderer, memory.folder)
     search = memory.search_plan(options, site, todo) if options.search else None
-    make = partial(side_outputs, site, renderer, work.pages, others, output.writer, search,
+    makers = side_makers(site, renderer, work.pages, others, output.writer, search,
                    memory.intact_rows(site, todo.previous), memory.stale(todo.found))
     # While forked processes share the model, it is left out of garbage collection: a
     # collection in a worker writes to every object it visits, which would copy the pages
@@ -185,7 +184,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
         give_back_memory()
         gc.freeze()
     run.on_exit(gc.unfreeze)  # the preview builds again and again in one process
-    sides = Sides(make, background=workers > 1 and isinstance(output, OutputFolder))
+    sides = Sides(makers, background=workers > 1 and isinstance(output, OutputFolder))
     run.on_failure(sides.cancel)
     rendered = PagesRendered(sides, len(to_render))
     # Problems and troubles in the order of the plan, whatever order pages come in.
