@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import shutil
 import stat
 from pathlib import Path
 
@@ -139,3 +140,29 @@ def test_an_older_version_s_standby_and_lock_beside_the_output_are_removed(
                                        "--no-cache"])
     assert result.exit_code == 0, result.output
     assert [p.name for p in www.iterdir()] == ["databank"]
+
+
+def test_a_first_build_leaves_a_standby_so_the_next_edit_writes_only_what_changed(
+        base_site: Path, tmp_path: Path) -> None:
+    """There is no old site for a first build to keep: it makes the standby as a copy of
+    its site by hard links, so the first edit after it brings that tree up to date (the
+    tree the site is then served from is the standby's, folders and all) instead of
+    linking every file into a new one; the result is what a clean build makes."""
+    from helpers import assert_same_as_clean
+
+    out = tmp_path / "www" / "databank"
+    publish(base_site, out)
+    standby = BuildCache(base_site, out).private / "standby"
+    page = Path("projecten") / "project-een" / "index.html"
+    assert (standby / page).stat().st_ino == (out / page).stat().st_ino, "shared by link"
+    folder = (standby / "projecten").stat().st_ino
+    record = base_site / "content" / "projecten" / "project-een.md"
+    text = record.read_text()
+    record.unlink()
+    record.write_text(text.replace("## Doel\n\n", "## Doel\n\nBijgewerkt. ", 1))
+    publish(base_site, out)
+    assert (out / "projecten").stat().st_ino == folder, "the standby's tree is the site now"
+    assert "Bijgewerkt." in (out / page).read_text()
+    assert "Bijgewerkt." not in (standby / page).read_text(), "the old site is the standby"
+    shutil.copytree(out, base_site / "build")  # where assert_same_as_clean looks
+    assert_same_as_clean(base_site, tmp_path)

@@ -264,7 +264,8 @@ def swap(run: Run, output: Destination, out: Path | None) -> None:
     result = run.result
     stats = WriteStats(len(output.files), 0, 0) if result.unchanged else output.commit()
     if out is not None:
-        run.memory.remember(out, result.pages, result.warnings, result.unchanged)
+        run.memory.remember(out, result.pages, result.warnings, result.unchanged,
+                            standby_whole=stats.standby_whole)
     result.files, result.changed, result.removed = stats.written, stats.changed, \
         stats.removed
 

@@ -275,8 +275,9 @@ class Memory:
         update.records_gone = sorted(set(old.records) - set(states))
 
     def remember(self, out: Path, pages: int, warnings: list[Diagnostic],
-                 unchanged: bool) -> None:
-        """Keep what this build made for the next one (after its swap)."""
+                 unchanged: bool, standby_whole: bool = False) -> None:
+        """Keep what this build made for the next one (after its swap); `standby_whole`:
+        the standby tree is a copy of this build's site (it lacks nothing)."""
         if self.cache is None:
             return
         update, before = self.update, self.before
@@ -290,11 +291,12 @@ class Memory:
                 except OSError:
                     del update.outputs[rel]
             kept = before.baseline.outputs if before is not None else {}
-            changed = sorted(rel for rel in update.outputs if rel not in kept
-                             or kept[rel].stat != update.outputs[rel].stat)
+            changed = [] if standby_whole else sorted(
+                rel for rel in update.outputs
+                if rel not in kept or kept[rel].stat != update.outputs[rel].stat)
+            removed = [] if standby_whole else sorted(update.gone)
             update.run = Remembered(self.key, self.sources, tuple(warnings), pages,
-                                    changed=changed, removed=sorted(update.gone),
-                                    standby=True)
+                                    changed=changed, removed=removed, standby=True)
         self.cache.remember(update)
 
     def close(self) -> None:

@@ -192,7 +192,7 @@ class _PreviewMemory(Memory):
         self.session, self.saved = session, saved
 
     def remember(self, out: Path, pages: int, warnings: list[Diagnostic],
-                 unchanged: bool) -> None:
+                 unchanged: bool, standby_whole: bool = False) -> None:
         if not unchanged:
             self.session._apply(self.update, self.saved)
 

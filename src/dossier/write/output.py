@@ -64,6 +64,8 @@ class WriteStats:
     written: int
     changed: int
     removed: int
+    # The standby was made as a copy (by hard links) of the new site: it lacks nothing.
+    standby_whole: bool = False
 
 
 class MemoryOutput:
@@ -406,7 +408,24 @@ class OutputFolder:
                     _remove_tree(old)
         except OSError as exc:
             raise write_error(self.out, explain(exc)) from None
-        return WriteStats(len(self.files), self.changed, removed)
+        whole = old is None and self.keep and standby is not None and self._link_standby(standby)
+        return WriteStats(len(self.files), self.changed, removed, standby_whole=whole)
+
+    def _link_standby(self, standby: Path) -> bool:
+        """There was no site before this one (a first or a cold build), so no tree became
+        the standby: make it now, the site by hard links, so that the next build brings a
+        standby up to date rather than linking a whole new tree. A failure only costs the
+        next build that; what is half made goes like a killed build's tree."""
+        assert self.private is not None
+        making = self.private / f"tmp-{os.getpid()}"
+        try:
+            _link_tree(self.out, making)
+            os.rename(making, standby)
+        except OSError:
+            if making.exists():
+                _remove_tree(making)
+            return False
+        return True
 
     def _swap(self, tree: Path) -> Path | None:
         """Put `tree` where the output folder is; return where the previous site is now
@@ -423,6 +442,18 @@ class OutputFolder:
         os.rename(self.out, old)
         os.rename(tree, self.out)
         return old
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """`target` a new tree of hard links to the files of `source` (a site, which holds
+    only folders and files)."""
+    target.mkdir()
+    for folder, folders, files in os.walk(source):
+        inside = os.path.join(target, os.path.relpath(folder, source))
+        for name in folders:
+            os.mkdir(os.path.join(inside, name))
+        for name in files:
+            os.link(os.path.join(folder, name), os.path.join(inside, name))
 
 
 def _remove_tree(path: Path) -> None:
