@@ -84,11 +84,19 @@ def linked_copy(site: Path, copy: Path) -> Path:
     """A built site copied with hard links: same files, same cache, no rebuild needed.
 
     Edits must replace files (see `edit`), never write into them, so that the original
-    stays as it is. The cache's SQLite files, written in place, are copied.
+    stays as it is. The cache's SQLite files, written in place, are copied; its standby
+    trees are linked, as they share their files with the output folder by hard link.
     """
     shutil.copytree(site, copy, copy_function=os.link)
     shutil.rmtree(copy / ".dossier-cache")
-    shutil.copytree(site / ".dossier-cache", copy / ".dossier-cache")
+
+    def copy_file(source: str, target: str) -> None:
+        if f"{os.sep}standby{os.sep}" in source:
+            os.link(source, target)
+        else:
+            shutil.copy2(source, target)
+
+    shutil.copytree(site / ".dossier-cache", copy / ".dossier-cache", copy_function=copy_file)
     return copy
 
 
