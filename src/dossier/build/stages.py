@@ -239,9 +239,18 @@ def open_data_and_search(run: Run, work: Work, rendered: PagesRendered,
     made = rendered.sides.result()
     alongside = " (alongside rendering)" if rendered.sides.background is not None else ""
     memory = run.memory
+    derived_noted: set[int] = set()
     for rel, was_changed, packed, read in made.written:
         output.record(rel, was_changed)
-        memory.note(rel, packed, read, key=made.search_keys.get(rel, ""))
+        key = made.search_keys.get(rel, "")
+        if key and not was_changed and memory.kept_as_before(rel, key):
+            # The same part of the search index as the last build's, the same file (most
+            # of the index after an edit): what the state holds of it stands.
+            if id(read) not in derived_noted:  # the reads the files of one index share
+                derived_noted.add(id(read))
+                memory.note_derived(read)
+            continue
+        memory.note(rel, packed, read, key=key)
     run.timings[f"open data and search/open data{alongside}"] = made.seconds
     if made.search is not None:
         run.result.search = made.search

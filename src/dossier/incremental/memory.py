@@ -241,6 +241,12 @@ class Memory:
         self.update.outputs[rel] = OutputRecord((0, 0, 0), packed, key=key)
         self.note_derived(read)
 
+    def kept_as_before(self, rel: str, key: str) -> bool:
+        """Whether the last build's state has `rel` as a file of the search index's part
+        `key` (the file itself is the same: it was taken over, or written as it was)."""
+        kept = self.baseline.outputs.get(rel) if self.baseline is not None else None
+        return kept is not None and kept.key == key and not self.update.fresh
+
     def note_constant(self, rel: str) -> None:
         """A file named after its content (an image, a document): it reads nothing that
         can change, so it is kept while it is there."""
@@ -266,8 +272,12 @@ class Memory:
 
         update, model = self.update, self.model
         assert model is not None
-        update.rows, update.search = rows, search
         old = self.baseline or Baseline()
+        # A collection's rows as the state has them (its export files were taken over)
+        # are not written again.
+        update.rows = {name: made for name, made in rows.items()
+                       if update.fresh or old.rows.get(name) != made}
+        update.search = search
         seen = {ident: dep for ident, (dep, _) in update.derived.items()}
         update.derived = derived_values(model, old, update.found, seen)
         states = record_states(model.site, old)

@@ -15,9 +15,9 @@ folder as the *standby*, sharing its unchanged files by hard link. The next buil
 the standby up to date by writing only what changed (the files of the last build and of
 this one), then swaps again: a build after one edit costs what the edit changed, not a
 new tree of every file. A build that had no site to keep (the first) makes the standby as
-a copy of its own site by hard links. Which state the standby holds is kept in the build cache, and it
-is marked unknown before it is touched: a standby of unknown state is not used (the build
-assembles a fresh tree, as the first one does).
+a copy of its own site by hard links. Which state the standby holds is kept in the build
+cache, and it is marked unknown before it is touched: a standby of unknown state is not
+used (the build assembles a fresh tree, as a first one does).
 
 A swap needs both trees on one filesystem (`renameat2(RENAME_EXCHANGE)` and `rename`
 work across folders, not across filesystems or mounts). Where the build cache is on
