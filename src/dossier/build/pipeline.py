@@ -42,12 +42,15 @@ def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memo
     with Run(site_dir, options, memory, timings) as r:
         with r.stage("load"):
             content = stages.load(r, reading)
+        r.keep_alive()
         with r.stage("validate"):
             content, records = stages.validate(r, content)
         with r.stage("link"):
             site = stages.link(r, content, records)
+        r.keep_alive()
         with r.stage("plan"):
             work = stages.plan_outputs(r, site)
+        r.keep_alive()
         with r.stage("what changed"):
             todo = stages.what_changed(r, work, output)
         if not todo.nothing_to_do:

@@ -87,6 +87,7 @@ class Run:
         self.result = BuildResult(timings={} if timings is None else timings)
         self._on_failure: list[Callable[[], None]] = []
         self._on_exit: list[Callable[[], None]] = []
+        self._frozen = False
 
     @property
     def timings(self) -> dict[str, float]:
@@ -100,6 +101,16 @@ class Run:
     def part(self, stage: str, name: str) -> Timer:
         """Time a part of a stage (shown below it by --profile)."""
         return timed(self.timings, f"{stage}/{name}")
+
+    def keep_alive(self) -> None:
+        """What the stages so far made lives until the run ends (the documents, the linked
+        model, the plan): left out of the cycle collector's walks from now on, which
+        otherwise go over all of it again (at 10,000 projects 0.6 s of a one-project
+        edit). Given back to the collector when the run ends."""
+        if not self._frozen:
+            self._frozen = True
+            self.on_exit(gc.unfreeze)
+        gc.freeze()
 
     def on_failure(self, undo: Callable[[], None]) -> None:
         """Call `undo` if a later stage fails."""
