@@ -1,9 +1,9 @@
 """Open data and the search index: the outputs that need the records, not the pages.
 
-With several workers and a real output folder each is made by a process of its own while
-the pages are rendered (the search index, made by Pagefind, takes long; open data of a
-large site too): neither waits for the other. Otherwise they are made after the pages.
-Either way the pipeline's "open data and search" stage takes the result.
+With several workers and an output folder (the preview's too) each is made by a process
+of its own while the pages are rendered (the search index, made by Pagefind, takes long;
+open data of a large site too): neither waits for the other. Otherwise they are made
+after the pages. Either way the pipeline's "open data and search" stage takes the result.
 """
 
 from __future__ import annotations

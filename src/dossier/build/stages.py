@@ -40,7 +40,7 @@ from dossier.render.parts import Anchor
 from dossier.render.pool import PageWriter, default_jobs, give_back_memory, render_pages
 from dossier.render.renderer import Renderer, load_messages
 from dossier.render.templating import make_environment
-from dossier.write.output import OutputFolder, WriteStats
+from dossier.write.output import InPlace, OutputFolder, WriteStats
 
 
 class Destination(Protocol):
@@ -184,7 +184,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
         give_back_memory()
         gc.freeze()
     run.on_exit(gc.unfreeze)  # the preview builds again and again in one process
-    sides = Sides(makers, background=workers > 1 and isinstance(output, OutputFolder))
+    sides = Sides(makers, background=workers > 1 and isinstance(output, (OutputFolder, InPlace)))
     run.on_failure(sides.cancel)
     rendered = PagesRendered(sides, len(to_render))
     # Problems and troubles in the order of the plan, whatever order pages come in.
