@@ -130,6 +130,8 @@ class Session:
             baseline.outputs.pop(rel, None)
         baseline.parts.update(update.parts)
         baseline.derived.update(update.derived)
+        # The export rows as the files now have them: the next save copies rows from there.
+        baseline.rows.update(update.rows)
         baseline.records.update(update.records)
         for key in update.records_gone:
             baseline.records.pop(key, None)
