@@ -16,7 +16,7 @@ from typing import Any
 from dossier.content.records import Record
 from dossier.content.schema import holds_refs
 from dossier.core import deps
-from dossier.core.deps import Dep, Fingerprints, dep_id, digest, unpack
+from dossier.core.deps import Dep, Fingerprints, dep_id, digest, reads_any
 from dossier.incremental.state import Baseline, RememberedOutput, pack_fields, unpack_fields
 from dossier.model.site import Site, facet_counts, recent, selection
 from dossier.plan.pages import Page
@@ -124,7 +124,7 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
             found.add(ident)
     # A part that read something changed is a change to every page that shows it.
     for ident, packed in baseline.parts.items():
-        if not found.isdisjoint(unpack(packed)):
+        if reads_any(packed, found):
             found.add(ident)
     return found
 
@@ -132,7 +132,7 @@ def changed(model: Model, baseline: Baseline) -> set[int]:
 def stale(output: RememberedOutput | None, found: set[int]) -> bool:
     """Whether an output must be made again: new, made anew every build, or it read a
     dependency that changed."""
-    return output is None or not output.deps or not found.isdisjoint(unpack(output.deps))
+    return output is None or not output.deps or reads_any(output.deps, found)
 
 
 def record_states(site: Site, baseline: Baseline) -> dict[tuple[str, str], tuple[str, str]]:
