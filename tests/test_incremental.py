@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from dossier.build import BuildOptions, build
+from dossier.core.diagnostics import DossierError
 from dossier.incremental.cache import BuildCache
 from helpers import (
     assert_same_as_clean,
@@ -288,3 +289,32 @@ def test_edits_one_after_another_stay_right(site: Path, tmp_path: Path) -> None:
         EDITS[kind](site)
         build(site)
         assert_same_as_clean(site, tmp_path)
+
+
+def test_links_to_a_section_of_another_project_are_checked_whichever_page_is_made_again(
+        site: Path) -> None:
+    """A link to a section of another project is checked against the sections that
+    project has now: when the linking page is taken over and the linked one made again,
+    and when the linking page is made again and the linked one taken over (its ids as
+    the last build found them)."""
+    options = BuildOptions(search=False)
+    edit(generated_project(site, 3), "## Aanpak\n",
+         "## Aanpak\n\nZie [de aanpak](project-00004.md#aanpak).\n")
+    assert build(site, options).rendered >= 1
+    # The linked project loses the section; the linking page is taken over.
+    edit(generated_project(site, 4), "## Aanpak\n", "## Werkwijze\n")
+    with pytest.raises(DossierError) as failed:
+        build(site, options)
+    assert "has no id 'aanpak'" in str(failed.value)
+    assert "project-00003.md" in str(failed.value)
+    edit(generated_project(site, 4), "## Werkwijze\n", "## Aanpak\n")
+    build(site, options)
+    # Now the linking page is made again and the linked one taken over.
+    edit(generated_project(site, 3), "#aanpak)", "#doel)")
+    result = build(site, options)
+    assert result.rendered >= 1 and not any("has no id" in str(w) for w in result.warnings)
+    edit(generated_project(site, 3), "#doel)", "#werkwijze)")
+    with pytest.raises(DossierError) as failed:
+        build(site, options)
+    assert "project-00003.md" in str(failed.value)
+    assert "has no id 'werkwijze'" in str(failed.value)

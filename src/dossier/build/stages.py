@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -89,7 +89,8 @@ class PagesRendered:
 
     sides: Sides
     pages: int = 0
-    ids: dict[str, Collection[str]] = field(default_factory=dict)
+    ids: dict[str, Collection[str]] = field(default_factory=dict)  # of the pages rendered
+    earlier_ids: Callable[[str], Collection[str] | None] = lambda rel: None  # taken over
     anchors: dict[str, tuple[Anchor, ...]] = field(default_factory=dict)
     troubles: list[Trouble] = field(default_factory=list)
 
@@ -210,13 +211,14 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
             output.record(rel, was_changed)
             memory.note_constant(rel)
     with run.part("render", "taken over"):
-        for job in work.jobs:
-            if job.rel in todo.reuse:
-                output.reuse(job.rel)
-                ids, anchors = memory.taken_over(job.rel)
-                if anchors:
-                    rendered.anchors[job.rel] = anchors
-                rendered.ids.setdefault(job.rel, ids)
+        for rel in todo.reuse:
+            output.reuse(rel)
+            anchors = memory.taken_over_anchors(rel)
+            if anchors:
+                rendered.anchors[rel] = anchors
+        # The ids of the pages taken over are looked up when a link to one of them needs
+        # them (check), not copied here for every page.
+        rendered.earlier_ids = memory.taken_over_ids
     return rendered
 
 
@@ -225,7 +227,7 @@ def check(run: Run, work: Work, rendered: PagesRendered) -> None:
     found so far stop the build if one is an error (or any, with --strict)."""
     troubles = [*rendered.troubles, *anchor_problems(work.renderer, work.pages,
                                                      rendered.anchors, rendered.ids,
-                                                     run.problems)]
+                                                     run.problems, rendered.earlier_ids)]
     run.problems.extend(trouble_problems(work.renderer, work.pages, troubles))
     rendered.ids, rendered.anchors = {}, {}  # a large site's ids take much room
     run.problems.extend(discovery_warnings(work.site))

@@ -218,11 +218,16 @@ class Memory:
                 intact[name] = rows
         return intact
 
-    def taken_over(self, rel: str) -> tuple[tuple[str, ...], tuple[Anchor, ...]]:
-        """The ids and the links to anchors of a page taken over from the last build."""
+    def taken_over_anchors(self, rel: str) -> tuple[Anchor, ...]:
+        """The links to anchors of a file taken over from the last build."""
         assert self.baseline is not None
-        kept = self.baseline.outputs[rel]
-        return kept.ids, tuple(_anchor(a) for a in kept.anchors)
+        kept = self.baseline.outputs[rel].anchors
+        return tuple(_anchor(a) for a in kept) if kept else ()
+
+    def taken_over_ids(self, rel: str) -> tuple[str, ...] | None:
+        """The ids of a file the last build made (None: not one it knows)."""
+        kept = self.baseline.outputs.get(rel) if self.baseline is not None else None
+        return kept.ids if kept is not None else None
 
     def note_page(self, page: PageResult) -> tuple[str, ...]:
         """What a rendered page read, its ids and its links to anchors; its ids, interned

@@ -335,18 +335,25 @@ class PageMaker(Protocol):
 def anchor_problems(renderer: PageMaker, pages: list[Page],
                      anchors: dict[str, tuple[Anchor, ...]],
                      ids: dict[str, Collection[str]],
-                     problems: list[Diagnostic]) -> Iterator[Trouble]:
-    """Links to an #id on another page: that page must have the id. A content link that
-    fails is a problem of its record; one a template made, a trouble of its template."""
+                     problems: list[Diagnostic],
+                     earlier: Callable[[str], Collection[str] | None] = lambda rel: None,
+                     ) -> Iterator[Trouble]:
+    """Links to an #id on another page: that page must have the id (`ids`: of the pages
+    rendered; `earlier`: of a page taken over, as the last build found them). A content
+    link that fails is a problem of its record; one a template made, a trouble of its
+    template."""
     by_rel = {output_path(p.url): p for p in pages}
     for rel in sorted(anchors):
         for target, fragment, origin in anchors[rel]:
             page = by_rel.get(target)
             if page is None:
                 continue
-            if target not in ids:  # taken over from the previous build: render it again
-                ids[target] = renderer.render(page).ids
-            if fragment in ids[target]:
+            known = ids.get(target)
+            if known is None:
+                known = earlier(target)
+            if known is None:  # its ids are not known: render it again
+                known = ids[target] = renderer.render(page).ids
+            if fragment in known:
                 continue
             message = missing_anchor(origin.href or f"{target}#{fragment}", target, fragment)
             if not origin.in_content:

@@ -128,7 +128,7 @@ class InPlace:
         self.changed += changed
 
     def reuse(self, rel: str) -> None:
-        self.files.add(safe_relpath(rel))
+        self.files.add(rel)  # a name of the previous build's: checked when it was written
 
     def remove(self, rel: str) -> None:
         self.writer.remove(rel)
