@@ -12,12 +12,13 @@ stage that finds errors raises DossierError, and the output stays as it was.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dossier.build.run import STAGES, BuildResult, Loaded, Run, few_collections
-from dossier.core.diagnostics import Diagnostic, DossierError
+from dossier.core.diagnostics import Diagnostic, DossierError, sort_diagnostics
 from dossier.core.options import BuildOptions
 from dossier.core.timing import timed
 from dossier.incremental.memory import Memory, complete, current_sources, recall
@@ -33,10 +34,14 @@ __all__ = ["STAGES", "BuildResult", "Loaded", "build", "check", "check_site",
 
 def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memory,
         reading: Reading | None = None, timings: dict[str, float] | None = None,
-        out: Path | None = None) -> tuple[BuildResult, Loaded]:
+        out: Path | None = None,
+        pages_ready: Callable[[list[Diagnostic]], None] | None = None,
+        ) -> tuple[BuildResult, Loaded]:
     """Make the site into `output`, stage by stage; `reading`: the preview's content and
     the files saved since (else every file is read); `out`: where the output is, for
-    the memory to keep (none for a check)."""
+    the memory to keep (none for a check); `pages_ready`: called with the warnings once
+    the pages are written and checked, before the open data and the search index are
+    waited for (the preview reloads open pages then; written in place, they are final)."""
     from dossier.build import stages  # here: a build with nothing to do needs none of it
 
     with Run(site_dir, options, memory, timings) as r:
@@ -58,6 +63,8 @@ def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memo
                 rendered = stages.render(r, work, todo, output)
             with r.stage("check"):
                 stages.check(r, work, rendered)
+            if pages_ready is not None:
+                pages_ready(sort_diagnostics(r.problems))
             with r.stage("open data and search"):
                 stages.open_data_and_search(r, work, rendered, output)
         with r.stage("swap"):

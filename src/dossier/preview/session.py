@@ -56,8 +56,10 @@ class Session:
         self._index()
         return result
 
-    def update(self, changed: Iterable[str]) -> BuildResult:
-        """Bring the preview up to date after `changed` (site-relative paths) were saved."""
+    def update(self, changed: Iterable[str],
+               pages_ready: Callable[[list[Diagnostic]], None] | None = None) -> BuildResult:
+        """Bring the preview up to date after `changed` (site-relative paths) were saved;
+        `pages_ready` is called (with the warnings) as soon as the pages are."""
         paths = sorted(changed)
         if self.loaded is None or self.before is None or not all(
                 self._is_record(p) for p in paths):
@@ -71,7 +73,7 @@ class Session:
         try:
             result, loaded = run(self.site_dir, dataclasses.replace(self.options, search=False),
                                  output, memory, Reading(self.loaded.content, paths),
-                                 out=self.out)
+                                 out=self.out, pages_ready=pages_ready)
         finally:
             memory.close()
         with self._lock:
