@@ -18,7 +18,7 @@ from dossier.model.report import report, today
 from dossier.model.site import Site
 from dossier.outputs.admin import FOLDER as ADMIN_FOLDER
 from dossier.outputs.admin import REPORT_PAGE, admin_files
-from dossier.outputs.feeds import discovery_files
+from dossier.outputs.feeds import discovery_makers
 from dossier.outputs.opendata import (
     Rows,
     collection_file_names,
@@ -69,8 +69,8 @@ def plan_jobs(site: Site, pages: list[Page], site_dir: Path,
                             produce=partial(record_file, site, record)))
     jobs.append(Job("data/datapackage.json", "file",
                     produce=lambda: to_json(datapackage(site)).encode()))
-    for rel, data in discovery_files(site, pages):
-        jobs.append(Job(rel, "file", produce=partial(bytes, data)))
+    for rel, make in discovery_makers(site, pages):
+        jobs.append(Job(rel, "file", produce=make))
     if site.config.admin or admin_local:  # the web editor, when site.yml asks for it
         jobs += [Job(rel, "file", produce=partial(bytes, data))
                  for rel, data in admin_files(site.schema, site.config, admin_local)]
