@@ -88,9 +88,9 @@ class PagesRendered:
     """What the render stage left for the check and the side outputs."""
 
     sides: Sides
+    earlier_ids: Callable[[str], Collection[str] | None]  # of a page taken over
     pages: int = 0
     ids: dict[str, Collection[str]] = field(default_factory=dict)  # of the pages rendered
-    earlier_ids: Callable[[str], Collection[str] | None] = lambda rel: None  # taken over
     anchors: dict[str, tuple[Anchor, ...]] = field(default_factory=dict)
     troubles: list[Trouble] = field(default_factory=list)
 
@@ -187,7 +187,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
     run.on_exit(gc.unfreeze)  # the preview builds again and again in one process
     sides = Sides(makers, background=workers > 1 and isinstance(output, (OutputFolder, InPlace)))
     run.on_failure(sides.cancel)
-    rendered = PagesRendered(sides, len(to_render))
+    rendered = PagesRendered(sides, memory.taken_over_ids, len(to_render))
     # Problems and troubles in the order of the plan, whatever order pages come in.
     reported: list[tuple[int, list[Diagnostic], list[Trouble]]] = []
     for index, page in render_pages(renderer, to_render, output.writer, workers,
@@ -216,9 +216,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
             anchors = memory.taken_over_anchors(rel)
             if anchors:
                 rendered.anchors[rel] = anchors
-        # The ids of the pages taken over are looked up when a link to one of them needs
-        # them (check), not copied here for every page.
-        rendered.earlier_ids = memory.taken_over_ids
+        # Their ids stay with the memory: looked up when a link to one needs them (check).
     return rendered
 
 

@@ -336,8 +336,7 @@ def anchor_problems(renderer: PageMaker, pages: list[Page],
                      anchors: dict[str, tuple[Anchor, ...]],
                      ids: dict[str, Collection[str]],
                      problems: list[Diagnostic],
-                     earlier: Callable[[str], Collection[str] | None] = lambda rel: None,
-                     ) -> Iterator[Trouble]:
+                     earlier: Callable[[str], Collection[str] | None]) -> Iterator[Trouble]:
     """Links to an #id on another page: that page must have the id (`ids`: of the pages
     rendered; `earlier`: of a page taken over, as the last build found them). A content
     link that fails is a problem of its record; one a template made, a trouble of its
