@@ -95,6 +95,39 @@ def test_a_symbolic_link_out_of_content_is_an_error_at_the_reference(base_site: 
     ]
 
 
+def test_what_a_reference_leads_to_through_folders_and_links_is_what_is_judged(
+        base_site: Path, tmp_path: Path) -> None:
+    """Each folder on a reference's way is looked at: a link to a file inside content is
+    published like the file, a folder that is a link out of content is refused, and a
+    folder, a link that leads nowhere and a file that is missing each get their own error."""
+    outside = tmp_path / "buiten"
+    outside.mkdir()
+    (outside / "geheim.pdf").write_bytes(b"%PDF-1.4\n% outside the site\n")
+    folder = bundle(base_site, fields="documenten:\n"
+                    "  - {bestand: alias.pdf, titel: Alias}\n"
+                    "  - {bestand: uit/geheim.pdf, titel: Uit}\n"
+                    "  - {bestand: bijlagen, titel: Map}\n"
+                    "  - {bestand: weg.pdf, titel: Weg}\n"
+                    "  - {bestand: bijlagen/nergens.pdf, titel: Nergens}\n")
+    (folder / "bijlagen").mkdir()
+    (folder / "bijlagen" / "echt.pdf").write_bytes(b"%PDF-1.4\n% inside the site\n")
+    (folder / "alias.pdf").symlink_to("bijlagen/echt.pdf")
+    (folder / "uit").symlink_to(outside, target_is_directory=True)
+    (folder / "weg.pdf").symlink_to("verdwenen.pdf")
+    code, lines = check(base_site)
+    assert code == 1
+    where = "content/projecten/project-vier/index.md"
+    assert lines == [
+        f"{where}:8:15: error: documenten.bestand: 'uit/geheim.pdf' is a symbolic link that "
+        "points outside the content folder; it is not read",
+        f"{where}:9:15: error: documenten.bestand: 'bijlagen' is a folder, not a file",
+        f"{where}:10:15: error: documenten.bestand: 'weg.pdf' is not a regular file; it is "
+        "not read",
+        f"{where}:11:15: error: documenten.bestand: 'bijlagen/nergens.pdf' does not exist "
+        "(content/projecten/project-vier/bijlagen/nergens.pdf)",
+    ]
+
+
 def test_a_document_over_25_mb_is_an_error(base_site: Path) -> None:
     folder = bundle(base_site, fields="documenten:\n  - {bestand: groot.pdf, titel: Groot}\n")
     with open(folder / "groot.pdf", "wb") as handle:

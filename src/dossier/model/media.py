@@ -20,6 +20,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -255,16 +256,38 @@ class _Planner:
         if source.lower().endswith(RECORD_SUFFIXES):
             return "", f"{shown} is a record file, not an image or document", ""
         file = self.site_dir / source
-        if not os.path.lexists(file):
+        try:
+            mode = self._mode(source)
+        except OSError:
             return "", f"{shown} does not exist ({source})", self.nearby(file, here)
-        if not file.resolve().is_relative_to(self.content):
+        if mode is None:
             return "", (f"{shown} is a symbolic link that points outside the content folder; "
                         "it is not read"), ""
-        if file.is_dir():
+        if stat.S_ISDIR(mode):
             return "", f"{shown} is a folder, not a file", ""
-        if not file.is_file():
+        if not stat.S_ISREG(mode):
             return "", f"{shown} is not a regular file; it is not read", ""
         return source, "", ""
+
+    def _mode(self, source: str) -> int | None:
+        """The file type of a path under content/ (what it leads to, if a symbolic link
+        does), or None when it leads outside the content folder; OSError when it is not
+        there. Each folder on the way is looked at once (a build checks every reference,
+        the preview on every save); only where one is a symbolic link is the whole path
+        resolved."""
+        path, mode = str(self.content), 0
+        for name in source.split("/")[1:]:
+            path = f"{path}/{name}"
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                real = Path(os.path.realpath(self.site_dir / source))
+                if not real.is_relative_to(self.content):
+                    return None
+                try:
+                    return os.stat(real).st_mode
+                except OSError:
+                    return 0  # a link that leads nowhere: not a regular file
+        return mode
 
     def nearby(self, file: Path, here: str) -> str:
         """The closest name of a file in the folder a missing file was looked for in."""
