@@ -213,9 +213,7 @@ def render(run: Run, work: Work, todo: Todo, output: Destination) -> PagesRender
     with run.part("render", "taken over"):
         for rel in todo.reuse:
             output.reuse(rel)
-            anchors = memory.taken_over_anchors(rel)
-            if anchors:
-                rendered.anchors[rel] = anchors
+        rendered.anchors.update(memory.taken_over_anchors(todo.reuse))
         # Their ids stay with the memory: looked up when a link to one needs them (check).
     return rendered
 

@@ -218,11 +218,14 @@ class Memory:
                 intact[name] = rows
         return intact
 
-    def taken_over_anchors(self, rel: str) -> tuple[Anchor, ...]:
-        """The links to anchors of a file taken over from the last build."""
-        assert self.baseline is not None
-        kept = self.baseline.outputs[rel].anchors
-        return tuple(_anchor(a) for a in kept) if kept else ()
+    def taken_over_anchors(self, rels: Iterable[str]) -> dict[str, tuple[Anchor, ...]]:
+        """The links to anchors of the files taken over from the last build, of those that
+        have any (few do: one look-up each, not a call per file of the site)."""
+        if self.baseline is None:  # nothing was taken over
+            return {}
+        outputs = self.baseline.outputs
+        return {rel: tuple(_anchor(a) for a in kept) for rel in rels
+                if (kept := outputs[rel].anchors)}
 
     def taken_over_ids(self, rel: str) -> tuple[str, ...] | None:
         """The ids of a file the last build made (None: not one it knows)."""
