@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -318,3 +320,20 @@ def test_links_to_a_section_of_another_project_are_checked_whichever_page_is_mad
         build(site, options)
     assert "project-00003.md" in str(failed.value)
     assert "has no id 'werkwijze'" in str(failed.value)
+
+
+def test_a_build_that_fails_leaves_no_file_open(base_site: Path) -> None:
+    """An edit that fails validation: the stats of the output folder, read in a process of
+    their own while the content loads, are never asked for; the file their answer comes
+    through is closed all the same, not left for the garbage collector to find open (the
+    preview builds again and again)."""
+    build(base_site, BuildOptions(search=False))
+    (base_site / "content" / "projecten" / "kapot.md").write_text(
+        "---\ntitel: [niet gesloten\n---\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(3):
+            with pytest.raises(DossierError):
+                build(base_site, BuildOptions(search=False))
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -87,6 +87,7 @@ class Memory:
         self.sources: dict[str, StatKey] = {}
         self.update = Update(Remembered(), fresh=True)
         self.model: Model | None = None
+        self.reading: Callable[[], None] | None = None  # ends what `recall` set reading
 
     @classmethod
     def nothing(cls) -> Memory:
@@ -318,6 +319,8 @@ class Memory:
         self.cache.remember(update)
 
     def close(self) -> None:
+        if self.reading is not None:  # a build that failed before it asked for them
+            self.reading()
         if self.site_cache is not None:
             self.site_cache.close()
 
@@ -343,7 +346,9 @@ def recall(site_dir: Path, out: Path, options: BuildOptions, sources: dict[str, 
         # one reads the content.
         from dossier.render.pool import Background
 
-        return memory, Background(partial(output_stats, out)).result, False
+        reading = Background(partial(output_stats, out))
+        memory.reading = reading.cancel
+        return memory, reading.result, False
     found = output_stats(out)
     written = {rel: o.stat for rel, o in before.baseline.outputs.items()}
     return memory, lambda: found, found == written
