@@ -322,6 +322,41 @@ def test_links_to_a_section_of_another_project_are_checked_whichever_page_is_mad
     assert "has no id 'werkwijze'" in str(failed.value)
 
 
+def test_the_cycle_collector_waits_while_the_model_is_made_and_runs_while_pages_render(
+        base_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build pauses Python's cycle collector while it reads and links the site (there it
+    would only walk objects that live until the build ends), turns it on again before pages
+    render (they make cyclic garbage) and leaves it on when it ends, failed or not: a
+    process that builds again and again (the preview) must go on collecting."""
+    from dossier.build import stages
+    from dossier.render.renderer import Renderer
+
+    linking: list[bool] = []
+    rendering: list[bool] = []
+    real_link, real_render = stages.link, Renderer.render
+
+    def link(*args: object) -> object:
+        linking.append(gc.isenabled())
+        return real_link(*args)  # type: ignore[arg-type]
+
+    def render(self: Renderer, page: object) -> object:
+        rendering.append(gc.isenabled())
+        return real_render(self, page)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stages, "link", link)
+    monkeypatch.setattr(Renderer, "render", render)
+    assert gc.isenabled()
+    build(base_site, BuildOptions(search=False, jobs=1))
+    assert linking == [False]
+    assert rendering and all(rendering)
+    assert gc.isenabled()
+    (base_site / "content" / "projecten" / "kapot.md").write_text(
+        "---\ntitel: [niet gesloten\n---\n", encoding="utf-8")
+    with pytest.raises(DossierError):
+        build(base_site, BuildOptions(search=False, jobs=1))
+    assert gc.isenabled()
+
+
 def test_a_build_that_fails_leaves_no_file_open(base_site: Path) -> None:
     """An edit that fails validation: the stats of the output folder, read in a process of
     their own while the content loads, are never asked for; the file their answer comes

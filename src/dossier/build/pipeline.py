@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dossier.build.run import STAGES, BuildResult, Loaded, Run, few_collections
+from dossier.build.run import STAGES, BuildResult, Loaded, Run, collector_paused
 from dossier.core.diagnostics import Diagnostic, DossierError, sort_diagnostics
 from dossier.core.options import BuildOptions
 from dossier.core.timing import timed
@@ -58,6 +58,7 @@ def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memo
         r.keep_alive()
         with r.stage("what changed"):
             todo = stages.what_changed(r, work, output)
+        r.collect_again()
         if not todo.nothing_to_do:
             with r.stage("render"):
                 rendered = stages.render(r, work, todo, output)
@@ -79,7 +80,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
     out = options.out or site_dir / "build"
     _refuse_dangerous_output(site_dir, out)
     timings: dict[str, float] = {}
-    with timed(timings, "load"), few_collections():
+    with timed(timings, "load"), collector_paused():
         memory, stats, up_to_date = recall(site_dir, out, options, current_sources(site_dir))
     try:
         if up_to_date:
@@ -88,7 +89,7 @@ def build(site_dir: Path, options: BuildOptions = BuildOptions()) -> BuildResult
             result = BuildResult(pages=before.pages, files=len(before.baseline.outputs),
                                  warnings=list(before.warnings), unchanged=True)
         else:
-            with timed(timings, "load"), few_collections():
+            with timed(timings, "load"), collector_paused():
                 complete(memory)
             # The lock and the trees live in the cache's private folder, never beside `out`.
             with OutputFolder(out, memory.standby(), memory.standby_unknown,

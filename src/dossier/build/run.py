@@ -47,6 +47,24 @@ def few_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cycle collection at all while a build reads what it remembers and makes the
+    model (load, validate, link, plan, what changed): those stages make objects that live
+    until the build ends and next to no cyclic garbage, so a collection there only walks
+    them. Even rare and with the model frozen after each stage, those walks took 0.2-0.3 s
+    of a one-project edit at 10,000 projects (129 collections), for no memory given back
+    (the same peak either way). Rendering makes cyclic garbage (Jinja's contexts): the
+    collector runs again before it (`Run.collect_again`)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 @dataclass
 class BuildResult:
     """What a build did: counts, time and the warnings it found."""
@@ -88,6 +106,7 @@ class Run:
         self._on_failure: list[Callable[[], None]] = []
         self._on_exit: list[Callable[[], None]] = []
         self._frozen = False
+        self._collecting = False  # whether the collector ran when the run began
 
     @property
     def timings(self) -> dict[str, float]:
@@ -112,6 +131,13 @@ class Run:
             self.on_exit(gc.unfreeze)
         gc.freeze()
 
+    def collect_again(self) -> None:
+        """The cycle collector, paused while the model was made (`collector_paused`), runs
+        again: rendering (in this process or in workers forked from it) makes cyclic
+        garbage that must not pile up."""
+        if self._collecting:
+            gc.enable()
+
     def on_failure(self, undo: Callable[[], None]) -> None:
         """Call `undo` if a later stage fails."""
         self._on_failure.append(undo)
@@ -123,11 +149,15 @@ class Run:
     def __enter__(self) -> Run:
         self._collections = few_collections()
         self._collections.__enter__()
+        self._collecting = gc.isenabled()
+        gc.disable()  # until rendering begins (`collector_paused`, `collect_again`)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  trace: TracebackType | None) -> None:
         self._collections.__exit__(None, None, None)
+        if self._collecting:
+            gc.enable()
         if exc is not None:
             for undo in reversed(self._on_failure):
                 undo()
