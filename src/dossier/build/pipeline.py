@@ -45,20 +45,20 @@ def run(site_dir: Path, options: BuildOptions, output: Destination, memory: Memo
     from dossier.build import stages  # here: a build with nothing to do needs none of it
 
     with Run(site_dir, options, memory, timings) as r:
-        with r.stage("load"):
-            content = stages.load(r, reading)
-        r.keep_alive()
-        with r.stage("validate"):
-            content, records = stages.validate(r, content)
-        with r.stage("link"):
-            site = stages.link(r, content, records)
-        r.keep_alive()
-        with r.stage("plan"):
-            work = stages.plan_outputs(r, site)
-        r.keep_alive()
-        with r.stage("what changed"):
-            todo = stages.what_changed(r, work, output)
-        r.collect_again()
+        with collector_paused():  # on again before the pages render
+            with r.stage("load"):
+                content = stages.load(r, reading)
+            r.keep_alive()
+            with r.stage("validate"):
+                content, records = stages.validate(r, content)
+            with r.stage("link"):
+                site = stages.link(r, content, records)
+            r.keep_alive()
+            with r.stage("plan"):
+                work = stages.plan_outputs(r, site)
+            r.keep_alive()
+            with r.stage("what changed"):
+                todo = stages.what_changed(r, work, output)
         if not todo.nothing_to_do:
             with r.stage("render"):
                 rendered = stages.render(r, work, todo, output)
@@ -131,7 +131,7 @@ def load(site_dir: Path, options: BuildOptions, memory: Memory,
     them)."""
     from dossier.build import stages
 
-    with Run(site_dir, options, memory) as r:
+    with Run(site_dir, options, memory) as r, collector_paused():
         content, records = stages.validate(r, stages.load(r, None))
         site = stages.link(r, content, records)
     if problems is not None:

@@ -55,7 +55,7 @@ def collector_paused() -> Iterator[None]:
     them. Even rare and with the model frozen after each stage, those walks took 0.2-0.3 s
     of a one-project edit at 10,000 projects (129 collections), for no memory given back
     (the same peak either way). Rendering makes cyclic garbage (Jinja's contexts): the
-    collector runs again before it (`Run.collect_again`)."""
+    collector runs again before it."""
     was = gc.isenabled()
     gc.disable()
     try:
@@ -106,7 +106,6 @@ class Run:
         self._on_failure: list[Callable[[], None]] = []
         self._on_exit: list[Callable[[], None]] = []
         self._frozen = False
-        self._collecting = False  # whether the collector ran when the run began
 
     @property
     def timings(self) -> dict[str, float]:
@@ -131,13 +130,6 @@ class Run:
             self.on_exit(gc.unfreeze)
         gc.freeze()
 
-    def collect_again(self) -> None:
-        """The cycle collector, paused while the model was made (`collector_paused`), runs
-        again: rendering (in this process or in workers forked from it) makes cyclic
-        garbage that must not pile up."""
-        if self._collecting:
-            gc.enable()
-
     def on_failure(self, undo: Callable[[], None]) -> None:
         """Call `undo` if a later stage fails."""
         self._on_failure.append(undo)
@@ -149,15 +141,11 @@ class Run:
     def __enter__(self) -> Run:
         self._collections = few_collections()
         self._collections.__enter__()
-        self._collecting = gc.isenabled()
-        gc.disable()  # until rendering begins (`collector_paused`, `collect_again`)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  trace: TracebackType | None) -> None:
         self._collections.__exit__(None, None, None)
-        if self._collecting:
-            gc.enable()
         if exc is not None:
             for undo in reversed(self._on_failure):
                 undo()
