@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.inlinepatterns import LinkInlineProcessor
 
-from dossier.content.markup import LinkProblem, MarkdownRenderer, sanitize
+from dossier.content.markup import BracketEnds, LinkProblem, MarkdownRenderer, sanitize
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +256,31 @@ def test_long_text_is_sanitised_unchanged_whatever_the_entity_boundary(offset: i
 def test_long_text_in_a_raw_html_attribute_is_left_whole() -> None:
     title = "x" * 3000
     assert sanitize(f'<abbr title="{title}">y</abbr>') == f'<abbr title="{title}">y</abbr>'
+
+
+# --- finding closing brackets -------------------------------------------------------------
+
+_BRACKET_TEXT = st.text(alphabet="[]()!ab \\`\n", max_size=60)
+
+
+@given(_BRACKET_TEXT)
+@settings(max_examples=400, deadline=None)
+def test_closing_brackets_are_where_python_markdown_finds_them(text: str) -> None:
+    markdowns = LinkInlineProcessor._findBracketEnds(text)
+    ours = BracketEnds(text)
+    assert [ours[i] for i in range(len(text) + 1)] == markdowns
+
+
+@given(st.text(alphabet="[]()!ab <>'\"*_\n", max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_links_and_images_come_out_as_python_markdown_makes_them(text: str) -> None:
+    fast, plain = MarkdownRenderer(), MarkdownRenderer()
+    for pattern in plain.md.inlinePatterns:
+        pattern.__dict__.pop("_findBracketEnds", None)  # Python-Markdown's own scan
+    assert fast.convert(text).html == plain.convert(text).html
+
+
+def test_the_renderer_finds_brackets_without_stepping_through_every_character() -> None:
+    renderer = MarkdownRenderer()
+    links = [p for p in renderer.md.inlinePatterns if isinstance(p, LinkInlineProcessor)]
+    assert links and all(p._findBracketEnds is BracketEnds for p in links)
