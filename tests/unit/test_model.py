@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dossier.build import BuildOptions, load_site
 from dossier.content.records import Record
@@ -224,6 +227,15 @@ def test_sort_key_breaks_title_ties_by_slug(site: Site) -> None:
 def test_sort_key_sorts_accented_titles_with_their_letter(site: Site) -> None:
     records = titled(site, "Twee", "Één", "Drie")
     assert [r.title for r in sorted(records, key=sort_key)] == ["Drie", "Één", "Twee"]
+
+
+@given(st.text(max_size=12) | st.text(alphabet="aAzZ09 -'éÉĳ", max_size=12))
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_title_sorts_as_its_letters_without_case_or_accents(site: Site, title: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert titled(site, title)[0].unrecorded_sort_key() == (letters, "p0")
 
 
 def test_pagination_window_links_first_last_and_neighbours() -> None:

@@ -160,9 +160,12 @@ class Record:
         """`sort_key` without noting the read (for the model's own bookkeeping)."""
         if self._sort_key is None:
             title = str(self._data.get(self.collection.title_field, self.slug))
-            decomposed = unicodedata.normalize("NFKD", title.casefold())
-            self._sort_key = ("".join(c for c in decomposed if not unicodedata.combining(c)),
-                              self.slug)
+            if title.isascii():  # nothing to decompose, no accents to drop
+                self._sort_key = (title.casefold(), self.slug)
+            else:
+                decomposed = unicodedata.normalize("NFKD", title.casefold())
+                self._sort_key = ("".join(c for c in decomposed
+                                          if not unicodedata.combining(c)), self.slug)
         return self._sort_key
 
     @property

@@ -262,12 +262,16 @@ def _facets(collection: Collection, records: tuple[Record, ...], schema: Schema,
             lang: str) -> list[Facet]:
     result = []
     ordered = sorted(records, key=lambda r: r.unrecorded_sort_key())
+    # Per facet field, its values' records in title order: one pass over the records.
+    by_field: dict[str, dict[str, list[Record]]] = {f.name: {} for f in collection.facets}
+    for record in ordered:
+        for name, values in record.unrecorded_facet_values().items():
+            members = by_field[name]
+            for value in values:
+                members.setdefault(value, []).append(record)
     for f in collection.facets:
         facet = Facet(collection, f, f.label(lang))
-        members: dict[str, list[Record]] = {}
-        for record in ordered:
-            for value in record.unrecorded_facet_values().get(f.name, ()):
-                members.setdefault(value, []).append(record)
+        members = by_field[f.name]
         leaf = f.leaf
         if leaf.type == "enum":
             keys = [t.key for t in schema.terms(leaf.vocabulary) if t.key in members]
