@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import os
 import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,6 +115,38 @@ def test_an_output_file_changed_by_hand_is_made_again_in_a_build_after_an_edit(
     EDITS["project body"](site)
     build(site)
     assert page.read_text() != "overschreven"
+    assert_same_as_clean(site, tmp_path)
+
+
+def test_an_edit_reads_the_rest_of_the_state_in_another_process_while_the_content_loads(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What each page read at the last build (parts, derived values, the records'
+    fingerprints) is needed once the model is linked: a process of its own reads it while
+    this one loads the content, and the edit still renders only what shows it."""
+    from dossier.incremental import state
+
+    readers = tmp_path / "readers"
+    read_model = state._read_model
+
+    def noting(*args: Any) -> None:
+        with readers.open("a") as f:
+            f.write(f"{os.getpid()}\n")
+        read_model(*args)
+
+    monkeypatch.setattr(state, "_read_model", noting)
+    EDITS["project body"](site)
+    result = build(site)
+    assert 0 < result.rendered < result.pages / 10
+    pids = readers.read_text().split()
+    assert len(pids) == 1 and pids[0] != str(os.getpid())
+
+
+def test_when_the_other_process_cannot_read_the_state_the_build_reads_it_itself(
+        site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(BuildCache, "model_apart", lambda self: None)
+    EDITS["project body"](site)
+    result = build(site)
+    assert 0 < result.rendered < result.pages / 10
     assert_same_as_clean(site, tmp_path)
 
 

@@ -7,8 +7,11 @@ import pickle
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from dossier.build import build
 from dossier.incremental.cache import CACHE_DIR, BuildCache
+from helpers import edit
 
 
 class _Planted:
@@ -69,6 +72,28 @@ def test_a_damaged_or_forged_cache_means_a_full_build(base_site: Path) -> None:
     assert result.rendered == result.pages
     assert "Project één" in (base_site / "build" / "projecten" / "project-een" /
                              "index.html").read_text("utf-8")
+
+
+@pytest.mark.parametrize("damage", [
+    "UPDATE derived SET dep = 'not json'",
+    "UPDATE part SET deps = x'00'",
+    "UPDATE record SET digest = NULL, fields = 1",
+])
+def test_a_damaged_row_of_what_pages_read_means_a_full_build(base_site: Path,
+                                                             damage: str) -> None:
+    """Those rows are read in another process while the content loads: a damaged one is
+    not trusted there either."""
+    build(base_site)
+    db = sqlite3.connect(BuildCache(base_site, base_site / "build").path)
+    with db:
+        db.execute(damage)
+    db.close()
+    edit(base_site / "content" / "projecten" / "project-een.md", "## Doel\n",
+         "## Doel\n\nBewerkte zin.\n")
+    result = build(base_site)
+    assert result.rendered == result.pages
+    assert "Bewerkte zin." in (base_site / "build" / "projecten" / "project-een" /
+                               "index.html").read_text("utf-8")
 
 
 def test_a_damaged_documents_store_means_reading_every_file(

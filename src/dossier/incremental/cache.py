@@ -313,6 +313,21 @@ class BuildCache:
         db = self._connection()
         return state.read_model(db, self.out_id, remembered) if db is not None else None
 
+    def model_apart(self) -> state.Baseline | None:
+        """What `complete` adds, read through a connection of its own (for another process:
+        an SQLite connection must not be used on both sides of a fork). It only reads: a
+        file that cannot be read is None, and the build reads it again itself."""
+        if not self.enabled or not self.path.is_file():
+            return None
+        try:
+            db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except sqlite3.Error:
+            return None
+        try:
+            return state.read_model_apart(db, self.out_id)
+        finally:
+            db.close()
+
     def standby_unknown(self) -> None:
         """The standby tree is about to change: until the swap its state is unknown."""
         db = self._connection()

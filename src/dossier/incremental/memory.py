@@ -34,7 +34,7 @@ from dossier.incremental.cache import (
     source_stats,
     stat_key,
 )
-from dossier.incremental.state import Baseline, Remembered, StatKey, Update
+from dossier.incremental.state import Baseline, Remembered, StatKey, Update, with_model
 from dossier.incremental.state import RememberedOutput as OutputRecord
 from dossier.write.files import tree_stats
 from dossier.write.output import MARKER, Standby
@@ -88,6 +88,8 @@ class Memory:
         self.update = Update(Remembered(), fresh=True)
         self.model: Model | None = None
         self.reading: Callable[[], None] | None = None  # ends what `recall` set reading
+        # The rest of the last build's state, being read in another process (`recall`).
+        self.model_later: Callable[[], Baseline | None] | None = None
 
     @classmethod
     def nothing(cls) -> Memory:
@@ -96,7 +98,23 @@ class Memory:
 
     @property
     def baseline(self) -> Baseline | None:
+        self._settle()
         return self.before.baseline if self.before is not None else None
+
+    def _settle(self) -> None:
+        """Take the rest of the state from the process `recall` set reading it, the first
+        time it is needed (the `what changed` stage); if that process could not read it,
+        read it here."""
+        if self.model_later is None:
+            return
+        later, self.model_later = self.model_later, None
+        try:
+            model = later()
+        except RuntimeError:  # the process ended without a result
+            model = None
+        if self.before is not None and self.cache is not None:
+            self.before = with_model(self.before, model) if model is not None \
+                else self.cache.complete(self.before)
 
     @property
     def folder(self) -> Path | None:
@@ -299,6 +317,7 @@ class Memory:
         the standby tree is a copy of this build's site (it lacks nothing)."""
         if self.cache is None:
             return
+        self._settle()
         update, before = self.update, self.before
         if unchanged and before is not None:
             update.run = replace(before, sources=self.sources, warnings=tuple(warnings))
@@ -343,12 +362,11 @@ def recall(site_dir: Path, out: Path, options: BuildOptions, sources: dict[str, 
     if before.sources != sources:
         # A build with something to do needs them only to see what changed: a process of
         # its own takes them (33,000 files at 10,000 projects) on another CPU while this
-        # one reads the content.
-        from dossier.render.pool import Background
-
-        reading = Background(partial(output_stats, out))
-        memory.reading = reading.cancel
-        return memory, reading.result, False
+        # one reads the content, and with them the rest of the state (what each part and
+        # derived value read, the records' fingerprints: 0.2 s at 10,000 projects).
+        reading = _ReadingApart(out, cache)
+        memory.reading, memory.model_later = reading.cancel, reading.model
+        return memory, reading.stats, False
     found = output_stats(out)
     written = {rel: o.stat for rel, o in before.baseline.outputs.items()}
     return memory, lambda: found, found == written
@@ -361,9 +379,39 @@ def output_stats(out: Path) -> dict[str, StatKey]:
     return found
 
 
+class _ReadingApart:
+    """The stats of the output folder's files and the rest of the state (`complete`), read
+    in one other process while this one reads the content; each is asked for once."""
+
+    def __init__(self, out: Path, cache: BuildCache) -> None:
+        from dossier.render.pool import Background
+
+        self.process = Background(partial(_read_apart, out, cache))
+        self.value: tuple[dict[str, StatKey], Baseline | None] | None = None
+
+    def _result(self) -> tuple[dict[str, StatKey], Baseline | None]:
+        if self.value is None:
+            self.value = self.process.result()
+        return self.value
+
+    def stats(self) -> dict[str, StatKey]:
+        return self._result()[0]
+
+    def model(self) -> Baseline | None:
+        return self._result()[1]
+
+    def cancel(self) -> None:
+        self.process.cancel()
+
+
+def _read_apart(out: Path, cache: BuildCache) -> tuple[dict[str, StatKey], Baseline | None]:
+    return output_stats(out), cache.model_apart()
+
+
 def complete(memory: Memory) -> None:
-    """Read the rest of the last build's state (the up-to-date check reads only a part)."""
-    if memory.before is not None and memory.cache is not None:
+    """Read the rest of the last build's state (the up-to-date check reads only a part),
+    unless another process is reading it (then it is taken when first needed)."""
+    if memory.before is not None and memory.cache is not None and memory.model_later is None:
         memory.before = memory.cache.complete(memory.before)
 
 

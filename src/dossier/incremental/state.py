@@ -135,6 +135,27 @@ def read_model(db: sqlite3.Connection, out: str, state: Remembered) -> Remembere
         return None
 
 
+def read_model_apart(db: sqlite3.Connection, out: str) -> Baseline | None:
+    """What `read_model` adds to a state, in a Baseline of its own (its outputs empty), or
+    None when it cannot be trusted: read in another process while the build loads the
+    content, then given to the state with `with_model`."""
+    baseline = Baseline()
+    try:
+        _read_model(db, out, baseline)
+        return baseline
+    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, RecursionError):
+        return None
+
+
+def with_model(state: Remembered, model: Baseline) -> Remembered:
+    """`state` with the model that `read_model_apart` read (its outputs stay as they are)."""
+    baseline = state.baseline
+    baseline.parts, baseline.derived, baseline.records = model.parts, model.derived, \
+        model.records
+    baseline.rows, baseline.search = model.rows, model.search
+    return state
+
+
 def _read_model(db: sqlite3.Connection, out: str, baseline: Baseline) -> None:
     for ident, deps in db.execute("SELECT id, deps FROM part WHERE out = ?", (out,)):
         baseline.parts[_int(ident)] = _blob(deps)
