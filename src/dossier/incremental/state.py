@@ -139,20 +139,14 @@ def read_model_apart(db: sqlite3.Connection, out: str) -> Baseline | None:
     """What `read_model` adds to a state, in a Baseline of its own (its outputs empty), or
     None when it cannot be trusted: read in another process while the build loads the
     content, then given to the state with `with_model`."""
-    baseline = Baseline()
-    try:
-        _read_model(db, out, baseline)
-        return baseline
-    except (sqlite3.Error, ValueError, TypeError, KeyError, IndexError, RecursionError):
-        return None
+    read = read_model(db, out, Remembered())
+    return read.baseline if read is not None else None
 
 
 def with_model(state: Remembered, model: Baseline) -> Remembered:
-    """`state` with the model that `read_model_apart` read (its outputs stay as they are)."""
-    baseline = state.baseline
-    baseline.parts, baseline.derived, baseline.records = model.parts, model.derived, \
-        model.records
-    baseline.rows, baseline.search = model.rows, model.search
+    """`state` with the model that `read_model_apart` read, and its own outputs."""
+    model.outputs = state.baseline.outputs
+    state.baseline = model
     return state
 
 
