@@ -150,6 +150,23 @@ def test_when_the_other_process_cannot_read_the_state_the_build_reads_it_itself(
     assert_same_as_clean(site, tmp_path)
 
 
+def test_a_reading_apart_that_failed_says_so_to_both_questions(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process gives its result once: the build's second question (the stats after
+    the rows, or the other way round) gets the same failure, not a closed file."""
+    import dossier.incremental.memory as memory
+
+    def broken(*args: object) -> None:
+        raise KeyError("a bug in the other process")
+
+    monkeypatch.setattr(memory, "_read_apart", broken)
+    reading = memory._ReadingApart(tmp_path, BuildCache(tmp_path, tmp_path / "build"))
+    with pytest.raises(RuntimeError, match="a bug in the other process"):
+        reading.model()
+    with pytest.raises(RuntimeError, match="a bug in the other process"):
+        reading.stats()
+
+
 def test_one_and_two_workers_give_identical_output(corpus: Path, tmp_path: Path) -> None:
     build(corpus, BuildOptions(out=tmp_path / "een", jobs=1, cache=False))
     build(corpus, BuildOptions(out=tmp_path / "twee", jobs=2, cache=False))

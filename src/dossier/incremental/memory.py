@@ -388,10 +388,18 @@ class _ReadingApart:
 
         self.process = Background(partial(_read_apart, out, cache))
         self.value: tuple[dict[str, StatKey], Baseline | None] | None = None
+        self.failure: RuntimeError | None = None
 
     def _result(self) -> tuple[dict[str, StatKey], Baseline | None]:
+        # The process gives its result once: a failure is kept for the second question.
+        if self.failure is not None:
+            raise self.failure
         if self.value is None:
-            self.value = self.process.result()
+            try:
+                self.value = self.process.result()
+            except RuntimeError as exc:
+                self.failure = exc
+                raise
         return self.value
 
     def stats(self) -> dict[str, StatKey]:
