@@ -144,7 +144,7 @@ def plan_outputs(run: Run, site: Site) -> Work:
     pages = plan(site)
     run.problems.extend(collisions(pages))
     stop_on_errors(run.problems)
-    renderer = make_renderer(site, run.site_dir, run.memory.fragments_path)
+    renderer = make_renderer(site, run.site_dir, run.memory.fragments_path, run.memory.folder)
     run.on_exit(renderer.close)
     jobs = plan_jobs(site, pages, run.site_dir, run.options.admin_local)
     run.result.pages = len(pages)
@@ -277,15 +277,17 @@ def swap(run: Run, output: Destination, out: Path | None) -> None:
         stats.removed
 
 
-def make_renderer(site: Site, site_dir: Path, fragments_path: Path | None = None) -> Renderer:
+def make_renderer(site: Site, site_dir: Path, fragments_path: Path | None = None,
+                  cache_folder: Path | None = None) -> Renderer:
     """A Renderer with the site's templates layered over the theme's; with a path,
-    converted Markdown is kept in the store there and taken from it."""
+    converted Markdown is kept in the store there and taken from it; with the build
+    cache's folder, compiled templates are kept there for the next build."""
     templates = site_dir / "templates"
     messages = load_messages(site.config.lang, templates)
     fragments = None
     if fragments_path is not None:
         fragments = SqliteFragmentStore(fragments_path, _converter_settings(messages))
-    return Renderer(site, make_environment(templates), messages,
+    return Renderer(site, make_environment(templates, cache_folder), messages,
                     assets.manifest(assets.collect(site_dir)), fragments, None, site_dir)
 
 

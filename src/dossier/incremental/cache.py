@@ -25,7 +25,9 @@ and the build options.
 
 The files are SQLite, never pickle: the cache folder sits in the site folder,
 where anyone who can propose a change to the content can also add a file, and unpickling
-runs code. A row that is not exactly what this module writes is ignored.
+runs code. A row that is not exactly what this module writes is ignored. The one kind of
+file in the folder that is code, compiled templates (`templates-ID/`), is render/compiled.py's,
+trusted only with the mark a build on this machine sets.
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ def index_in_place(site_dir: Path, out: Path, loaded: Loaded, before: Indexed,
 
     cache = BuildCache(site_dir, out, enabled=True)
     try:
-        renderer = make_renderer(loaded.site, site_dir, cache.fragments_path)
+        renderer = make_renderer(loaded.site, site_dir, cache.fragments_path, cache.folder)
         pages = plan(loaded.site)
         trusted = {key: made for key, made in before.made.items()
                    if not stale(RememberedOutput((0, 0, 0), made[1]), changed)}

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from dossier.core.diagnostics import Diagnostic
 from dossier.render.assets import THEME
+from dossier.render.compiled import CompiledTemplates
 from dossier.render.parts import Origin, Part, finalize, mark_safe
 
 # What Jinja's Context.call makes of a StopIteration raised by a function it calls: an
@@ -49,26 +50,16 @@ def _name_of(obj: Any) -> str:
     return str(getattr(obj, "__name__", "") or type(obj).__name__)
 
 
-class _Compiled(jinja2.BytecodeCache):
-    """Compiled templates kept in this process (for `dossier serve`, which builds again and
-    again); an entry is used only for the same source, which Jinja checks."""
-
-    def __init__(self) -> None:
-        self.code: dict[str, bytes] = {}
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        if bucket.key in self.code:
-            bucket.bytecode_from_string(self.code[bucket.key])
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.code[bucket.key] = bucket.bytecode_to_string()
+# Templates compiled in this process, by Jinja's key (for `dossier serve`, which builds
+# again and again); an entry is used only for the same source, which Jinja checks.
+_COMPILED: dict[str, bytes] = {}
 
 
-_COMPILED = _Compiled()
-
-
-def make_environment(site_templates: Path | None) -> jinja2.Environment:
-    """Jinja with autoescape and StrictUndefined; the site's templates override the theme's."""
+def make_environment(site_templates: Path | None,
+                     cache_folder: Path | None = None) -> jinja2.Environment:
+    """Jinja with autoescape and StrictUndefined; the site's templates override the theme's.
+    Compiled templates are kept in this process, and with a `cache_folder` (the build
+    cache's) also for the next one (compiled.py)."""
     loaders: list[jinja2.BaseLoader] = []
     if site_templates is not None and site_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(site_templates))
@@ -83,8 +74,8 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         extensions=["jinja2.ext.do"],
         auto_reload=False,  # templates do not change during a build: no stat per include
         finalize=finalize,  # parts are put into pages after the shell is checked
-        bytecode_cache=_COMPILED,
     )
+    env.bytecode_cache = CompiledTemplates(_COMPILED, env, cache_folder)
     env.context_class = _Context
     env.filters["nest"] = nest
     env.filters["safe"] = mark_safe
