@@ -41,8 +41,21 @@ def new_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(templating, "_COMPILED", {})
 
 
+def needs_marks(folder: Path) -> None:
+    """Skip where the file system keeps no extended attributes: nothing is kept there."""
+    probe = folder / ".probe"
+    probe.write_bytes(b"")
+    try:
+        os.setxattr(probe, MARK, b"1")
+    except (OSError, AttributeError):
+        pytest.skip("the file system of the temporary folder keeps no extended attributes")
+    finally:
+        probe.unlink()
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
+    needs_marks(tmp_path)
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "page.html").write_text("echt {{ 1 + 1 }}\n")
     (tmp_path / ".dossier-cache").mkdir(mode=0o700)
@@ -142,6 +155,7 @@ def test_where_files_cannot_be_marked_nothing_is_kept_and_templates_still_render
 def test_a_build_keeps_compiled_templates_in_its_cache_and_not_without_it(
     example_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    needs_marks(example_site)
     new_process(monkeypatch)
     old = example_site / ".dossier-cache" / "templates-0123456789abcdef"
     old.mkdir(parents=True)
