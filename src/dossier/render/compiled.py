@@ -3,11 +3,11 @@
 Jinja turns each template into Python code before it renders it: lexing, parsing, code
 generation and Python's own compile, about 13 ms a template (0.34 s for the theme's 26 on
 this project's 2-core machine). A full build pays that once per worker; a build after an
-edit, which renders two pages, pays it for the dozen templates those pages use, and that
-was a third of such a build at 1,000 projects. So the compiled code is kept in the
-process (`dossier serve` builds again and again) and, with the build cache, on disk in
-`.dossier-cache/templates-ID/`, one file per template, ID a hash of what shapes the code
-Jinja makes (its version and the environment's settings).
+edit, which renders two pages, pays it for the 11 templates those pages use: half of
+rendering them, a fifth of such a build at 1,000 projects under cProfile. So the
+compiled code is kept in the process (`dossier serve` builds again and again) and, with
+the build cache, on disk in `.dossier-cache/templates-ID/`, one file per template, ID a
+hash of what shapes the code Jinja makes (its version and the environment's settings).
 
 A file there is Python code (marshal). The build cache is otherwise plain data, because
 anyone who can propose a change to a site (a pull request) can also add files to its
